@@ -1,0 +1,133 @@
+import memjs from 'memjs';
+import { AuthError, ClosedError, ConnectionError, LarderError, TimeoutError } from '../../errors.js';
+import { encodeRequests, type RequestSpec, type Response } from './protocol.js';
+
+/** Connection settings of one node, resolved by the backend. */
+export interface NodeSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** Milliseconds a request may wait for its answer on an open connection. */
+  readonly timeout: number;
+  /** Milliseconds to connect and authenticate. */
+  readonly connectTimeout: number;
+  /** TCP keep-alive on the connection. */
+  readonly keepAlive: boolean;
+}
+
+type QuietCallback = ((response: Response) => void) & { quiet?: boolean };
+
+const MAX_OPAQUE = 0xffffffff;
+// memjs tears the whole socket down when any request outlives its own timer, failing every
+// request in flight. Larder times each request itself and gives memjs a much longer timer,
+// so one slow answer fails only its own request.
+const MEMJS_TIMEOUT_FACTOR = 20;
+
+/**
+ * One memcached server: a memjs `Server` (socket, SASL PLAIN, framing, dispatch by opaque)
+ * driven with requests Larder encodes itself, so CAS, flags and quiet gets are available.
+ * Every request settles within its timeout; failures reject with typed errors naming the node.
+ */
+export class MemcachedNode {
+  /** `host:port` as given. */
+  readonly address: string;
+  readonly #settings: NodeSettings;
+  #server: memjs.Server;
+  #opaque = 0;
+  #closed = false;
+
+  constructor(settings: NodeSettings) {
+    this.#settings = settings;
+    this.address = `${settings.host}:${settings.port}`;
+    this.#server = this.#newServer();
+  }
+
+  /** Sends one request; resolves with its response (any status), rejects on failure. */
+  request(spec: RequestSpec): Promise<Response> {
+    return this.#send([spec], false, () => undefined);
+  }
+
+  /**
+   * Sends quiet requests followed by a NOOP in one write, all under one opaque. `onItem` sees
+   * every response the server chooses to send (quiet ones only on hits or errors); resolves
+   * when the NOOP's answer arrives, which memcached sends after all the others.
+   */
+  requestQuietBatch(specs: readonly RequestSpec[], onItem: (response: Response) => void): Promise<void> {
+    return this.#send(specs, true, onItem).then(() => undefined);
+  }
+
+  /** Drops the connection (in-flight requests fail); the next request reconnects. */
+  reset(reason: string): void {
+    this.#server.error(new Error(reason));
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.#closed = true;
+    this.#server.close();
+    this.#server.error(new Error('closed'));
+  }
+
+  #send(specs: readonly RequestSpec[], quiet: boolean, onItem: (response: Response) => void): Promise<Response> {
+    if (this.#closed) return Promise.reject(new ClosedError(`memcached node ${this.address}`));
+    const server = this.#server;
+    const opaque = this.#nextOpaque();
+    const all = quiet ? [...specs, { opcode: 0x0a }] : specs;
+    const frame = encodeRequests(all, opaque);
+    const budget = server.connected ? this.#settings.timeout : this.#settings.connectTimeout + this.#settings.timeout;
+    return new Promise<Response>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        server.onResponse(opaque, ignore);
+        server.onError(opaque, ignore);
+        reject(new TimeoutError(this.address, budget));
+      }, budget);
+      const onResponse: QuietCallback = (response) => {
+        if (quiet && response.header.opcode !== 0x0a) {
+          onItem(response);
+          return;
+        }
+        clearTimeout(timer);
+        resolve(response);
+      };
+      if (quiet) onResponse.quiet = true;
+      server.onResponse(opaque, onResponse);
+      server.onError(opaque, (error: unknown) => {
+        clearTimeout(timer);
+        reject(this.#toTypedError(error));
+      });
+      server.write(frame);
+    });
+  }
+
+  #nextOpaque(): number {
+    this.#opaque = this.#opaque >= MAX_OPAQUE ? 1 : this.#opaque + 1;
+    return this.#opaque;
+  }
+
+  #toTypedError(error: unknown): LarderError {
+    if (error instanceof LarderError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    // memjs reports a SASL refusal as a bare string.
+    if (/authentication failed/i.test(message)) return new AuthError(this.address, { cause: error });
+    const code = (error as { code?: string } | null)?.code;
+    return new ConnectionError(this.address, code ? `${code} (${message})` : message, { cause: error });
+  }
+
+  #newServer(): memjs.Server {
+    const s = this.#settings;
+    const server = new memjs.Server(s.host, s.port, s.username, s.password, {
+      timeout: (s.timeout * MEMJS_TIMEOUT_FACTOR) / 1000,
+      conntimeout: s.connectTimeout / 1000,
+      keepAlive: s.keepAlive,
+    });
+    // memjs falls back to MEMCACHIER_* environment credentials when none are given; Larder
+    // resolves credentials itself (cacheFromEnv), so "none" must stay none.
+    const writable = server as { username: string | undefined; password: string | undefined };
+    writable.username = s.username;
+    writable.password = s.password;
+    return server;
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,43 @@
+import { InvalidOptionError } from '../../errors.js';
+
+/** One memcached server of a list. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  /** Relative share of keys on the ring (default 1). */
+  readonly weight: number;
+}
+
+const DEFAULT_PORT = 11211;
+
+/**
+ * Parses `host:port[:weight]` entries, from an array or one comma/space separated string.
+ * IPv6 hosts go in brackets: `[::1]:11211`. Throws InvalidOptionError naming the bad entry.
+ */
+export function parseServerList(servers: string | readonly string[], option = 'servers'): ServerAddress[] {
+  const entries = (typeof servers === 'string' ? servers.split(/[,\s]+/) : servers.flatMap((s) => s.split(/[,\s]+/)))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0) throw new InvalidOptionError(option, 'needs at least one "host:port" entry');
+  return entries.map((entry) => parseEntry(entry, option));
+}
+
+function parseEntry(entry: string, option: string): ServerAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?(?::(\d+))?$/.exec(entry);
+  if (!match) throw new InvalidOptionError(option, `cannot parse server "${entry}" (expected host:port[:weight])`);
+  const host = match[1] ?? match[2] ?? '';
+  const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
+  const weight = match[4] === undefined ? 1 : Number(match[4]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidOptionError(option, `server "${entry}" has port ${match[3]}, outside 1-65535`);
+  }
+  if (!Number.isInteger(weight) || weight < 1) {
+    throw new InvalidOptionError(option, `server "${entry}" has weight ${match[4]}; use a positive integer`);
+  }
+  return { host, port, weight };
+}
+
+/** `host:port` as libmemcached and the logs write it. */
+export function formatAddress(address: Pick<ServerAddress, 'host' | 'port'>): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,186 @@
+import { LRUCache } from 'lru-cache';
+import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
+import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../types/backend.js';
+import { applyDelta, parseCounter } from './counter.js';
+
+/** Options of the in-memory backend. */
+export interface MemoryBackendOptions {
+  /** Most items kept; the least recently used go first (default 10,000). */
+  maxItems?: number;
+  /** Most bytes kept, counting keys and values (default 256 MiB). */
+  maxBytes?: number;
+  /** Largest single value in bytes (default: the smaller of 32 MiB and maxBytes). */
+  maxValueSize?: number;
+  /** Clock in milliseconds, for tests that move time by hand (default `performance.now`). */
+  now?: () => number;
+}
+
+interface Entry {
+  value: Buffer;
+  flags: number;
+  cas: bigint;
+}
+
+const ENTRY_OVERHEAD = 64;
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_VALUE = 32 * 1024 * 1024;
+
+/** A process-local backend on lru-cache with per-key TTL and item/byte bounds. */
+export class MemoryBackend implements Backend {
+  readonly name = 'memory';
+  readonly capabilities: BackendCapabilities;
+  readonly #lru: LRUCache<string, Entry>;
+  #nextCas = 1n;
+  #closed = false;
+
+  constructor(options: MemoryBackendOptions = {}) {
+    const maxItems = options.maxItems ?? 10_000;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    requirePositiveInteger('maxItems', maxItems);
+    requirePositiveInteger('maxBytes', maxBytes);
+    const maxValueSize = options.maxValueSize ?? Math.min(DEFAULT_MAX_VALUE, maxBytes - ENTRY_OVERHEAD);
+    requirePositiveInteger('maxValueSize', maxValueSize);
+    this.capabilities = { shared: false, maxValueSize, touch: true };
+    const now = options.now;
+    this.#lru = new LRUCache<string, Entry>({
+      max: maxItems,
+      maxSize: maxBytes,
+      sizeCalculation: (entry, key) => entry.value.length + key.length + ENTRY_OVERHEAD,
+      ttlResolution: 0,
+      ...(now ? { perf: { now } } : {}),
+    });
+  }
+
+  async connect(): Promise<void> {
+    this.#open();
+  }
+
+  async get(key: string): Promise<StoredItem | undefined> {
+    this.#open();
+    const entry = this.#lru.get(key);
+    return entry && { value: entry.value, flags: entry.flags };
+  }
+
+  async getMany(keys: readonly string[]): Promise<Map<string, StoredItem>> {
+    this.#open();
+    const found = new Map<string, StoredItem>();
+    for (const key of keys) {
+      const entry = this.#lru.get(key);
+      if (entry) found.set(key, { value: entry.value, flags: entry.flags });
+    }
+    return found;
+  }
+
+  async set(key: string, item: StoredItem, ttl: number): Promise<boolean> {
+    this.#open();
+    this.#store(key, item, ttl);
+    return true;
+  }
+
+  async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
+    this.#open();
+    for (const [key, item] of entries) this.#checkSize(key, item);
+    for (const [key, item] of entries) this.#store(key, item, ttl);
+    return [];
+  }
+
+  async add(key: string, item: StoredItem, ttl: number): Promise<boolean> {
+    this.#open();
+    if (this.#lru.has(key)) return false;
+    this.#store(key, item, ttl);
+    return true;
+  }
+
+  async replace(key: string, item: StoredItem, ttl: number): Promise<boolean> {
+    this.#open();
+    if (!this.#lru.has(key)) return false;
+    this.#store(key, item, ttl);
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#open();
+    return this.#lru.delete(key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<string[]> {
+    this.#open();
+    return keys.filter((key) => this.#lru.delete(key));
+  }
+
+  async incr(key: string, delta: bigint): Promise<bigint | undefined> {
+    return this.#arith(key, delta, 1);
+  }
+
+  async decr(key: string, delta: bigint): Promise<bigint | undefined> {
+    return this.#arith(key, delta, -1);
+  }
+
+  async touch(key: string, ttl: number): Promise<boolean> {
+    this.#open();
+    const entry = this.#lru.get(key);
+    if (!entry) return false;
+    this.#lru.set(key, entry, { ttl: ttl * 1000 });
+    return true;
+  }
+
+  async gets(key: string): Promise<CasItem | undefined> {
+    this.#open();
+    const entry = this.#lru.get(key);
+    return entry && { value: entry.value, flags: entry.flags, cas: entry.cas };
+  }
+
+  async cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined> {
+    this.#open();
+    const entry = this.#lru.get(key);
+    if (!entry) return undefined;
+    if (entry.cas !== cas) return false;
+    this.#store(key, item, ttl);
+    return true;
+  }
+
+  async flush(): Promise<void> {
+    this.#open();
+    this.#lru.clear();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#lru.clear();
+  }
+
+  #arith(key: string, delta: bigint, direction: 1 | -1): bigint | undefined {
+    this.#open();
+    const entry = this.#lru.get(key);
+    if (!entry) return undefined;
+    const current = parseCounter(entry.value);
+    if (current === undefined) throw new NotNumericError(key);
+    const next = applyDelta(current, delta, direction);
+    // Like memcached: the value changes, the flags and the expiry stay.
+    const updated: Entry = { value: Buffer.from(next.toString(), 'ascii'), flags: entry.flags, cas: this.#nextCas++ };
+    this.#lru.set(key, updated, { noUpdateTTL: true });
+    return next;
+  }
+
+  #store(key: string, item: StoredItem, ttl: number): void {
+    this.#checkSize(key, item);
+    const entry: Entry = { value: item.value, flags: item.flags, cas: this.#nextCas++ };
+    this.#lru.set(key, entry, { ttl: ttl * 1000 });
+  }
+
+  #checkSize(key: string, item: StoredItem): void {
+    if (item.value.length > this.capabilities.maxValueSize) {
+      throw new ValueTooLargeError(key, item.value.length, this.capabilities.maxValueSize);
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError('MemoryBackend');
+  }
+}
+
+function requirePositiveInteger(option: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionError(option, `must be a positive integer, got ${value}`);
+  }
+}

@@ -1,0 +1,325 @@
+import { MemoryBackend } from './backends/memory-backend.js';
+import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, DeserializationError } from './errors.js';
+import { CacheEventEmitter } from './events.js';
+import { FailureLog, type CacheLogger } from './failure-log.js';
+import { toSafeKey } from './keys.js';
+import { FlagSerializer, type Serializer } from './serializer.js';
+import { SingleFlight } from './single-flight.js';
+import { parseTtl, type Ttl } from './ttl.js';
+import type { Backend, StoredItem } from './types/backend.js';
+
+/** Options of a Cache. */
+export interface CacheOptions {
+  /** Where values live (default: a new MemoryBackend). The Cache closes it on `close()`. */
+  backend?: Backend;
+  /** Prepended to every key (default `''`). */
+  keyPrefix?: string;
+  /** TTL used when a call gives none: seconds or `'5m'`-style (default 300; 0 = never expire). */
+  defaultTtl?: Ttl;
+  /** Turns values into bytes + flags (default: FlagSerializer, Python-compatible flags). */
+  serializer?: Serializer;
+  /** With the default serializer: compress values larger than this many bytes (default 16 KiB; 0 = never). */
+  compressThreshold?: number;
+  /** Backend failures become misses / `false` results plus an event (default true); false rethrows them. */
+  ignoreErrors?: boolean;
+  /** Receives one warning per burst of failures (default: `console`). */
+  logger?: CacheLogger;
+  /** Milliseconds between two logged failures; the ones between are counted (default 10,000). */
+  errorLogInterval?: number;
+}
+
+/** Counters of a Cache since it was created. */
+export interface CacheStats {
+  /** Reads that found a value. */
+  hits: number;
+  /** Reads that found nothing (including failures and undecodable values). */
+  misses: number;
+  /** Values written. */
+  sets: number;
+  /** Keys deleted. */
+  deletes: number;
+  /** Backend failures and undecodable values. */
+  errors: number;
+  /** The backend's name, e.g. `memory` or `memcached(127.0.0.1:11211)`. */
+  backend: string;
+}
+
+/** A value read with its check-and-set token. */
+export interface CasResult<T> {
+  /** The value. */
+  value: T;
+  /** Pass this back to `cas()` unchanged. */
+  cas: bigint;
+}
+
+/** Entries for `setMany`: an object, a Map, or `[key, value]` pairs. */
+export type CacheEntries = Record<string, unknown> | ReadonlyMap<string, unknown> | ReadonlyArray<readonly [string, unknown]>;
+
+/**
+ * The cache facade: prefixes and normalises keys, serializes values with Python-compatible
+ * flags, applies TTLs and the ignore-errors policy, and counts what happens.
+ */
+export class Cache extends CacheEventEmitter {
+  /** The backend behind this cache. */
+  readonly backend: Backend;
+  /** The key prefix given at construction. */
+  readonly keyPrefix: string;
+  /** The default TTL in seconds. */
+  readonly defaultTtl: number;
+  readonly #serializer: Serializer;
+  readonly #ignoreErrors: boolean;
+  readonly #failures: FailureLog;
+  readonly #flights = new SingleFlight();
+  readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0 };
+
+  constructor(options: CacheOptions = {}) {
+    super();
+    if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
+      throw new InvalidOptionError('keyPrefix', 'must be a string');
+    }
+    this.backend = options.backend ?? new MemoryBackend();
+    this.keyPrefix = options.keyPrefix ?? '';
+    this.defaultTtl = wrapOption('defaultTtl', () => parseTtl(options.defaultTtl ?? 300, 'defaultTtl'));
+    this.#serializer =
+      options.serializer ?? new FlagSerializer(options.compressThreshold === undefined ? {} : { compressThreshold: options.compressThreshold });
+    this.#ignoreErrors = options.ignoreErrors ?? true;
+    this.#failures = new FailureLog(options.logger ?? console, options.errorLogInterval ?? 10_000);
+  }
+
+  /** Opens the backend and checks credentials; rejects with a typed error (E_AUTH, E_CONNECTION...). */
+  connect(): Promise<void> {
+    return this.backend.connect();
+  }
+
+  /** The value of `key`, or undefined when absent, expired, undecodable or unreachable. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const full = this.#key(key);
+    let item: StoredItem | undefined;
+    try {
+      item = await this.backend.get(full);
+    } catch (error) {
+      this.#fail('get', key, error);
+      item = undefined;
+    }
+    return this.#read(key, item) as T | undefined;
+  }
+
+  /** True when `key` holds a value. */
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  /** Stores `value` for `ttl` (default: defaultTtl); false when the backend did not store it. */
+  async set(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const stored = await this.#attempt('set', key, false, () => this.backend.set(full, item, this.#ttl(ttl)));
+    if (stored) this.#stats.sets++;
+    return stored;
+  }
+
+  /** Stores only if `key` is absent; true when stored. */
+  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const stored = await this.#attempt('add', key, false, () => this.backend.add(full, item, this.#ttl(ttl)));
+    if (stored) this.#stats.sets++;
+    return stored;
+  }
+
+  /** Stores only if `key` is present; true when stored. */
+  async replace(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const stored = await this.#attempt('replace', key, false, () => this.backend.replace(full, item, this.#ttl(ttl)));
+    if (stored) this.#stats.sets++;
+    return stored;
+  }
+
+  /** Deletes `key`; true when it existed. */
+  async delete(key: string): Promise<boolean> {
+    const full = this.#key(key);
+    const deleted = await this.#attempt('delete', key, false, () => this.backend.delete(full));
+    if (deleted) this.#stats.deletes++;
+    return deleted;
+  }
+
+  /** The values of the keys found, by key; absent keys are left out. */
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
+    const fullKeys = keys.map((key) => this.#key(key));
+    const found = await this.#attempt('getMany', undefined, new Map<string, StoredItem>(), () => this.backend.getMany(fullKeys));
+    const result: Record<string, T> = {};
+    keys.forEach((key, i) => {
+      const value = this.#read(key, found.get(fullKeys[i]!));
+      if (value !== undefined) result[key] = value as T;
+    });
+    return result;
+  }
+
+  /** Stores every entry with one TTL; resolves to the keys that were not stored. */
+  async setMany(entries: CacheEntries, ttl?: Ttl): Promise<string[]> {
+    const pairs = toPairs(entries);
+    const encoded = pairs.map(([key, value]) => [this.#key(key), this.#serializer.encode(value)] as const);
+    const seconds = this.#ttl(ttl);
+    const allKeys = encoded.map(([full]) => full);
+    const failedFull = await this.#attempt('setMany', undefined, allKeys, () => this.backend.setMany(encoded, seconds));
+    const failed = new Set(failedFull);
+    this.#stats.sets += pairs.length - failed.size;
+    return pairs.filter((_, i) => failed.has(encoded[i]![0])).map(([key]) => key);
+  }
+
+  /** Deletes every key; resolves to the keys that existed. */
+  async deleteMany(keys: readonly string[]): Promise<string[]> {
+    const fullKeys = keys.map((key) => this.#key(key));
+    const deleted = new Set(await this.#attempt('deleteMany', undefined, [], () => this.backend.deleteMany(fullKeys)));
+    this.#stats.deletes += deleted.size;
+    return keys.filter((_, i) => deleted.has(fullKeys[i]!));
+  }
+
+  /** Adds `delta` (default 1) to an integer value; undefined when absent. Negative deltas decrement. */
+  async incr(key: string, delta = 1): Promise<number | undefined> {
+    const amount = toDelta(delta);
+    const full = this.#key(key);
+    const op = amount < 0n ? 'decr' : 'incr';
+    const result = await this.#attempt(op, key, undefined, () =>
+      amount < 0n ? this.backend.decr(full, -amount) : this.backend.incr(full, amount),
+    );
+    return result === undefined ? undefined : Number(result);
+  }
+
+  /** Subtracts `delta` (default 1), flooring at 0 as memcached does; undefined when absent. */
+  decr(key: string, delta = 1): Promise<number | undefined> {
+    return this.incr(key, delta === 0 ? 0 : -delta);
+  }
+
+  /** Gives `key` a new TTL without rewriting it; true when the key exists. */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    const full = this.#key(key);
+    const seconds = parseTtl(ttl);
+    return this.#attempt('touch', key, false, () => this.backend.touch(full, seconds));
+  }
+
+  /** The value of `key` with a CAS token for `cas()`; undefined when absent. */
+  async gets<T = unknown>(key: string): Promise<CasResult<T> | undefined> {
+    const full = this.#key(key);
+    const item = await this.#attempt('gets', key, undefined, () => this.backend.gets(full));
+    const value = this.#read(key, item);
+    return item && value !== undefined ? { value: value as T, cas: item.cas } : undefined;
+  }
+
+  /** Stores if unchanged since `gets`: true stored, false changed since (or failed), undefined absent. */
+  async cas(key: string, value: unknown, cas: bigint, ttl?: Ttl): Promise<boolean | undefined> {
+    if (typeof cas !== 'bigint') throw new InvalidArgumentError('cas token must be the bigint that gets() returned');
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const stored = await this.#attempt('cas', key, false, () => this.backend.cas(full, item, cas, this.#ttl(ttl)));
+    if (stored) this.#stats.sets++;
+    return stored;
+  }
+
+  /** Removes every item of the backend (all prefixes: memcached has no per-prefix flush). */
+  async clear(): Promise<boolean> {
+    return this.#attempt('clear', undefined, false, async () => {
+      await this.backend.flush();
+      return true;
+    });
+  }
+
+  /**
+   * The cached value of `key`, or the factory's result stored for `ttl`. Concurrent callers
+   * of one key in this process share one run of the factory; a throwing factory is not
+   * cached and every waiter sees its error.
+   */
+  getOrSet<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl): Promise<T> {
+    const full = this.#key(key);
+    return this.#flights.run(full, async () => {
+      const cached = await this.get<T>(key);
+      if (cached !== undefined) return cached;
+      const value = await factory();
+      if (value !== undefined) await this.set(key, value, ttl);
+      return value;
+    });
+  }
+
+  /** Counters since creation. */
+  async stats(): Promise<CacheStats> {
+    return { ...this.#stats, backend: this.backend.name };
+  }
+
+  /** Closes the backend. */
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+
+  /** The backend key for a caller's key: prefix, then made memcached-safe. */
+  backendKey(key: string): string {
+    return this.#key(key);
+  }
+
+  #key(key: string): string {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`cache keys are strings, got ${typeof key}`);
+    return toSafeKey(this.keyPrefix + key);
+  }
+
+  #ttl(ttl: Ttl | undefined): number {
+    return ttl === undefined ? this.defaultTtl : parseTtl(ttl);
+  }
+
+  #read(key: string, item: StoredItem | undefined): unknown {
+    if (item === undefined) {
+      this.#stats.misses++;
+      if (this.listens('miss')) this.emit('miss', { key });
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = this.#serializer.decode(key, item);
+    } catch (error) {
+      this.#stats.misses++;
+      this.#record('get', key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
+      return undefined;
+    }
+    this.#stats.hits++;
+    if (this.listens('hit')) this.emit('hit', { key });
+    return value;
+  }
+
+  async #attempt<T>(operation: string, key: string | undefined, fallback: T, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      this.#fail(operation, key, error);
+      return fallback;
+    }
+  }
+
+  #fail(operation: string, key: string | undefined, error: unknown): void {
+    if (!this.#ignoreErrors || !isAvailabilityError(error)) throw error;
+    this.#record(operation, key, error as Error);
+  }
+
+  #record(operation: string, key: string | undefined, error: Error): void {
+    this.#stats.errors++;
+    this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
+    this.emit('error', key === undefined ? { operation, error } : { operation, key, error });
+  }
+}
+
+function toPairs(entries: CacheEntries): Array<readonly [string, unknown]> {
+  if (Array.isArray(entries)) return entries as Array<readonly [string, unknown]>;
+  if (entries instanceof Map) return [...(entries as ReadonlyMap<string, unknown>)];
+  return Object.entries(entries);
+}
+
+function toDelta(delta: number): bigint {
+  if (!Number.isSafeInteger(delta)) throw new InvalidArgumentError(`incr/decr delta must be an integer, got ${delta}`);
+  return BigInt(delta);
+}
+
+function wrapOption<T>(option: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new InvalidOptionError(option, error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}

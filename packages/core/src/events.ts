@@ -1,0 +1,63 @@
+/** Emitted when a backend call fails or a stored value cannot be decoded. */
+export interface CacheErrorEvent {
+  /** The Cache method that failed, e.g. `get` or `set`. */
+  readonly operation: string;
+  /** The caller's key, when the operation had one. */
+  readonly key?: string;
+  /** The typed error (a LarderError subclass). */
+  readonly error: Error;
+}
+
+/** Emitted on every read that found (`hit`) or did not find (`miss`) a value. */
+export interface CacheKeyEvent {
+  /** The caller's key. */
+  readonly key: string;
+}
+
+/** The events a Cache emits. */
+export interface CacheEvents {
+  error: CacheErrorEvent;
+  hit: CacheKeyEvent;
+  miss: CacheKeyEvent;
+}
+
+type Listener<T> = (event: T) => void;
+
+/**
+ * A small typed emitter. Unlike Node's EventEmitter, an `error` event with no listener is
+ * not thrown: a cache failure must never crash the app that merely uses the cache.
+ */
+export class CacheEventEmitter {
+  readonly #listeners: { [K in keyof CacheEvents]?: Array<Listener<CacheEvents[K]>> } = {};
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof CacheEvents>(name: K, listener: Listener<CacheEvents[K]>): () => void {
+    const list = (this.#listeners[name] ??= []) as Array<Listener<CacheEvents[K]>>;
+    list.push(listener);
+    return () => this.off(name, listener);
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof CacheEvents>(name: K, listener: Listener<CacheEvents[K]>): void {
+    const list = this.#listeners[name] as Array<Listener<CacheEvents[K]>> | undefined;
+    const at = list?.indexOf(listener) ?? -1;
+    if (list && at >= 0) list.splice(at, 1);
+  }
+
+  /** True when someone listens, so hot paths can skip building events. */
+  protected listens(name: keyof CacheEvents): boolean {
+    return (this.#listeners[name]?.length ?? 0) > 0;
+  }
+
+  protected emit<K extends keyof CacheEvents>(name: K, event: CacheEvents[K]): void {
+    const list = this.#listeners[name] as Array<Listener<CacheEvents[K]>> | undefined;
+    if (!list) return;
+    for (const listener of [...list]) {
+      try {
+        listener(event);
+      } catch {
+        // A throwing listener must not turn a cache read into a failure.
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
+import { MemoryBackend } from './backends/memory-backend.js';
+import { Cache, type CacheOptions } from './cache.js';
+
+/** Options of `cacheFromEnv`. */
+export interface CacheFromEnvOptions extends Omit<CacheOptions, 'backend'> {
+  /** Reads `<PREFIX>_MEMCACHED_SERVERS` / `_USERNAME` / `_PASSWORD` before the plain names. */
+  prefix?: string;
+  /** The environment to read (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Extra memcached options (timeouts, maxValueSize) used when memcached is chosen. */
+  memcached?: Omit<MemcachedBackendOptions, 'servers' | 'username' | 'password'>;
+}
+
+/** What `chooseBackendFromEnv` found. */
+export interface EnvBackendChoice {
+  /** Which variables decided: `MEMCACHIER`, `<PREFIX>`, `MEMCACHED`, or `memory` when none. */
+  source: string;
+  /** `host:port[:weight]` list, when memcached was chosen. */
+  servers?: string;
+  /** SASL username, when configured. */
+  username?: string;
+  /** SASL password, when configured. */
+  password?: string;
+}
+
+/**
+ * Reads the environment: `MEMCACHIER_*` first, then `<PREFIX>_MEMCACHED_*`, then
+ * `MEMCACHED_*` (`SERVERS` as `host:port[:weight]`, comma-separated; `USERNAME`; `PASSWORD`).
+ * Credentials of the plain `MEMCACHED_*` names also apply to a prefixed server list.
+ */
+export function chooseBackendFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, prefix?: string): EnvBackendChoice {
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const tag = prefix ? prefix.toUpperCase().replace(/[^A-Z0-9]+/g, '_') + '_MEMCACHED' : undefined;
+  const candidates: Array<[source: string, fallback: string | undefined]> = [
+    ['MEMCACHIER', undefined],
+    ...(tag ? [[tag, 'MEMCACHED'] as [string, string]] : []),
+    ['MEMCACHED', undefined],
+  ];
+  for (const [source, fallback] of candidates) {
+    const servers = read(`${source}_SERVERS`);
+    if (!servers) continue;
+    const username = read(`${source}_USERNAME`) ?? (fallback ? read(`${fallback}_USERNAME`) : undefined);
+    const password = env[`${source}_PASSWORD`] ?? (fallback ? env[`${fallback}_PASSWORD`] : undefined);
+    return { source, servers, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+  }
+  return { source: 'memory' };
+}
+
+/** A Cache configured from the environment (see `chooseBackendFromEnv`); says its choice in one log line. */
+export function cacheFromEnv(options: CacheFromEnvOptions = {}): Cache {
+  const { prefix, env, memcached, ...cacheOptions } = options;
+  const choice = chooseBackendFromEnv(env ?? process.env, prefix);
+  const logger = options.logger ?? console;
+  if (choice.servers === undefined) {
+    logger.warn('larder: no MEMCACHIER_SERVERS or MEMCACHED_SERVERS set; using the in-memory backend');
+    return new Cache({ ...cacheOptions, backend: new MemoryBackend() });
+  }
+  const credentials = choice.username !== undefined ? { username: choice.username, password: choice.password ?? '' } : {};
+  const backend = new MemcachedBackend({ ...memcached, servers: choice.servers, ...credentials });
+  logger.warn(`larder: using ${backend.name}${choice.username ? ` as ${choice.username}` : ''} (from ${choice.source}_SERVERS)`);
+  return new Cache({ ...cacheOptions, backend });
+}

@@ -1,0 +1,14 @@
+export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEntries } from './cache.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory-backend.js';
+export { NullBackend } from './backends/null-backend.js';
+export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
+export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
+export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvBackendChoice } from './from-env.js';
+export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';
+export { Flags } from './flags.js';
+export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
+export { parseTtl, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
+export type { CacheLogger } from './failure-log.js';
+export type { CacheEvents, CacheErrorEvent, CacheKeyEvent } from './events.js';
+export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
+export * from './errors.js';

@@ -1,0 +1,5 @@
+export { MemcachedServer, stopAllMemcached, type MemcachedServerOptions } from './memcached-server.js';
+export { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
+export { freePort } from './free-port.js';
+export { waitForPort } from './wait-for-port.js';
+export { metaTtl } from './meta-ttl.js';
