@@ -74,9 +74,9 @@ export class MemcachedBackend implements Backend {
     this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
   }
 
-  /** Checks every node answers and accepts the credentials; rejects with the first failure. */
+  /** Checks every node answers and accepts the credentials (a NOOP, which memcached -S refuses unauthenticated). */
   async connect(): Promise<void> {
-    await Promise.all(this.#nodes.map((node) => node.request({ opcode: Op.VERSION }).then((r) => check(node, r))));
+    await Promise.all(this.#nodes.map((node) => node.request({ opcode: Op.NOOP }).then((r) => check(node, r))));
   }
 
   async get(key: string): Promise<StoredItem | undefined> {

@@ -9,7 +9,6 @@ export const Op = {
   DECREMENT: 0x06,
   FLUSH: 0x08,
   NOOP: 0x0a,
-  VERSION: 0x0b,
   GETKQ: 0x0d,
   TOUCH: 0x1c,
 } as const;
