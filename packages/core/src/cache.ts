@@ -6,7 +6,7 @@ import { toSafeKey } from './keys.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { SingleFlight } from './single-flight.js';
 import { parseTtl, type Ttl } from './ttl.js';
-import type { Backend, StoredItem } from './types/backend.js';
+import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 
 /** Options of a Cache. */
 export interface CacheOptions {
@@ -71,6 +71,7 @@ export class Cache extends CacheEventEmitter {
   readonly #failures: FailureLog;
   readonly #flights = new SingleFlight();
   readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0 };
+  readonly #sync: SyncReads | undefined;
 
   constructor(options: CacheOptions = {}) {
     super();
@@ -84,6 +85,7 @@ export class Cache extends CacheEventEmitter {
       options.serializer ?? new FlagSerializer(options.compressThreshold === undefined ? {} : { compressThreshold: options.compressThreshold });
     this.#ignoreErrors = options.ignoreErrors ?? true;
     this.#failures = new FailureLog(options.logger ?? console, options.errorLogInterval ?? 10_000);
+    this.#sync = hasSyncReads(this.backend) ? this.backend : undefined;
   }
 
   /** Opens the backend and checks credentials; rejects with a typed error (E_AUTH, E_CONNECTION...). */
@@ -96,7 +98,7 @@ export class Cache extends CacheEventEmitter {
     const full = this.#key(key);
     let item: StoredItem | undefined;
     try {
-      item = await this.backend.get(full);
+      item = this.#sync ? this.#sync.getSync(full) : await this.backend.get(full);
     } catch (error) {
       this.#fail('get', key, error);
       item = undefined;
@@ -113,7 +115,14 @@ export class Cache extends CacheEventEmitter {
   async set(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     const full = this.#key(key);
     const item = this.#serializer.encode(value);
-    const stored = await this.#attempt('set', key, false, () => this.backend.set(full, item, this.#ttl(ttl)));
+    const seconds = this.#ttl(ttl);
+    let stored: boolean;
+    try {
+      stored = this.#sync ? this.#sync.setSync(full, item, seconds) : await this.backend.set(full, item, seconds);
+    } catch (error) {
+      this.#fail('set', key, error);
+      stored = false;
+    }
     if (stored) this.#stats.sets++;
     return stored;
   }
@@ -303,6 +312,11 @@ export class Cache extends CacheEventEmitter {
     this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
     this.emit('error', key === undefined ? { operation, error } : { operation, key, error });
   }
+}
+
+function hasSyncReads(backend: Backend): backend is Backend & SyncReads {
+  const candidate = backend as Partial<SyncReads>;
+  return typeof candidate.getSync === 'function' && typeof candidate.setSync === 'function';
 }
 
 function toPairs(entries: CacheEntries): Array<readonly [string, unknown]> {

@@ -29,6 +29,11 @@ export interface FlagSerializerOptions {
 }
 
 const DEFAULT_COMPRESS_THRESHOLD = 16 * 1024;
+// An item encoded here from an immutable value (string, number, boolean, null) carries that
+// value under this symbol. A backend that keeps the item object itself (the memory backend)
+// hands it back, and decoding is skipped; items read from the wire never carry it.
+const DECODED = Symbol('larder.decoded');
+type MemoItem = StoredItem & { [DECODED]?: unknown };
 
 /** The default serializer: Python-compatible flags for text, integers and bytes, JSON otherwise. */
 export class FlagSerializer implements Serializer {
@@ -48,6 +53,7 @@ export class FlagSerializer implements Serializer {
   }
 
   decode(key: string, item: StoredItem): unknown {
+    if (DECODED in item) return (item as MemoItem)[DECODED];
     let bytes = item.value;
     let flags = item.flags;
     try {
@@ -63,9 +69,9 @@ export class FlagSerializer implements Serializer {
 }
 
 function encodePlain(value: unknown): StoredItem {
-  if (typeof value === 'string') return { value: Buffer.from(value, 'utf8'), flags: Flags.TEXT };
+  if (typeof value === 'string') return memo(Buffer.from(value, 'utf8'), Flags.TEXT, value);
   if (typeof value === 'number' && Number.isSafeInteger(value)) {
-    return { value: Buffer.from(String(value), 'ascii'), flags: Flags.LONG };
+    return memo(Buffer.from(String(value), 'ascii'), Flags.LONG, value);
   }
   // Bytes are copied both ways so that a caller mutating its Buffer never changes the cache.
   if (Buffer.isBuffer(value)) return { value: Buffer.from(value), flags: Flags.BYTES };
@@ -85,7 +91,12 @@ function encodePlain(value: unknown): StoredItem {
   } catch (cause) {
     throw new SerializationError('value cannot be stored as JSON (circular or BigInt inside?)', { cause });
   }
-  return { value: Buffer.from(json, 'utf8'), flags: Flags.JSON };
+  const bytes = Buffer.from(json, 'utf8');
+  return value === null || typeof value === 'boolean' || typeof value === 'number' ? memo(bytes, Flags.JSON, value) : { value: bytes, flags: Flags.JSON };
+}
+
+function memo(value: Buffer, flags: number, decoded: unknown): MemoItem {
+  return { value, flags, [DECODED]: decoded };
 }
 
 function decodePlain(bytes: Buffer, flags: number): unknown {

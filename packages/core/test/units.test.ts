@@ -41,10 +41,14 @@ describe('TTL', () => {
 
 describe('flags shared with Python clients', () => {
   const serializer = new FlagSerializer({ compressThreshold: 0 });
+  const wire = (value: unknown) => {
+    const { value: bytes, flags } = serializer.encode(value);
+    return { value: bytes, flags };
+  };
   it('writes str as 16, int as 4, bytes as 0, anything else as JSON under a flag of its own', () => {
-    assert.deepEqual(serializer.encode('é'), { value: Buffer.from('é'), flags: 16 });
-    assert.deepEqual(serializer.encode(-12), { value: Buffer.from('-12'), flags: 4 });
-    assert.deepEqual(serializer.encode(Buffer.from('b')), { value: Buffer.from('b'), flags: 0 });
+    assert.deepEqual(wire('é'), { value: Buffer.from('é'), flags: 16 });
+    assert.deepEqual(wire(-12), { value: Buffer.from('-12'), flags: 4 });
+    assert.deepEqual(wire(Buffer.from('b')), { value: Buffer.from('b'), flags: 0 });
     assert.equal(serializer.encode(1.5).flags, 256);
     assert.equal(serializer.encode({ a: 1 }).flags, 256);
   });

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
-import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../types/backend.js';
+import type { Backend, BackendCapabilities, CasItem, StoredItem, SyncReads } from '../types/backend.js';
 import { applyDelta, parseCounter } from './counter.js';
 
 /** Options of the in-memory backend. */
@@ -15,9 +15,9 @@ export interface MemoryBackendOptions {
   now?: () => number;
 }
 
+// The item object is kept as handed in (the Cache's serializer may have attached data to it).
 interface Entry {
-  value: Buffer;
-  flags: number;
+  item: StoredItem;
   cas: bigint;
 }
 
@@ -26,7 +26,7 @@ const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_VALUE = 32 * 1024 * 1024;
 
 /** A process-local backend on lru-cache with per-key TTL and item/byte bounds. */
-export class MemoryBackend implements Backend {
+export class MemoryBackend implements Backend, SyncReads {
   readonly name = 'memory';
   readonly capabilities: BackendCapabilities;
   readonly #lru: LRUCache<string, Entry>;
@@ -45,9 +45,10 @@ export class MemoryBackend implements Backend {
     this.#lru = new LRUCache<string, Entry>({
       max: maxItems,
       maxSize: maxBytes,
-      sizeCalculation: (entry, key) => entry.value.length + key.length + ENTRY_OVERHEAD,
-      ttlResolution: 0,
-      ...(now ? { perf: { now } } : {}),
+      sizeCalculation: (entry, key) => entry.item.value.length + key.length + ENTRY_OVERHEAD,
+      // lru-cache reads the clock at most once a millisecond by default; a hand-moved clock
+      // (tests) must be read on every call.
+      ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
     });
   }
 
@@ -56,9 +57,18 @@ export class MemoryBackend implements Backend {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
+    return this.getSync(key);
+  }
+
+  getSync(key: string): StoredItem | undefined {
     this.#open();
-    const entry = this.#lru.get(key);
-    return entry && { value: entry.value, flags: entry.flags };
+    return this.#lru.get(key)?.item;
+  }
+
+  setSync(key: string, item: StoredItem, ttl: number): boolean {
+    this.#open();
+    this.#store(key, item, ttl);
+    return true;
   }
 
   async getMany(keys: readonly string[]): Promise<Map<string, StoredItem>> {
@@ -66,15 +76,13 @@ export class MemoryBackend implements Backend {
     const found = new Map<string, StoredItem>();
     for (const key of keys) {
       const entry = this.#lru.get(key);
-      if (entry) found.set(key, { value: entry.value, flags: entry.flags });
+      if (entry) found.set(key, entry.item);
     }
     return found;
   }
 
   async set(key: string, item: StoredItem, ttl: number): Promise<boolean> {
-    this.#open();
-    this.#store(key, item, ttl);
-    return true;
+    return this.setSync(key, item, ttl);
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
@@ -127,7 +135,7 @@ export class MemoryBackend implements Backend {
   async gets(key: string): Promise<CasItem | undefined> {
     this.#open();
     const entry = this.#lru.get(key);
-    return entry && { value: entry.value, flags: entry.flags, cas: entry.cas };
+    return entry && { value: entry.item.value, flags: entry.item.flags, cas: entry.cas };
   }
 
   async cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined> {
@@ -153,18 +161,18 @@ export class MemoryBackend implements Backend {
     this.#open();
     const entry = this.#lru.get(key);
     if (!entry) return undefined;
-    const current = parseCounter(entry.value);
+    const current = parseCounter(entry.item.value);
     if (current === undefined) throw new NotNumericError(key);
     const next = applyDelta(current, delta, direction);
     // Like memcached: the value changes, the flags and the expiry stay.
-    const updated: Entry = { value: Buffer.from(next.toString(), 'ascii'), flags: entry.flags, cas: this.#nextCas++ };
+    const updated: Entry = { item: { value: Buffer.from(next.toString(), 'ascii'), flags: entry.item.flags }, cas: this.#nextCas++ };
     this.#lru.set(key, updated, { noUpdateTTL: true });
     return next;
   }
 
   #store(key: string, item: StoredItem, ttl: number): void {
     this.#checkSize(key, item);
-    const entry: Entry = { value: item.value, flags: item.flags, cas: this.#nextCas++ };
+    const entry: Entry = { item, cas: this.#nextCas++ };
     this.#lru.set(key, entry, { ttl: ttl * 1000 });
   }
 

@@ -12,6 +12,17 @@ export interface CasItem extends StoredItem {
   readonly cas: bigint;
 }
 
+/**
+ * An in-process backend may also answer synchronously; the Cache then skips a promise per
+ * call. Results and errors are exactly those of the async methods.
+ */
+export interface SyncReads {
+  /** `get` without the promise. */
+  getSync(key: string): StoredItem | undefined;
+  /** `set` without the promise. */
+  setSync(key: string, item: StoredItem, ttl: number): boolean;
+}
+
 /** What a backend can and cannot do, so callers and tests can adapt. */
 export interface BackendCapabilities {
   /** Values survive a restart of this process (true for memcached). */

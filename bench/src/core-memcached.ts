@@ -1,0 +1,71 @@
+import memjs from 'memjs';
+import { Cache, MemcachedBackend } from '@larder/core';
+import { MemcachedServer } from '@larder/testing';
+import { compare } from './measure.js';
+import { rate, type ResultRow } from './report.js';
+
+const KEYS = 1000;
+const VALUE = 'a typical cached string value of some length';
+
+/** Cache(memcached) against raw memjs on the same server, and getMany against sequential gets. */
+export async function benchCoreMemcached(): Promise<ResultRow[]> {
+  const server = await MemcachedServer.start();
+  const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }) });
+  const raw = memjs.Client.create(server.address, { logger: { log: () => {} } });
+  const keys = Array.from({ length: KEYS }, (_, i) => `bench:${i}`);
+  try {
+    for (const key of keys) await cache.set(key, VALUE);
+    const rows: ResultRow[] = [];
+    for (const concurrency of [1, 50]) {
+      const ops = concurrency === 1 ? 20_000 : 60_000;
+      const [larderGet, memjsGet] = await compare(
+        [
+          { name: 'larder get', op: (i) => cache.get(keys[i % KEYS]!) },
+          { name: 'memjs get', op: (i) => raw.get(keys[i % KEYS]!) },
+        ],
+        { ops, concurrency },
+      );
+      const [larderSet, memjsSet] = await compare(
+        [
+          { name: 'larder set', op: (i) => cache.set(keys[i % KEYS]!, VALUE) },
+          { name: 'memjs set', op: (i) => raw.set(keys[i % KEYS]!, VALUE, { expires: 300 }) },
+        ],
+        { ops, concurrency },
+      );
+      rows.push(versus(`Cache(memcached) get, concurrency ${concurrency}`, larderGet!.opsPerSec, memjsGet!.opsPerSec));
+      rows.push(versus(`Cache(memcached) set, concurrency ${concurrency}`, larderSet!.opsPerSec, memjsSet!.opsPerSec));
+    }
+    const batch = keys.slice(0, 100);
+    const [many, sequential] = await compare(
+      [
+        { name: 'getMany(100)', op: () => cache.getMany(batch) },
+        {
+          name: '100 sequential gets',
+          op: async () => {
+            for (const key of batch) await cache.get(key);
+          },
+        },
+      ],
+      { ops: 300, warmup: 50 },
+    );
+    const speedup = many!.opsPerSec / sequential!.opsPerSec;
+    rows.push({
+      benchmark: 'getMany of 100 keys vs 100 sequential gets (memcached)',
+      larder: rate(many!.opsPerSec, 'batches/s'),
+      baseline: rate(sequential!.opsPerSec, 'batches/s'),
+      ratio: speedup,
+      target: '>= 10x',
+      met: speedup >= 10,
+    });
+    return rows;
+  } finally {
+    raw.close();
+    await cache.close();
+    await server.stop();
+  }
+}
+
+function versus(benchmark: string, larder: number, memjsRate: number): ResultRow {
+  const ratio = larder / memjsRate;
+  return { benchmark, larder: rate(larder), baseline: `${rate(memjsRate)} (raw memjs)`, ratio, target: '>= 0.9x', met: ratio >= 0.9 };
+}

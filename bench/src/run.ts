@@ -1,0 +1,34 @@
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchCoreMemcached } from './core-memcached.js';
+import { benchCoreMemory } from './core-memory.js';
+import { toMarkdown, type ResultRow } from './report.js';
+
+/** Every benchmark section, in the order they run. */
+const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
+  memory: benchCoreMemory,
+  memcached: benchCoreMemcached,
+};
+
+const only = process.argv.slice(2);
+const rows: ResultRow[] = [];
+for (const [name, section] of Object.entries(SECTIONS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.error(`bench: ${name}...`);
+  rows.push(...(await section()));
+}
+const table = toMarkdown(rows);
+console.log(table);
+if (only.length === 0) {
+  const header = [
+    '# Benchmark results',
+    '',
+    'Produced by `pnpm bench` (latest run committed). Each ratio compares Larder with a baseline',
+    'measured in the same run on the same machine; medians of 5 interleaved rounds.',
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+  ].join('\n');
+  writeFileSync(fileURLToPath(new URL('../RESULTS.md', import.meta.url)), `${header}\n${table}\n`);
+}

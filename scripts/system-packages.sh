@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, when they are missing: memcached and the
+# SASL tools to run real servers, and the Python clients used as wire-compatibility peers.
+set -euo pipefail
+
+need=()
+command -v memcached >/dev/null 2>&1 || need+=(memcached)
+command -v saslpasswd2 >/dev/null 2>&1 || need+=(sasl2-bin)
+dpkg -s libsasl2-modules >/dev/null 2>&1 || need+=(libsasl2-modules)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
