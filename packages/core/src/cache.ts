@@ -1,5 +1,5 @@
 import { MemoryBackend } from './backends/memory-backend.js';
-import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, DeserializationError } from './errors.js';
+import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, PartialResultError } from './errors.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toSafeKey } from './keys.js';
@@ -156,7 +156,13 @@ export class Cache extends CacheEventEmitter {
   /** The values of the keys found, by key; absent keys are left out. */
   async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
     const fullKeys = keys.map((key) => this.#key(key));
-    const found = await this.#attempt('getMany', undefined, new Map<string, StoredItem>(), () => this.backend.getMany(fullKeys));
+    let found: Map<string, StoredItem>;
+    try {
+      found = await this.backend.getMany(fullKeys);
+    } catch (error) {
+      this.#fail('getMany', undefined, error);
+      found = error instanceof PartialResultError ? (error.partial as Map<string, StoredItem>) : new Map();
+    }
     const result: Record<string, T> = {};
     keys.forEach((key, i) => {
       const value = this.#read(key, found.get(fullKeys[i]!));

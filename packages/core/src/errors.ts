@@ -117,8 +117,24 @@ export class ServerError extends LarderError {
 
 /** Every node that could hold a key is marked dead; the request was not sent. */
 export class NodeDeadError extends LarderError {
-  constructor(server: string) {
-    super('E_NODE_DEAD', `memcached ${server} is marked dead; request not sent`);
+  constructor(servers: string, lastFailure?: Error) {
+    const why = lastFailure ? `; last failure: ${lastFailure.message}` : '';
+    super('E_NODE_DEAD', `every memcached node is marked dead (${servers}); request not sent${why}`, { cause: lastFailure });
+  }
+}
+
+/**
+ * A multi-key read where some nodes failed: `partial` holds what the others returned, `cause`
+ * the first failure. Its code is the cause's, so the ignore-errors policy treats it alike.
+ */
+export class PartialResultError<T = unknown> extends LarderError {
+  /** The results of the nodes that answered. */
+  readonly partial: Map<string, T>;
+
+  constructor(cause: unknown, partial: Map<string, T>) {
+    const code = cause instanceof LarderError ? cause.code : 'E_CONNECTION';
+    super(code, `some nodes failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.partial = partial;
   }
 }
 

@@ -2,6 +2,8 @@ export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEn
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory-backend.js';
 export { NullBackend } from './backends/null-backend.js';
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
+export type { NodeStateChange } from './backends/memcached/node-pool.js';
+export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
 export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvBackendChoice } from './from-env.js';
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';

@@ -7,7 +7,7 @@ import { Cache, MemcachedBackend, type CacheErrorEvent } from '../src/index.js';
 const TIMEOUT = 300;
 const CONNECT_TIMEOUT = 600;
 
-function collectingCache(servers: string, extra: Partial<{ username: string; password: string }> = {}) {
+function collectingCache(servers: string, extra: Partial<{ username: string; password: string; deadTimeout: number }> = {}) {
   const warnings: string[] = [];
   const errors: CacheErrorEvent[] = [];
   const backend = new MemcachedBackend({ servers, timeout: TIMEOUT, connectTimeout: CONNECT_TIMEOUT, ...extra });
@@ -58,7 +58,9 @@ describe('memcached faults', () => {
     const stats = await cache.stats();
     assert.equal(stats.errors, 22);
     assert.equal(errors.length, 22);
-    assert.ok(errors.every((e) => ['E_CONNECTION', 'E_TIMEOUT'].includes((e.error as { code?: string }).code ?? '')));
+    const codes = errors.map((e) => (e.error as { code?: string }).code);
+    assert.ok(['E_CONNECTION', 'E_TIMEOUT'].includes(codes[0]!), `first failure ${codes[0]}`);
+    assert.ok(codes.slice(1).every((code) => code === 'E_NODE_DEAD'), 'then the node is out of the ring: no waiting on it');
     assert.match(errors[0]!.error.message, new RegExp(server.address));
     assert.equal(warnings.length, 1, 'one log line for the burst');
   });
@@ -66,12 +68,13 @@ describe('memcached faults', () => {
   it('a restarted node on the same port is used again without a new client', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());
-    const { cache } = collectingCache(server.address);
+    const { cache } = collectingCache(server.address, { deadTimeout: 0.5 });
     t.after(() => cache.close());
     assert.equal(await cache.set('before', 1), true);
     await server.kill();
     assert.equal(await cache.get('before'), undefined);
     await server.restart();
+    await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal(await cache.set('after', 2), true);
     assert.equal(await cache.get('after'), 2);
   });
@@ -86,7 +89,8 @@ describe('memcached faults', () => {
     assert.match((outcome as Error).message, new RegExp(`${server.address}.*credentials`));
     assert.ok(ms < CONNECT_TIMEOUT + TIMEOUT, `took ${ms} ms`);
     assert.equal(await cache.get('x'), undefined, 'reads stay misses');
-    assert.equal((errors[0]?.error as { code?: string }).code, 'E_AUTH');
+    assert.equal((errors[0]?.error as { code?: string }).code, 'E_NODE_DEAD', 'the node that refused is out of the ring');
+    assert.match(errors[0]!.error.message, /rejected the SASL credentials/);
   });
 
   it('missing credentials against a SASL server are E_AUTH too', async (t) => {
@@ -123,7 +127,7 @@ describe('memcached faults', () => {
     const cache = new Cache({ backend: new MemcachedBackend({ servers: `127.0.0.1:${port}`, timeout: TIMEOUT }), ignoreErrors: false });
     t.after(() => cache.close());
     await assert.rejects(cache.get('k'), { code: 'E_CONNECTION' });
-    await assert.rejects(cache.set('k', 1), { code: 'E_CONNECTION' });
+    await assert.rejects(cache.set('k', 1), { code: 'E_NODE_DEAD' });
   });
 
   it('garbage server lists and options fail construction with a message naming the option', () => {

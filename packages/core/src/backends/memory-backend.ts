@@ -40,7 +40,7 @@ export class MemoryBackend implements Backend, SyncReads {
     requirePositiveInteger('maxBytes', maxBytes);
     const maxValueSize = options.maxValueSize ?? Math.min(DEFAULT_MAX_VALUE, maxBytes - ENTRY_OVERHEAD);
     requirePositiveInteger('maxValueSize', maxValueSize);
-    this.capabilities = { shared: false, maxValueSize, touch: true };
+    this.capabilities = { shared: false, maxValueSize, touch: true, reservedFlags: 0 };
     const now = options.now;
     this.#lru = new LRUCache<string, Entry>({
       max: maxItems,

@@ -3,7 +3,7 @@ import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../types
 /** A backend that stores nothing: every read misses, every write reports "not stored". */
 export class NullBackend implements Backend {
   readonly name = 'null';
-  readonly capabilities: BackendCapabilities = { shared: false, maxValueSize: Number.MAX_SAFE_INTEGER, touch: false };
+  readonly capabilities: BackendCapabilities = { shared: false, maxValueSize: Number.MAX_SAFE_INTEGER, touch: false, reservedFlags: 0 };
 
   async connect(): Promise<void> {}
   async get(): Promise<StoredItem | undefined> {

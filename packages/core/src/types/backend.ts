@@ -31,6 +31,8 @@ export interface BackendCapabilities {
   readonly maxValueSize: number;
   /** `touch` changes the TTL without rewriting the value. */
   readonly touch: boolean;
+  /** Flag bits the backend uses itself; stored flags must leave them clear (0 for most). */
+  readonly reservedFlags: number;
 }
 
 /**

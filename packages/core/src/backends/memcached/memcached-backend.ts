@@ -1,19 +1,10 @@
-import { InvalidOptionError, NotNumericError, ServerError, ValueTooLargeError } from '../../errors.js';
+import { InvalidOptionError, NotNumericError, PartialResultError, ServerError, ValueTooLargeError } from '../../errors.js';
 import { toMemcachedExpiry } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
+import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue } from './chunked-values.js';
 import { MemcachedNode } from './memcached-node.js';
-import { HashRing } from './hash-ring.js';
-import {
-  Op,
-  Status,
-  arithExtras,
-  expiryExtras,
-  responseCas,
-  responseFlags,
-  storeExtras,
-  type RequestSpec,
-  type Response,
-} from './protocol.js';
+import { NodePool, type NodeStateChange } from './node-pool.js';
+import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
 
 /** Options of the memcached backend. */
@@ -30,76 +21,85 @@ export interface MemcachedBackendOptions {
   connectTimeout?: number;
   /** TCP keep-alive on idle connections (default true). */
   keepAlive?: boolean;
-  /** Largest value in bytes; memcached's own item limit is 1 MiB by default (default 1 MiB). */
+  /** Consecutive failures (refused, reset, timed out) that take a node out of the ring (default 1). */
+  failureLimit?: number;
+  /** Seconds a failed node stays out of the ring before it is tried again (default 30). */
+  deadTimeout?: number;
+  /** Told when a node leaves or rejoins the ring. */
+  onNodeChange?: (change: NodeStateChange) => void;
+  /** Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB). */
   maxValueSize?: number;
+  /** Largest single memcached item the backend writes, in bytes (default 1,000,000: fits memcached's and MemCachier's 1 MB). */
+  chunkSize?: number;
 }
 
-const DEFAULT_ITEM_LIMIT = 1024 * 1024;
-// memcached needs room for its item header and the key inside the item limit.
-const ITEM_OVERHEAD = 512;
 const MAX_EXPIRY = 0xfffffffe;
 
-/** A backend on one or more memcached servers over the binary protocol (memjs), with SASL. */
+/**
+ * A backend on one or more memcached servers over the binary protocol (memjs), with SASL,
+ * a libmemcached-compatible KETAMA ring, failover of dead nodes, and values larger than
+ * memcached's item limit split into checksummed chunks.
+ */
 export class MemcachedBackend implements Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
-  readonly #nodes: MemcachedNode[];
-  readonly #ring: HashRing<MemcachedNode>;
+  readonly #pool: NodePool;
+  readonly #chunkSize: number;
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
       throw new InvalidOptionError('options', 'MemcachedBackend needs an options object with "servers"');
     }
     const addresses = parseServerList(options.servers);
-    const timeout = positiveNumber('timeout', options.timeout ?? 500);
-    const connectTimeout = positiveNumber('connectTimeout', options.connectTimeout ?? 2000);
+    const timeout = positive('timeout', options.timeout ?? 500);
+    const connectTimeout = positive('connectTimeout', options.connectTimeout ?? 2000);
     if ((options.username === undefined) !== (options.password === undefined)) {
       throw new InvalidOptionError(options.username === undefined ? 'username' : 'password', 'SASL needs both username and password');
     }
-    const maxValueSize = positiveNumber('maxValueSize', options.maxValueSize ?? DEFAULT_ITEM_LIMIT - ITEM_OVERHEAD);
-    this.capabilities = { shared: true, maxValueSize, touch: true };
-    this.#nodes = addresses.map(
-      (address) =>
-        new MemcachedNode({
-          host: address.host,
-          port: address.port,
-          username: options.username,
-          password: options.password,
-          timeout,
-          connectTimeout,
-          keepAlive: options.keepAlive ?? true,
-        }),
-    );
-    this.#ring = new HashRing(addresses.map((address, i) => ({ address, node: this.#nodes[i]! })));
+    this.#chunkSize = positive('chunkSize', options.chunkSize ?? 1_000_000);
+    const maxValueSize = positive('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024);
+    this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
+    const nodes = addresses.map((address) => ({
+      address,
+      node: new MemcachedNode({
+        host: address.host,
+        port: address.port,
+        username: options.username,
+        password: options.password,
+        timeout,
+        connectTimeout,
+        keepAlive: options.keepAlive ?? true,
+      }),
+    }));
+    this.#pool = new NodePool(nodes, {
+      failureLimit: positive('failureLimit', options.failureLimit ?? 1),
+      deadTimeout: positive('deadTimeout', options.deadTimeout ?? 30),
+      onNodeChange: options.onNodeChange,
+      now: Date.now,
+    });
     this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
   }
 
   /** Checks every node answers and accepts the credentials (a NOOP, which memcached -S refuses unauthenticated). */
   async connect(): Promise<void> {
-    await Promise.all(this.#nodes.map((node) => node.request({ opcode: Op.NOOP }).then((r) => check(node, r))));
+    await Promise.all(this.#pool.nodes.map((node) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP })).then((r) => check(node, r))));
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
-    const node = this.#ring.nodeFor(key);
-    const response = await node.request({ opcode: Op.GET, key });
-    if (response.header.status === Status.NOT_FOUND) return undefined;
-    check(node, response);
-    return { value: response.val, flags: responseFlags(response) };
+    const item = await this.#getRaw(key);
+    return item && isManifest(item) ? this.#assemble(key, item) : item;
   }
 
   async getMany(keys: readonly string[]): Promise<Map<string, StoredItem>> {
-    const found = new Map<string, StoredItem>();
-    const batches = [...this.#ring.groupByNode(unique(keys))].map(([node, nodeKeys]) =>
-      node.requestQuietBatch(
-        nodeKeys.map((key) => ({ opcode: Op.GETKQ, key })),
-        (response) => {
-          if (response.header.status === Status.OK) {
-            found.set(response.key.toString('utf8'), { value: response.val, flags: responseFlags(response) });
-          }
-        },
-      ),
+    const found = await this.#getManyRaw(unique(keys));
+    const chunked = [...found].filter(([, item]) => isManifest(item));
+    await Promise.all(
+      chunked.map(async ([key, manifestItem]) => {
+        const whole = await this.#assemble(key, manifestItem);
+        if (whole) found.set(key, whole);
+        else found.delete(key);
+      }),
     );
-    await Promise.all(batches);
     return found;
   }
 
@@ -110,7 +110,7 @@ export class MemcachedBackend implements Backend {
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
     for (const [key, item] of entries) this.#checkSize(key, item);
     const results = await Promise.allSettled(entries.map(([key, item]) => this.set(key, item, ttl)));
-    return entries.filter((_, i) => results[i]!.status === 'rejected' || !(results[i] as PromiseFulfilledResult<boolean>).value).map(([key]) => key);
+    return entries.filter((_, i) => { const r = results[i]!; return r.status === 'rejected' || !r.value; }).map(([key]) => key);
   }
 
   add(key: string, item: StoredItem, ttl: number): Promise<boolean> {
@@ -122,11 +122,8 @@ export class MemcachedBackend implements Backend {
   }
 
   async delete(key: string): Promise<boolean> {
-    const node = this.#ring.nodeFor(key);
-    const response = await node.request({ opcode: Op.DELETE, key });
-    if (response.header.status === Status.NOT_FOUND) return false;
-    check(node, response);
-    return true;
+    const response = await this.#request(key, Op.DELETE);
+    return response.header.status !== Status.NOT_FOUND;
   }
 
   async deleteMany(keys: readonly string[]): Promise<string[]> {
@@ -144,19 +141,19 @@ export class MemcachedBackend implements Backend {
   }
 
   async touch(key: string, ttl: number): Promise<boolean> {
-    const node = this.#ring.nodeFor(key);
-    const response = await node.request({ opcode: Op.TOUCH, key, extras: expiryExtras(expiry(ttl)) });
-    if (response.header.status === Status.NOT_FOUND) return false;
-    check(node, response);
-    return true;
+    const response = await this.#request(key, Op.TOUCH, expiryExtras(expiry(ttl)));
+    // Chunks keep their first TTL; they are read only through the manifest, which now lives longer.
+    return response.header.status !== Status.NOT_FOUND;
   }
 
   async gets(key: string): Promise<CasItem | undefined> {
-    const node = this.#ring.nodeFor(key);
-    const response = await node.request({ opcode: Op.GET, key });
+    const node = this.#pool.nodeFor(key);
+    const response = await this.#pool.call(node, () => node.request({ opcode: Op.GET, key }));
     if (response.header.status === Status.NOT_FOUND) return undefined;
     check(node, response);
-    return { value: response.val, flags: responseFlags(response), cas: responseCas(response) };
+    const raw = { value: response.val, flags: responseFlags(response) };
+    const item = isManifest(raw) ? await this.#assemble(key, raw) : raw;
+    return item && { ...item, cas: responseCas(response) };
   }
 
   async cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined> {
@@ -166,28 +163,86 @@ export class MemcachedBackend implements Backend {
   }
 
   async flush(): Promise<void> {
-    await Promise.all(this.#nodes.map((node) => node.request({ opcode: Op.FLUSH }).then((r) => check(node, r))));
+    await Promise.all(this.#pool.nodes.map((node) => this.#pool.call(node, () => node.request({ opcode: Op.FLUSH })).then((r) => check(node, r))));
   }
 
   async close(): Promise<void> {
-    for (const node of this.#nodes) node.close();
+    for (const node of this.#pool.nodes) node.close();
+  }
+
+  /** One request for `key` on its node; NOT_FOUND is returned, other error statuses throw. */
+  async #request(key: string, opcode: number, extras?: Buffer): Promise<Response> {
+    const node = this.#pool.nodeFor(key);
+    const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras } : { opcode, key }));
+    if (response.header.status !== Status.NOT_FOUND) check(node, response);
+    return response;
+  }
+
+  async #getRaw(key: string): Promise<StoredItem | undefined> {
+    const response = await this.#request(key, Op.GET);
+    if (response.header.status === Status.NOT_FOUND) return undefined;
+    return { value: response.val, flags: responseFlags(response) };
+  }
+
+  /**
+   * Quiet gets + NOOP, one pipelined batch per node, the nodes in parallel. When some nodes
+   * fail, rejects with a PartialResultError carrying what the others returned.
+   */
+  async #getManyRaw(keys: readonly string[]): Promise<Map<string, StoredItem>> {
+    const found = new Map<string, StoredItem>();
+    const batches = [...this.#pool.groupByNode(keys)].map(([node, nodeKeys]) =>
+      this.#pool.call(node, () =>
+        node.requestQuietBatch(
+          nodeKeys.map((key) => ({ opcode: Op.GETKQ, key })),
+          (response) => {
+            if (response.header.status === Status.OK) {
+              found.set(response.key.toString('utf8'), { value: response.val, flags: responseFlags(response) });
+            }
+          },
+        ),
+      ),
+    );
+    const failures = (await Promise.allSettled(batches)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) throw new PartialResultError(failures[0]!.reason, found);
+    return found;
+  }
+
+  /** Reads the chunks a manifest names and joins them; a miss if any is lost or stale. */
+  async #assemble(key: string, manifestItem: StoredItem): Promise<StoredItem | undefined> {
+    const manifest = readManifest(manifestItem);
+    if (!manifest) return undefined;
+    const keys = chunkKeys(key, manifest);
+    const chunks = await this.#getManyRaw(keys);
+    return joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey)));
   }
 
   async #store(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): Promise<number> {
     this.#checkSize(key, item);
-    const node = this.#ring.nodeFor(key);
-    const spec: RequestSpec = { opcode, key, extras: storeExtras(item.flags, expiry(ttl)), value: item.value, cas };
-    const response = await node.request(spec);
+    const exp = expiry(ttl);
+    let main = item;
+    if (item.value.length > this.#chunkSize) {
+      const split = splitValue(key, item, this.#chunkSize);
+      const failed = await Promise.all(split.chunks.map(([chunkKey, chunk]) => this.#storeOne(Op.SET, chunkKey, chunk, exp, 0n)));
+      if (failed.some((status) => status !== Status.OK)) return Status.NOT_STORED;
+      main = split.manifest;
+    }
+    return this.#storeOne(opcode, key, main, exp, cas);
+  }
+
+  async #storeOne(opcode: number, key: string, item: StoredItem, exp: number, cas: bigint): Promise<number> {
+    const node = this.#pool.nodeFor(key);
+    const extras = storeExtras(item.flags, exp);
+    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras, value: item.value, cas }));
     const status = response.header.status;
-    if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.capabilities.maxValueSize);
+    if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
     if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
     check(node, response);
     return status;
   }
 
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
-    const node = this.#ring.nodeFor(key);
-    const response = await node.request({ opcode, key, extras: arithExtras(delta) });
+    const node = this.#pool.nodeFor(key);
+    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras: arithExtras(delta) }));
     if (response.header.status === Status.NOT_FOUND) return undefined;
     if (response.header.status === Status.NON_NUMERIC) throw new NotNumericError(key);
     check(node, response);
@@ -214,7 +269,7 @@ function unique(keys: readonly string[]): string[] {
   return [...new Set(keys)];
 }
 
-function positiveNumber(option: string, value: number): number {
+function positive(option: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new InvalidOptionError(option, `must be a positive number, got ${String(value)}`);
   }
