@@ -6,7 +6,9 @@ set -euo pipefail
 need=()
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v saslpasswd2 >/dev/null 2>&1 || need+=(sasl2-bin)
-dpkg -s libsasl2-modules >/dev/null 2>&1 || need+=(libsasl2-modules)
+for pkg in libsasl2-modules python3-pylibmc python3-pymemcache; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   sudo_cmd=""

@@ -3,3 +3,4 @@ export { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
 export { freePort } from './free-port.js';
 export { waitForPort } from './wait-for-port.js';
 export { metaTtl } from './meta-ttl.js';
+export { runPython, SYSTEM_PYTHON } from './python.js';
