@@ -4,3 +4,4 @@ export { freePort } from './free-port.js';
 export { waitForPort } from './wait-for-port.js';
 export { metaTtl } from './meta-ttl.js';
 export { runPython, SYSTEM_PYTHON } from './python.js';
+export { startDelayProxy } from './delay-proxy.js';
