@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchCluster } from './cluster.js';
 import { benchCoreMemcached } from './core-memcached.js';
 import { benchCoreMemory } from './core-memory.js';
 import { toMarkdown, type ResultRow } from './report.js';
@@ -9,6 +10,7 @@ import { toMarkdown, type ResultRow } from './report.js';
 const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   memory: benchCoreMemory,
   memcached: benchCoreMemcached,
+  cluster: benchCluster,
 };
 
 const only = process.argv.slice(2);

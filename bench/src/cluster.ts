@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import memjs from 'memjs';
+import { Cache, MemcachedBackend } from '@larder/core';
+import { MemcachedServer, SYSTEM_PYTHON } from '@larder/testing';
+import { compare } from './measure.js';
+import { rate, type ResultRow } from './report.js';
+
+const KEYS = 1000;
+const VALUE = 'a typical cached string value of some length';
+const PYLIBMC_GETS = 20_000;
+
+// Sequential gets through pylibmc (the C client) on one node; prints ops/s.
+const PYLIBMC_SCRIPT = `
+import sys, time, pylibmc
+mc = pylibmc.Client([sys.argv[1]], binary=True, behaviors={'ketama': True})
+keys = ['bench:%d' % i for i in range(${KEYS})]
+for k in keys: mc.set(k, '${VALUE}')
+for i in range(2000): mc.get(keys[i % ${KEYS}])
+best = 0
+for r in range(5):
+    start = time.perf_counter()
+    for i in range(${PYLIBMC_GETS}): mc.get(keys[i % ${KEYS}])
+    best = max(best, ${PYLIBMC_GETS} / (time.perf_counter() - start))
+print(best)
+`;
+
+/** On three local nodes: getMany vs sequential gets, get throughput vs raw memjs; and Larder vs pylibmc on one node. */
+export async function benchCluster(): Promise<ResultRow[]> {
+  const servers = await Promise.all([MemcachedServer.start(), MemcachedServer.start(), MemcachedServer.start()]);
+  const addresses = servers.map((s) => s.address);
+  const cache = new Cache({ backend: new MemcachedBackend({ servers: addresses }) });
+  const raw = memjs.Client.create(addresses.join(','), { logger: { log: () => {} } });
+  const keys = Array.from({ length: KEYS }, (_, i) => `bench:${i}`);
+  try {
+    for (const key of keys) {
+      await cache.set(key, VALUE);
+      await raw.set(key, VALUE, { expires: 300 });
+    }
+    const rows: ResultRow[] = [];
+    const batch = keys.slice(0, 100);
+    const [many, sequential] = await compare(
+      [
+        { name: 'getMany(100)', op: () => cache.getMany(batch) },
+        { name: '100 sequential gets', op: async () => { for (const key of batch) await cache.get(key); } },
+      ],
+      { ops: 300, warmup: 50 },
+    );
+    const speedup = many!.opsPerSec / sequential!.opsPerSec;
+    rows.push({
+      benchmark: 'getMany of 100 keys over 3 nodes vs 100 sequential gets',
+      larder: rate(many!.opsPerSec, 'batches/s'),
+      baseline: rate(sequential!.opsPerSec, 'batches/s'),
+      ratio: speedup,
+      target: '>= 10x',
+      met: speedup >= 10,
+    });
+
+    const [larderGet, memjsGet] = await compare(
+      [
+        { name: 'larder get', op: (i) => cache.get(keys[i % KEYS]!) },
+        { name: 'memjs get', op: (i) => raw.get(keys[i % KEYS]!) },
+      ],
+      { ops: 60_000, concurrency: 50 },
+    );
+    const ratio = larderGet!.opsPerSec / memjsGet!.opsPerSec;
+    rows.push({
+      benchmark: 'get over 3 nodes, concurrency 50',
+      larder: rate(larderGet!.opsPerSec),
+      baseline: `${rate(memjsGet!.opsPerSec)} (raw memjs)`,
+      ratio,
+      target: '>= 0.9x',
+      met: ratio >= 0.9,
+    });
+
+    const single = new Cache({ backend: new MemcachedBackend({ servers: addresses[0]! }) });
+    const [larderSequential] = await compare([{ name: 'larder get', op: (i) => single.get(keys[i % KEYS]!) }], { ops: PYLIBMC_GETS });
+    const pylibmc = Number(execFileSync(SYSTEM_PYTHON, ['-c', PYLIBMC_SCRIPT, addresses[0]!], { encoding: 'utf8' }).trim());
+    await single.close();
+    rows.push({
+      benchmark: 'sequential get on one node: Larder vs pylibmc (C client, outside anchor)',
+      larder: rate(larderSequential!.opsPerSec),
+      baseline: `${rate(pylibmc)} (pylibmc)`,
+      ratio: larderSequential!.opsPerSec / pylibmc,
+      target: 'printed, no target',
+      met: true,
+    });
+    return rows;
+  } finally {
+    raw.close();
+    await cache.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
