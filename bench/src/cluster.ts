@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import memjs from 'memjs';
 import { Cache, MemcachedBackend } from '@larder/core';
 import { MemcachedServer, SYSTEM_PYTHON } from '@larder/testing';
+import { benchGetManyVsSequential } from './get-many.js';
 import { compare } from './measure.js';
 import { rate, type ResultRow } from './report.js';
 
@@ -37,23 +38,7 @@ export async function benchCluster(): Promise<ResultRow[]> {
       await raw.set(key, VALUE, { expires: 300 });
     }
     const rows: ResultRow[] = [];
-    const batch = keys.slice(0, 100);
-    const [many, sequential] = await compare(
-      [
-        { name: 'getMany(100)', op: () => cache.getMany(batch) },
-        { name: '100 sequential gets', op: async () => { for (const key of batch) await cache.get(key); } },
-      ],
-      { ops: 300, warmup: 50 },
-    );
-    const speedup = many!.opsPerSec / sequential!.opsPerSec;
-    rows.push({
-      benchmark: 'getMany of 100 keys over 3 nodes vs 100 sequential gets',
-      larder: rate(many!.opsPerSec, 'batches/s'),
-      baseline: rate(sequential!.opsPerSec, 'batches/s'),
-      ratio: speedup,
-      target: '>= 10x',
-      met: speedup >= 10,
-    });
+    rows.push(await benchGetManyVsSequential(cache, keys, 'getMany of 100 keys over 3 nodes vs 100 sequential gets'));
 
     const [larderGet, memjsGet] = await compare(
       [

@@ -1,6 +1,7 @@
 import memjs from 'memjs';
 import { Cache, MemcachedBackend } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
+import { benchGetManyVsSequential } from './get-many.js';
 import { compare } from './measure.js';
 import { rate, type ResultRow } from './report.js';
 
@@ -35,28 +36,7 @@ export async function benchCoreMemcached(): Promise<ResultRow[]> {
       rows.push(versus(`Cache(memcached) get, concurrency ${concurrency}`, larderGet!.opsPerSec, memjsGet!.opsPerSec));
       rows.push(versus(`Cache(memcached) set, concurrency ${concurrency}`, larderSet!.opsPerSec, memjsSet!.opsPerSec));
     }
-    const batch = keys.slice(0, 100);
-    const [many, sequential] = await compare(
-      [
-        { name: 'getMany(100)', op: () => cache.getMany(batch) },
-        {
-          name: '100 sequential gets',
-          op: async () => {
-            for (const key of batch) await cache.get(key);
-          },
-        },
-      ],
-      { ops: 300, warmup: 50 },
-    );
-    const speedup = many!.opsPerSec / sequential!.opsPerSec;
-    rows.push({
-      benchmark: 'getMany of 100 keys vs 100 sequential gets (memcached)',
-      larder: rate(many!.opsPerSec, 'batches/s'),
-      baseline: rate(sequential!.opsPerSec, 'batches/s'),
-      ratio: speedup,
-      target: '>= 10x',
-      met: speedup >= 10,
-    });
+    rows.push(await benchGetManyVsSequential(cache, keys, 'getMany of 100 keys vs 100 sequential gets (memcached)'));
     return rows;
   } finally {
     raw.close();

@@ -9,7 +9,7 @@ const OPS = 200_000;
 /** Cache(memory) get and set against lru-cache called directly inside an async function. */
 export async function benchCoreMemory(): Promise<ResultRow[]> {
   const cache = new Cache({ backend: new MemoryBackend() });
-  const raw = new LRUCache<string, unknown>({ max: 10_000, ttl: 300_000 });
+  const raw = new LRUCache<string, string>({ max: 10_000, ttl: 300_000 });
   const keys = Array.from({ length: KEYS }, (_, i) => `key:${i}`);
   const value = 'a typical cached string value of some length';
   for (const key of keys) {
@@ -17,7 +17,7 @@ export async function benchCoreMemory(): Promise<ResultRow[]> {
     raw.set(key, value);
   }
   const rawGet = async (key: string) => raw.get(key);
-  const rawSet = async (key: string, v: unknown) => raw.set(key, v);
+  const rawSet = async (key: string, v: string) => raw.set(key, v);
 
   const [larderGet, lruGet] = await compare(
     [

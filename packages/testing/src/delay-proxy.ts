@@ -13,8 +13,8 @@ export async function startDelayProxy(target: { host: string; port: number }, sl
     const upstream = connect(target);
     sockets.add(client).add(upstream);
     const slowOpaques = new Set<number>();
-    let fromClient = Buffer.alloc(0);
-    let fromServer = Buffer.alloc(0);
+    let fromClient: Buffer = Buffer.alloc(0);
+    let fromServer: Buffer = Buffer.alloc(0);
     client.on('data', (chunk) => {
       fromClient = Buffer.concat([fromClient, chunk]);
       for (const frame of takeFrames(fromClient, (rest) => (fromClient = rest))) {
