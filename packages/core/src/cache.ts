@@ -4,6 +4,7 @@ import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toSafeKey } from './keys.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
+import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
 import { SingleFlight } from './single-flight.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
@@ -254,6 +255,11 @@ export class Cache extends CacheEventEmitter {
       if (value !== undefined) await this.set(key, value, ttl);
       return value;
     });
+  }
+
+  /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
+  memoize<Args extends unknown[], Result>(fn: (...args: Args) => Result, options: Omit<MemoizeOptions<Args, Result>, 'cache'> = {}): Memoized<Args, Result> {
+    return memoizeFunction(fn, { ...options, cache: this });
   }
 
   /** Counters since creation. */

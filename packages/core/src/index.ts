@@ -14,3 +14,7 @@ export type { CacheLogger } from './failure-log.js';
 export type { CacheEvents, CacheErrorEvent, CacheKeyEvent } from './events.js';
 export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
 export * from './errors.js';
+export { memoize } from './memoize/decorator.js';
+export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';
+export { setDefaultCache, getDefaultCache } from './memoize/default-cache.js';
+export { hashArguments } from './memoize/argument-hash.js';

@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from '../errors.js';
+import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize.js';
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * `memoize(options)` works three ways: `memoize(opts)(fn)` wraps a function; on a class
+ * method it is a TC39 standard decorator (TypeScript 5 default) or a legacy
+ * `experimentalDecorators` one. Memoized functions and methods always return a promise.
+ */
+export function memoize(options: MemoizeOptions<never[], unknown> = {}) {
+  function apply<Args extends unknown[], Result>(fn: (...args: Args) => Result): Memoized<Args, Result>;
+  function apply<F extends AnyFunction>(fn: F, context: ClassMethodDecoratorContext): F;
+  function apply(target: object, property: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor;
+  function apply(first: unknown, second?: unknown, third?: unknown): unknown {
+    if (typeof first === 'function' && second === undefined) {
+      return memoizeFunction(first as AnyFunction, options as MemoizeOptions);
+    }
+    if (typeof first === 'function' && isMethodContext(second)) {
+      const owner = second.static ? 'static ' : '';
+      return memoizeFunction(first as AnyFunction, options as MemoizeOptions, `${owner}${String(second.name)}`);
+    }
+    if (third && typeof (third as PropertyDescriptor).value === 'function') {
+      const descriptor = third as PropertyDescriptor;
+      const className = typeof first === 'function' ? first.name : (first as { constructor?: { name?: string } }).constructor?.name ?? '';
+      descriptor.value = memoizeFunction(descriptor.value as AnyFunction, options as MemoizeOptions, `${className}.${String(second)}`);
+      return descriptor;
+    }
+    throw new InvalidArgumentError('memoize() decorates functions and methods only');
+  }
+  return apply;
+}
+
+function isMethodContext(value: unknown): value is ClassMethodDecoratorContext {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'method';
+}

@@ -1,0 +1,17 @@
+import type { Cache } from '../cache.js';
+import { InvalidOptionError } from '../errors.js';
+
+let current: Cache | undefined;
+
+/** Sets the cache `memoize()` uses when it is given none (the Fastify plugin calls this on register). */
+export function setDefaultCache(cache: Cache | undefined): void {
+  current = cache;
+}
+
+/** The default cache; a clear E_INVALID_OPTION error when none was set. */
+export function getDefaultCache(): Cache {
+  if (!current) {
+    throw new InvalidOptionError('cache', 'memoize() got no cache and no default is set: pass { cache }, register @larder/fastify-plugin, or call setDefaultCache(cache)');
+  }
+  return current;
+}

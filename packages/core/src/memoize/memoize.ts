@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { Cache } from '../cache.js';
+import { InvalidArgumentError } from '../errors.js';
+import { SingleFlight } from '../single-flight.js';
+import type { Ttl } from '../ttl.js';
+import { hashArguments } from './argument-hash.js';
+import { getDefaultCache } from './default-cache.js';
+import { functionIdentity } from './function-identity.js';
+
+/** Options of `memoize` (Flask-Caching's `@cache.memoize()`). */
+export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unknown> {
+  /** How long results live (default: the cache's defaultTtl). */
+  ttl?: Ttl;
+  /** Stable identity of the function; without it the module and function name are used. */
+  name?: string;
+  /** Skip the cache entirely for these arguments. */
+  unless?: (...args: Args) => boolean;
+  /** Recompute and store for these arguments, ignoring what is cached. */
+  forcedUpdate?: (...args: Args) => boolean;
+  /** Cache a result only when this returns true. */
+  responseFilter?: (result: Awaited<Result>) => boolean;
+  /** The cache to use (default: the one `setDefaultCache` set, else an in-memory one). */
+  cache?: Cache;
+  /** Told of identity guesses that may collide (default: console.warn). */
+  warn?: (message: string) => void;
+}
+
+interface MemoizeState {
+  readonly identity: string;
+  readonly cache: () => Cache;
+}
+
+const states = new WeakMap<object, MemoizeState>();
+const flights = new SingleFlight();
+
+/** A memoized function: always async, since the cache is. */
+export type Memoized<Args extends unknown[], Result> = (...args: Args) => Promise<Awaited<Result>>;
+
+/** Wraps `fn` so that results are cached by a hash of its arguments (and `this.cacheId`, when set). */
+export function memoizeFunction<Args extends unknown[], Result>(
+  fn: (...args: Args) => Result,
+  options: MemoizeOptions<Args, Result> = {},
+  qualifiedName: string = fn.name,
+): Memoized<Args, Result> {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('memoize wraps a function');
+  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const identity = functionIdentity(options.name, qualifiedName, warn);
+  const cache = () => options.cache ?? getDefaultCache();
+
+  const memoized = async function (this: unknown, ...args: Args): Promise<Awaited<Result>> {
+    if (options.unless?.(...args)) return (await fn.apply(this, args)) as Awaited<Result>;
+    const target = cache();
+    const version = await currentVersion(target, identity);
+    const key = resultKey(identity, version, this, args);
+    const run = async (): Promise<Awaited<Result>> => {
+      const result = (await fn.apply(this, args)) as Awaited<Result>;
+      if (result !== undefined && (options.responseFilter?.(result) ?? true)) await target.set(key, result, options.ttl);
+      return result;
+    };
+    const flightKey = `${target.keyPrefix}${key}`;
+    if (options.forcedUpdate?.(...args)) return flights.run(flightKey, run);
+    const readOrRun = async (): Promise<Awaited<Result>> => {
+      const cached: Awaited<Result> | undefined = await target.get<Awaited<Result>>(key);
+      return cached === undefined ? run() : cached;
+    };
+    return flights.run(flightKey, readOrRun);
+  };
+  Object.defineProperty(memoized, 'name', { value: fn.name });
+  states.set(memoized, { identity, cache });
+  return memoized;
+}
+
+/**
+ * Forgets cached results of a memoized function: all of them with one write (a new version
+ * that never expires), or only those of the given arguments.
+ */
+export async function deleteMemoized(fn: unknown, ...args: unknown[]): Promise<boolean> {
+  const state = typeof fn === 'function' ? states.get(fn) : undefined;
+  if (!state) throw new InvalidArgumentError('deleteMemoized takes a function returned by memoize (or a @memoize() method)');
+  const target = state.cache();
+  if (args.length === 0) return target.set(versionKey(state.identity), newVersion(), 0);
+  const version = await currentVersion(target, state.identity);
+  return target.delete(resultKey(state.identity, version, undefined, args));
+}
+
+/** The identity a memoized function is keyed by, or undefined for other functions. */
+export function memoizedIdentity(fn: unknown): string | undefined {
+  return typeof fn === 'function' ? states.get(fn)?.identity : undefined;
+}
+
+function versionKey(identity: string): string {
+  return `memoize:${identity}:version`;
+}
+
+function resultKey(identity: string, version: string, self: unknown, args: readonly unknown[]): string {
+  const id = (self as { cacheId?: unknown } | null | undefined)?.cacheId;
+  const scope = id === undefined ? '' : `@${String(id)}`;
+  return `memoize:${identity}${scope}:${version}:${hashArguments(args)}`;
+}
+
+// The version is created on first use with add, so concurrent processes agree on one.
+async function currentVersion(cache: Cache, identity: string): Promise<string> {
+  const key = versionKey(identity);
+  const existing = await cache.get<string>(key);
+  if (typeof existing === 'string') return existing;
+  const fresh = newVersion();
+  if (await cache.add(key, fresh, 0)) return fresh;
+  const raced = await cache.get<string>(key);
+  return typeof raced === 'string' ? raced : fresh;
+}
+
+function newVersion(): string {
+  return randomBytes(6).toString('base64url');
+}
