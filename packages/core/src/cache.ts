@@ -129,21 +129,13 @@ export class Cache extends CacheEventEmitter {
   }
 
   /** Stores only if `key` is absent; true when stored. */
-  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const full = this.#key(key);
-    const item = this.#serializer.encode(value);
-    const stored = await this.#attempt('add', key, false, () => this.backend.add(full, item, this.#ttl(ttl)));
-    if (stored) this.#stats.sets++;
-    return stored;
+  add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    return this.#write('add', key, value, (full, item) => this.backend.add(full, item, this.#ttl(ttl)));
   }
 
   /** Stores only if `key` is present; true when stored. */
-  async replace(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const full = this.#key(key);
-    const item = this.#serializer.encode(value);
-    const stored = await this.#attempt('replace', key, false, () => this.backend.replace(full, item, this.#ttl(ttl)));
-    if (stored) this.#stats.sets++;
-    return stored;
+  replace(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    return this.#write('replace', key, value, (full, item) => this.backend.replace(full, item, this.#ttl(ttl)));
   }
 
   /** Deletes `key`; true when it existed. */
@@ -205,7 +197,7 @@ export class Cache extends CacheEventEmitter {
 
   /** Subtracts `delta` (default 1), flooring at 0 as memcached does; undefined when absent. */
   decr(key: string, delta = 1): Promise<number | undefined> {
-    return this.incr(key, delta === 0 ? 0 : -delta);
+    return this.incr(key, -delta);
   }
 
   /** Gives `key` a new TTL without rewriting it; true when the key exists. */
@@ -224,13 +216,9 @@ export class Cache extends CacheEventEmitter {
   }
 
   /** Stores if unchanged since `gets`: true stored, false changed since (or failed), undefined absent. */
-  async cas(key: string, value: unknown, cas: bigint, ttl?: Ttl): Promise<boolean | undefined> {
-    if (typeof cas !== 'bigint') throw new InvalidArgumentError('cas token must be the bigint that gets() returned');
-    const full = this.#key(key);
-    const item = this.#serializer.encode(value);
-    const stored = await this.#attempt('cas', key, false, () => this.backend.cas(full, item, cas, this.#ttl(ttl)));
-    if (stored) this.#stats.sets++;
-    return stored;
+  cas(key: string, value: unknown, cas: bigint, ttl?: Ttl): Promise<boolean | undefined> {
+    if (typeof cas !== 'bigint') return Promise.reject(new InvalidArgumentError('cas token must be the bigint that gets() returned'));
+    return this.#write('cas', key, value, (full, item) => this.backend.cas(full, item, cas, this.#ttl(ttl)));
   }
 
   /** Removes every item of the backend (all prefixes: memcached has no per-prefix flush). */
@@ -303,6 +291,15 @@ export class Cache extends CacheEventEmitter {
     this.#stats.hits++;
     if (this.listens('hit')) this.emit('hit', { key });
     return value;
+  }
+
+  /** Encodes and writes through `write`, under the ignore-errors policy; counts what was stored. */
+  async #write<R extends boolean | undefined>(operation: string, key: string, value: unknown, write: (full: string, item: StoredItem) => Promise<R>): Promise<R | false> {
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const stored = await this.#attempt<R | false>(operation, key, false, () => write(full, item));
+    if (stored) this.#stats.sets++;
+    return stored;
   }
 
   async #attempt<T>(operation: string, key: string | undefined, fallback: T, run: () => Promise<T>): Promise<T> {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort, MemcachedServer } from '@larder/testing';
+import { freePort, MemcachedServer, startBlackHole } from '@larder/testing';
 import { Cache, MemcachedBackend, type CacheErrorEvent } from '../src/index.js';
 
 const TIMEOUT = 300;
@@ -20,22 +19,6 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const result = await run();
   return [result, performance.now() - start];
-}
-
-/** A TCP server that accepts connections and never answers: a hung memcached. */
-async function blackHole(): Promise<{ address: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => sockets.add(socket));
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe('memcached faults', () => {
@@ -112,7 +95,7 @@ describe('memcached faults', () => {
   });
 
   it('a node that accepts but never answers: reads miss after the timeout with E_TIMEOUT', async (t) => {
-    const hole = await blackHole();
+    const hole = await startBlackHole();
     t.after(() => hole.close());
     const { cache, errors } = collectingCache(hole.address);
     t.after(() => cache.close());

@@ -131,9 +131,10 @@ describe('@memoize() decorators compiled by tsc', () => {
 
   for (const flavour of ['standard', 'legacy'] as const) {
     it(`${flavour} decorators: compiles, caches per arguments, and deleteMemoized works on the method`, async () => {
+      // One source, compiled twice: the tsconfig decides which decorator flavour tsc emits.
       const project = fileURLToPath(new URL(`./fixtures/${flavour}-decorators/tsconfig.json`, import.meta.url));
       execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'pipe' });
-      const { makeService } = (await import(pathToFileURL(`${buildDir}/${flavour}/service.js`).href)) as typeof import('./fixtures/standard-decorators/service.js');
+      const { makeService } = (await import(pathToFileURL(`${buildDir}/${flavour}/decorated-service.js`).href)) as typeof import('./fixtures/decorated-service.js');
       // The compiled service imports the built package, so this test uses the same module.
       const { Cache, deleteMemoized } = await import('@larder/core');
       const cache = new Cache({ logger: quiet });

@@ -1,17 +1,15 @@
-import { createServer, connect, type Socket } from 'node:net';
-import { freePort } from './free-port.js';
+import { connect } from 'node:net';
+import { startFaultServer, type FaultServer } from './tracked-server.js';
 
 /**
  * A loopback TCP proxy in front of a memcached that holds back the binary-protocol answers
  * to requests for one key by `delayMs`, passing every other answer at once (out of order,
  * as the opaque field allows). It injects "one slow request" for fault tests.
  */
-export async function startDelayProxy(target: { host: string; port: number }, slowKey: string, delayMs: number): Promise<{ address: string; close(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
+export function startDelayProxy(target: { host: string; port: number }, slowKey: string, delayMs: number): Promise<FaultServer> {
+  return startFaultServer((client, track) => {
     const upstream = connect(target);
-    sockets.add(client).add(upstream);
+    track(upstream);
     const slowOpaques = new Set<number>();
     let fromClient: Buffer = Buffer.alloc(0);
     let fromServer: Buffer = Buffer.alloc(0);
@@ -38,15 +36,6 @@ export async function startDelayProxy(target: { host: string; port: number }, sl
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 function takeFrames(buffer: Buffer, keep: (rest: Buffer) => void): Buffer[] {

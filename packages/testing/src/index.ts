@@ -5,3 +5,4 @@ export { waitForPort } from './wait-for-port.js';
 export { metaTtl } from './meta-ttl.js';
 export { runPython, SYSTEM_PYTHON } from './python.js';
 export { startDelayProxy } from './delay-proxy.js';
+export { startBlackHole, startFaultServer, type FaultServer } from './tracked-server.js';

@@ -147,10 +147,8 @@ export class MemcachedBackend implements Backend {
   }
 
   async gets(key: string): Promise<CasItem | undefined> {
-    const node = this.#pool.nodeFor(key);
-    const response = await this.#pool.call(node, () => node.request({ opcode: Op.GET, key }));
+    const response = await this.#request(key, Op.GET);
     if (response.header.status === Status.NOT_FOUND) return undefined;
-    check(node, response);
     const raw = { value: response.val, flags: responseFlags(response) };
     const item = isManifest(raw) ? await this.#assemble(key, raw) : raw;
     return item && { ...item, cas: responseCas(response) };

@@ -57,11 +57,6 @@ export class MemcachedNode {
     return this.#send(specs, true, onItem).then(() => undefined);
   }
 
-  /** Drops the connection (in-flight requests fail); the next request reconnects. */
-  reset(reason: string): void {
-    this.#server.error(new Error(reason));
-  }
-
   /** Closes the connection for good. */
   close(): void {
     this.#closed = true;

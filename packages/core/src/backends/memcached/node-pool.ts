@@ -44,12 +44,14 @@ const NODE_FAILURES = new Set(['E_CONNECTION', 'E_TIMEOUT', 'E_AUTH']);
  */
 export class NodePool {
   readonly #members: Member[];
+  readonly #byNode: Map<MemcachedNode, Member>;
   readonly #settings: FailoverSettings;
   #ring: HashRing<Member> | undefined;
   #nextRetryAt = Infinity;
 
   constructor(entries: ReadonlyArray<{ address: ServerAddress; node: MemcachedNode }>, settings: FailoverSettings) {
     this.#members = entries.map(({ address, node }) => ({ address, node, failures: 0, lastFailure: undefined, retryAt: undefined }));
+    this.#byNode = new Map(this.#members.map((m) => [m.node, m]));
     this.#settings = settings;
     this.#rebuild();
   }
@@ -73,7 +75,7 @@ export class NodePool {
 
   /** Runs a request on a node and keeps its health: success clears failures, a node failure counts. */
   async call<T>(node: MemcachedNode, request: () => Promise<T>): Promise<T> {
-    const member = this.#members.find((m) => m.node === node)!;
+    const member = this.#byNode.get(node)!;
     try {
       const result = await request();
       member.failures = 0;
