@@ -46,28 +46,48 @@ export class SerializationError extends LarderError {
   }
 }
 
+/**
+ * Keys can carry user data (a session id, an e-mail), so error messages never contain them:
+ * the key is on the error as a non-enumerable `key`, which loggers that copy enumerable
+ * properties (pino's `err` serializer) leave out.
+ */
+function attachKey(error: LarderError, key: string): void {
+  Object.defineProperty(error, 'key', { value: key, enumerable: false, writable: false });
+}
+
 /** A stored value cannot be decoded (a Python pickle, corrupt JSON); reads treat it as a miss. */
 export class DeserializationError extends LarderError {
   /** The flags word stored with the value. */
   readonly flags: number;
+  /** The key whose value could not be decoded (non-enumerable, never in the message). */
+  declare readonly key: string;
 
   constructor(key: string, flags: number, options?: { cause?: unknown }) {
-    super('E_DESERIALIZE', `Cannot decode the value of "${key}" (flags ${flags})`, options);
+    super('E_DESERIALIZE', `Cannot decode a stored value (flags ${flags})`, options);
     this.flags = flags;
+    attachKey(this, key);
   }
 }
 
 /** `incr`/`decr` on a value that is not a decimal number, as memcached refuses it. */
 export class NotNumericError extends LarderError {
+  /** The key whose value is not a number (non-enumerable, never in the message). */
+  declare readonly key: string;
+
   constructor(key: string) {
-    super('E_NOT_NUMERIC', `Cannot increment or decrement "${key}": its value is not a number`);
+    super('E_NOT_NUMERIC', 'Cannot increment or decrement: the stored value is not a number');
+    attachKey(this, key);
   }
 }
 
 /** A value is larger than the backend accepts. */
 export class ValueTooLargeError extends LarderError {
+  /** The key of the refused value (non-enumerable, never in the message). */
+  declare readonly key: string;
+
   constructor(key: string, size: number, limit: number) {
-    super('E_VALUE_TOO_LARGE', `Value of "${key}" is ${size} bytes, over the limit of ${limit} bytes`);
+    super('E_VALUE_TOO_LARGE', `A value of ${size} bytes is over the limit of ${limit} bytes`);
+    attachKey(this, key);
   }
 }
 

@@ -18,3 +18,4 @@ export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';
 export { setDefaultCache, getDefaultCache } from './memoize/default-cache.js';
 export { hashArguments } from './memoize/argument-hash.js';
+export { makeTemplateFragmentKey, TEMPLATE_FRAGMENT_PREFIX } from './template-fragment-key.js';
