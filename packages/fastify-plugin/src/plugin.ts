@@ -1,0 +1,55 @@
+import { getDefaultCache, setDefaultCache, type Cache } from '@larder/core';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { addCacheExtension } from './nunjucks/cache-extension.js';
+import { resolveCache, type LarderPluginOptions } from './options.js';
+import { toViewCacheRule } from './view-cache/route-config.js';
+import { ViewCache, type ViewCacheHooks } from './view-cache/view-cache.js';
+import './fastify-types.js';
+
+async function larder(app: FastifyInstance, options: LarderPluginOptions): Promise<void> {
+  const { cache, owned, source } = resolveCache(options, app.log);
+  app.decorate('cache', cache);
+  const makeDefault = options.setDefault ?? true;
+  if (makeDefault) setDefaultCache(cache);
+  if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
+  const views = new ViewCache(cache);
+
+  app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
+    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`);
+    if (rule) attachHooks(route, views.hooksFor(rule));
+  });
+
+  app.addHook('onClose', async function larderClose() {
+    await views.drain();
+    if (makeDefault && currentDefault() === cache) setDefaultCache(undefined);
+    if (owned) await cache.close();
+  });
+
+  app.log.info(`larder: caching on ${source}`);
+}
+
+function attachHooks(route: RouteOptions, hooks: ViewCacheHooks): void {
+  // The lookup runs after every other hook (authentication still applies to a hit) and the
+  // store after the route's own onSend hooks (so what is stored is what is sent).
+  route.preHandler = [...toArray(route.preHandler), hooks.preHandler];
+  route.onSend = [...toArray(route.onSend), hooks.onSend];
+  route.onResponse = [...toArray(route.onResponse), hooks.onResponse];
+  route.onRequestAbort = [...toArray(route.onRequestAbort), hooks.onRequestAbort];
+}
+
+function toArray<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
+}
+
+function currentDefault(): Cache | undefined {
+  try {
+    return getDefaultCache();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Larder plugin: `await app.register(larderPlugin, options)` gives `app.cache` and route view caching. */
+export const larderPlugin = fastifyPlugin(larder, { name: '@larder/fastify-plugin', fastify: '5.x' });

@@ -1,0 +1,61 @@
+import { InvalidOptionError, parseTtl, type Ttl } from '@larder/core';
+import type { FastifyRequest } from 'fastify';
+
+/** A route's `config.cache`: `true` for the defaults, or these settings. */
+export interface ViewCacheSettings {
+  /** How long the response is kept: seconds or `'5m'` (default: the cache's defaultTtl). */
+  ttl?: Ttl;
+  /** Include the sorted query arguments in the key (default false: all query strings share one entry). */
+  queryString?: boolean;
+  /** Builds the key for a request instead of `viewKey(path)`; the cache's prefix is still added. */
+  key?: (request: FastifyRequest) => string;
+  /** Return true to neither read nor store the cache for this request. */
+  unless?: (request: FastifyRequest) => boolean;
+  /** Status codes that may be stored (default `[200]`). */
+  statusCodes?: readonly number[];
+}
+
+/** What a route's `config.cache` accepts. */
+export type ViewCacheOption = boolean | ViewCacheSettings;
+
+/** `config.cache` checked and with its defaults filled in. */
+export interface ViewCacheRule {
+  ttl: number | undefined;
+  queryString: boolean;
+  key: ((request: FastifyRequest) => string) | undefined;
+  unless: ((request: FastifyRequest) => boolean) | undefined;
+  statusCodes: ReadonlySet<number>;
+}
+
+const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes']);
+
+/** Validates a route's `config.cache`; undefined when the route is not cached. Errors name the route and option. */
+export function toViewCacheRule(option: unknown, route: string): ViewCacheRule | undefined {
+  if (option === undefined || option === false) return undefined;
+  const settings: ViewCacheSettings = option === true ? {} : checkObject(option, route);
+  const fail = (name: string, problem: string) => new InvalidOptionError(`config.cache.${name}`, `${problem} (route ${route})`);
+  for (const name of Object.keys(settings)) if (!SETTINGS.has(name)) throw fail(name, `is not a view cache setting (known: ${[...SETTINGS].join(', ')})`);
+  let ttl: number | undefined;
+  if (settings.ttl !== undefined) {
+    try {
+      ttl = parseTtl(settings.ttl, 'ttl');
+    } catch (error) {
+      throw fail('ttl', error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (settings.queryString !== undefined && typeof settings.queryString !== 'boolean') throw fail('queryString', 'must be a boolean');
+  if (settings.key !== undefined && typeof settings.key !== 'function') throw fail('key', 'must be a function (request) => string');
+  if (settings.unless !== undefined && typeof settings.unless !== 'function') throw fail('unless', 'must be a function (request) => boolean');
+  const statusCodes = settings.statusCodes ?? [200];
+  if (!Array.isArray(statusCodes) || statusCodes.some((code) => !Number.isInteger(code) || code < 100 || code > 599)) {
+    throw fail('statusCodes', 'must be an array of HTTP status codes');
+  }
+  return { ttl, queryString: settings.queryString ?? false, key: settings.key, unless: settings.unless, statusCodes: new Set(statusCodes) };
+}
+
+function checkObject(option: unknown, route: string): ViewCacheSettings {
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) {
+    throw new InvalidOptionError('config.cache', `must be true or an object of settings (route ${route})`);
+  }
+  return option as ViewCacheSettings;
+}

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+
+/** The prefix of every whole-response key, as Flask-Caching's `@cache.cached()` uses. */
+export const VIEW_KEY_PREFIX = 'view/';
+
+/** Query arguments as a view key sees them: a query string, URLSearchParams, or Fastify's parsed `request.query`. */
+export type QueryArguments = string | URLSearchParams | Readonly<Record<string, unknown>>;
+
+/**
+ * The cache key (before the cache's own prefix) of a cached response for `path`: `view/` + path,
+ * so `/a/b` -> `view//a/b`. With `query`, a hash of the sorted arguments is appended, so
+ * `?b=2&a=1` and `?a=1&b=2` share one entry. Use it to invalidate: `app.cache.delete(viewKey('/a/b'))`.
+ */
+export function viewKey(path: string, query?: QueryArguments): string {
+  const key = VIEW_KEY_PREFIX + path;
+  return query === undefined ? key : key + queryHash(query);
+}
+
+/** A hex MD5 of the query's (name, value) pairs sorted by name then value; empty query -> hash of none. */
+export function queryHash(query: QueryArguments): string {
+  const pairs = queryPairs(query);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return createHash('md5').update(JSON.stringify(pairs)).digest('hex');
+}
+
+function queryPairs(query: QueryArguments): Array<[string, string]> {
+  if (typeof query === 'string') return [...new URLSearchParams(query.startsWith('?') ? query.slice(1) : query)];
+  if (query instanceof URLSearchParams) return [...query];
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined) pairs.push([name, String(item)]);
+    }
+  }
+  return pairs;
+}

@@ -1,0 +1,42 @@
+/**
+ * The cookie part of a session, as @fastify/session and express-session keep it: a Cookie
+ * instance when a session is written, plain JSON data (`expires` as an ISO string) when read.
+ */
+export interface SessionCookieData {
+  /** When the cookie expires: a Date, an ISO date string, or null/absent for a browser-session cookie. */
+  expires?: Date | string | null | undefined;
+  /** Milliseconds the cookie has left, when it has an expiry (Cookie instances compute it). */
+  maxAge?: number | null | undefined;
+  /** The `maxAge` the cookie was created with, in milliseconds (null without one). */
+  originalMaxAge?: number | null | undefined;
+}
+
+/**
+ * A session as the store receives it: the session object of @fastify/session or
+ * express-session. Its enumerable properties, `cookie` included, are what is stored.
+ */
+export interface SessionData {
+  /** The session cookie's settings; the store takes the session's TTL from them. */
+  cookie: SessionCookieData;
+}
+
+/** A session as read back: plain JSON data with a `cookie` object (dates as ISO strings). */
+export type StoredSession = SessionData & { readonly [key: string]: unknown };
+
+/** The callback of `get`: an error, or the session (`null` when there is none). */
+export type SessionCallback = (error: Error | null, session?: SessionData | null) => void;
+
+/** The callback of `set`, `destroy` and `touch`: called with `null` on success, else an Error. */
+export type StoreCallback = (error?: Error | null) => void;
+
+/** Counters of a store since it was created. */
+export interface SessionStoreStats {
+  /** Values found under the prefix that are not sessions (read as no session). */
+  badSessions: number;
+  /** Reads that failed (cache unavailable) and were read as no session. */
+  readFailures: number;
+  /** Writes and deletes that failed and were reported to the caller as a SessionStoreError. */
+  writeFailures: number;
+  /** Touches that failed (the TTL was not extended; the request went on). */
+  touchFailures: number;
+}
