@@ -1,1 +1,16 @@
-export {};
+export { MemcachedStore } from './memcached-store.js';
+export { withExpressSession, type ExpressSessionModule } from './express-session.js';
+export {
+  DEFAULT_PREFIX,
+  DEFAULT_TTL,
+  type MemcachedStoreOptions,
+  type MemcachedStoreSource,
+  type CacheSource,
+  type ServersSource,
+  type EnvSource,
+} from './options.js';
+export { SessionStoreError, type SessionStoreErrorCode } from './errors.js';
+export { sessionLifetime, type SessionLifetime } from './session-ttl.js';
+export { encodeSession, decodeSession, type DecodedSession } from './session-codec.js';
+export { redactSessionId, VISIBLE_ID_CHARS } from './redact.js';
+export type { SessionData, SessionCookieData, StoredSession, SessionCallback, StoreCallback, SessionStoreStats } from './types.js';

@@ -23,8 +23,12 @@ export interface SessionData {
 /** A session as read back: plain JSON data with a `cookie` object (dates as ISO strings). */
 export type StoredSession = SessionData & { readonly [key: string]: unknown };
 
-/** The callback of `get`: an error, or the session (`null` when there is none). */
-export type SessionCallback = (error: Error | null, session?: SessionData | null) => void;
+/**
+ * The callback of `get`: an error, or the session (`null` when there is none). `S` is the
+ * session type the caller declares (@fastify/session's `Session`, express-session's
+ * `SessionData`); the value passed is the stored JSON data, which both libraries restore from.
+ */
+export type SessionCallback<S = StoredSession> = (error: Error | null, session?: S | null) => void;
 
 /** The callback of `set`, `destroy` and `touch`: called with `null` on success, else an Error. */
 export type StoreCallback = (error?: Error | null) => void;

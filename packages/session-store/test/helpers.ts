@@ -1,0 +1,179 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import fastifyCookie, { Signer } from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import express from 'express';
+import expressSession from 'express-session';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { withExpressSession, type MemcachedStore } from '../src/index.js';
+
+declare module 'fastify' {
+  interface Session {
+    user?: string;
+  }
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: string;
+  }
+}
+
+/** A 32+ character secret shared by every app a test builds (so a second app reads the first's cookies). */
+export const SECRET = 'a-secret-of-at-least-thirty-two-characters';
+/** The session cookie of the Fastify apps. */
+export const FASTIFY_COOKIE = 'sessionId';
+/** The session cookie of the Express apps. */
+export const EXPRESS_COOKIE = 'connect.sid';
+
+/** A logger that keeps every line, for asserting on what the store logged. */
+export function captureLogger(): { logger: { warn(message: string): void }; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: { warn: (message: string) => lines.push(message) }, lines };
+}
+
+/** A random session id shaped like @fastify/session's (32 base64url characters). */
+export function randomSessionId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Options of the Fastify test app. */
+export interface FastifyAppOptions {
+  /** Cookie options for @fastify/session (default: not secure, no maxAge). */
+  cookie?: { maxAge?: number };
+  /** @fastify/session's saveUninitialized (default false, as the README recommends). */
+  saveUninitialized?: boolean;
+}
+
+/** A Fastify app with a route to log in, to read the session and to log out; its handled errors are kept. */
+export async function buildFastifyApp(store: MemcachedStore, options: FastifyAppOptions = {}): Promise<{ app: FastifyInstance; errors: Error[] }> {
+  const app = Fastify({ logger: false });
+  const errors: Error[] = [];
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: SECRET,
+    store,
+    cookieName: FASTIFY_COOKIE,
+    saveUninitialized: options.saveUninitialized ?? false,
+    cookie: { secure: false, ...options.cookie },
+  });
+  app.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
+    errors.push(error);
+    return reply.code(500).send({ error: error.code ?? 'unknown' });
+  });
+  app.post<{ Body: { user: string } }>('/login', async (request) => {
+    request.session.set('user', request.body.user);
+    return { ok: true };
+  });
+  app.get('/me', async (request) => ({ user: request.session.get('user') ?? null, sessionId: request.session.sessionId }));
+  app.post('/logout', async (request) => {
+    await request.session.destroy();
+    return { ok: true };
+  });
+  await app.ready();
+  return { app, errors };
+}
+
+/** The `name=value` of the session cookie a Fastify response set, for the next request's Cookie header. */
+export function sessionCookie(response: LightMyRequestResponse): string {
+  const cookie = response.cookies.find((c) => c.name === FASTIFY_COOKIE);
+  if (!cookie) throw new Error(`no ${FASTIFY_COOKIE} cookie in the response (status ${response.statusCode})`);
+  return `${FASTIFY_COOKIE}=${cookie.value}`;
+}
+
+/** A Cookie header that @fastify/session reads as session `sessionId` (signed with SECRET). */
+export function signedFastifyCookie(sessionId: string): string {
+  return `${FASTIFY_COOKIE}=${encodeURIComponent(new Signer(SECRET).sign(sessionId))}`;
+}
+
+/** Logs `user` in through the Fastify app; returns the cookie and the session id. */
+export async function fastifyLogin(app: FastifyInstance, user: string): Promise<{ cookie: string; sessionId: string }> {
+  const login = await app.inject({ method: 'POST', url: '/login', payload: { user } });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
+  const cookie = sessionCookie(login);
+  const me = await app.inject({ method: 'GET', url: '/me', headers: { cookie } });
+  return { cookie, sessionId: me.json<{ sessionId: string }>().sessionId };
+}
+
+/** An Express 5 app with express-session and the store, listening on 127.0.0.1 on a free port. */
+export interface ExpressApp {
+  /** `http://127.0.0.1:port`. */
+  readonly url: string;
+  /** Errors that reached Express's error handler. */
+  readonly errors: Error[];
+  /** Stops the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Starts the Express test app: `/login` (regenerates, then sets the user), `/me`, `/logout`. */
+export async function startExpressApp(store: MemcachedStore, cookie: { maxAge?: number } = {}): Promise<ExpressApp> {
+  const app = express();
+  const errors: Error[] = [];
+  app.use(express.json());
+  app.use(expressSession({ secret: SECRET, store: withExpressSession(store, expressSession), resave: false, saveUninitialized: false, cookie }));
+  app.post('/login', (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      req.session.user = (req.body as { user: string }).user;
+      res.json({ ok: true });
+    });
+  });
+  app.get('/me', (req, res) => {
+    res.json({ user: req.session.user ?? null, sessionId: req.sessionID });
+  });
+  app.post('/logout', (req, res, next) => {
+    req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
+  });
+  app.use((error: Error & { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    errors.push(error);
+    res.status(500).json({ error: error.code ?? 'unknown' });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    errors,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** A minimal cookie jar over fetch: keeps the cookies responses set and sends them back. */
+export class CookieClient {
+  readonly #cookies = new Map<string, string>();
+
+  /** The current Cookie header. */
+  get cookieHeader(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** Sets a cookie by hand (to send a forged or replayed one). */
+  setCookie(name: string, value: string): void {
+    this.#cookies.set(name, value);
+  }
+
+  /** Sends a request with the jar's cookies; returns status and parsed JSON body. */
+  async request<T = Record<string, unknown>>(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = {};
+    if (this.#cookies.size) headers.cookie = this.cookieHeader;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      this.#cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
+    return { status: response.status, body: (await response.json()) as T };
+  }
+}
+
+/** A Cookie value that express-session reads as session `sessionId` (`s:` + id + signature, as cookie-signature makes it). */
+export function signedExpressCookie(sessionId: string): string {
+  const signature = createHmac('sha256', SECRET).update(sessionId).digest('base64').replace(/=+$/, '');
+  return encodeURIComponent(`s:${sessionId}.${signature}`);
+}
