@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCluster } from './cluster.js';
 import { benchCoreMemcached } from './core-memcached.js';
 import { benchCoreMemory } from './core-memory.js';
+import { benchHttpViews } from './http-views.js';
 import { toMarkdown, type ResultRow } from './report.js';
 
 /** Every benchmark section, in the order they run. */
@@ -11,6 +12,7 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   memory: benchCoreMemory,
   memcached: benchCoreMemcached,
   cluster: benchCluster,
+  http: benchHttpViews,
 };
 
 const only = process.argv.slice(2);

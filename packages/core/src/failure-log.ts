@@ -11,11 +11,14 @@ export class FailureLog {
   readonly #logger: CacheLogger;
   readonly #intervalMs: number;
   readonly #now: () => number;
+  readonly #label: string;
   #lastLoggedAt = -Infinity;
   #suppressed = 0;
 
-  constructor(logger: CacheLogger, intervalMs: number, now: () => number = Date.now) {
+  /** `label` starts every line (default `larder`), so a reader knows which part of Larder speaks. */
+  constructor(logger: CacheLogger, intervalMs: number, now: () => number = Date.now, label = 'larder') {
     this.#logger = logger;
+    this.#label = label;
     this.#intervalMs = intervalMs;
     this.#now = now;
   }
@@ -30,6 +33,6 @@ export class FailureLog {
     const held = this.#suppressed > 0 ? ` (${this.#suppressed} similar failures not logged since the last line)` : '';
     this.#suppressed = 0;
     this.#lastLoggedAt = now;
-    this.#logger.warn(`larder: ${message}${held}`);
+    this.#logger.warn(`${this.#label}: ${message}${held}`);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cacheFromEnv, chooseBackendFromEnv, FlagSerializer, parseServerList, parseTtl, toMemcachedExpiry, toSafeKey } from '../src/index.js';
+import { cacheFromEnv, chooseBackendFromEnv, FailureLog, FlagSerializer, makeTemplateFragmentKey, parseServerList, parseTtl, toMemcachedExpiry, toSafeKey } from '../src/index.js';
 
 describe('keys', () => {
   it('keeps memcached-safe keys as they are', () => {
@@ -113,5 +113,28 @@ describe('cacheFromEnv', () => {
 
   it('an unparseable server list in the environment is a typed error at start-up', () => {
     assert.throws(() => cacheFromEnv({ env: { MEMCACHED_SERVERS: 'host:port:weight' }, logger: { warn() {} } }), { code: 'E_INVALID_OPTION' });
+  });
+});
+
+describe('FailureLog', () => {
+  it('logs the first failure of a burst, counts the rest, and says how many on the next line', () => {
+    let now = 0;
+    const lines: string[] = [];
+    const log = new FailureLog({ warn: (line) => lines.push(line) }, 1000, () => now, 'larder-session');
+    log.record('one');
+    log.record('two');
+    log.record('three');
+    now = 1500;
+    log.record('four');
+    assert.deepEqual(lines, ['larder-session: one', 'larder-session: four (2 similar failures not logged since the last line)']);
+  });
+});
+
+describe('makeTemplateFragmentKey', () => {
+  it("builds Flask-Caching's fragment keys", () => {
+    assert.equal(makeTemplateFragmentKey('sidebar'), '_template_fragment_cache_sidebar');
+    assert.equal(makeTemplateFragmentKey('sidebar', []), '_template_fragment_cache_sidebar');
+    assert.equal(makeTemplateFragmentKey('sidebar', ['u', 7]), '_template_fragment_cache_sidebar_u_7');
+    assert.throws(() => makeTemplateFragmentKey(''), { code: 'E_INVALID_ARGUMENT' });
   });
 });

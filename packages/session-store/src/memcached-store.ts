@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Cache, CacheLogger } from '@larder/core';
-import { BurstLog } from './burst-log.js';
+import { FailureLog, type Cache, type CacheLogger } from '@larder/core';
 import { settleSession, settleVoid } from './callbacks.js';
 import { SessionStoreError } from './errors.js';
 import { FailureWatch } from './failure-watch.js';
@@ -28,7 +27,7 @@ export class MemcachedStore extends EventEmitter {
   readonly #ownsCache: boolean;
   readonly #watch: FailureWatch;
   readonly #stats: SessionStoreStats = { badSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
-  readonly #logs: Record<'bad' | 'read' | 'write' | 'touch', BurstLog>;
+  readonly #logs: Record<'bad' | 'read' | 'write' | 'touch', FailureLog>;
   #closed = false;
 
   constructor(source: MemcachedStoreSource, options?: MemcachedStoreOptions) {
@@ -40,7 +39,7 @@ export class MemcachedStore extends EventEmitter {
     this.ttl = resolved.ttl;
     this.#ownsCache = owned;
     this.#watch = new FailureWatch(cache);
-    const log = (logger: CacheLogger) => new BurstLog(logger, LOG_INTERVAL_MS);
+    const log = (logger: CacheLogger) => new FailureLog(logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
     this.#logs = { bad: log(resolved.logger), read: log(resolved.logger), write: log(resolved.logger), touch: log(resolved.logger) };
   }
 
@@ -96,7 +95,7 @@ export class MemcachedStore extends EventEmitter {
       json = encodeSession(session);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new SessionStoreError('E_SESSION_ENCODE', this.#redacted(sessionId), `Cannot store session ${this.#redacted(sessionId)}: ${reason}`, { cause });
+      throw new SessionStoreError('E_SESSION_ENCODE', redactSessionId(sessionId), `Cannot store session ${this.#redacted(sessionId)}: ${reason}`, { cause });
     }
     const { value: stored, error } = await this.#watch.run('set', key, () => this.cache.set(key, json, lifetime.ttl));
     if (stored === true) return;

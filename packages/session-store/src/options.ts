@@ -46,8 +46,11 @@ export const DEFAULT_TTL = 86_400;
 
 /** Options with their defaults applied and checked. */
 export interface ResolvedStoreOptions {
+  /** The key prefix. */
   readonly prefix: string;
+  /** The fallback TTL in seconds. */
   readonly ttl: number;
+  /** Where warnings go. */
   readonly logger: CacheLogger;
 }
 

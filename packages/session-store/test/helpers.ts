@@ -106,18 +106,33 @@ export interface ExpressApp {
   close(): Promise<void>;
 }
 
-/** Starts the Express test app: `/login` (regenerates, then sets the user), `/me`, `/logout`. */
-export async function startExpressApp(store: MemcachedStore, cookie: { maxAge?: number } = {}): Promise<ExpressApp> {
+/** Starts the Express test app: `/login` (regenerates unless told not to, sets the user, saves), `/me`, `/logout`. */
+export async function startExpressApp(store: MemcachedStore, options: { cookie?: { maxAge?: number }; bridge?: boolean } = {}): Promise<ExpressApp> {
   const app = express();
+  // express-session reports a save that failed in res.end to a `next` whose route has finished,
+  // which reaches Express's final handler; outside env 'test' that prints the error.
+  app.set('env', 'test');
   const errors: Error[] = [];
   app.use(express.json());
-  app.use(expressSession({ secret: SECRET, store: withExpressSession(store, expressSession), resave: false, saveUninitialized: false, cookie }));
+  app.use(
+    expressSession({
+      secret: SECRET,
+      store: options.bridge === false ? (store as unknown as expressSession.Store) : withExpressSession(store, expressSession),
+      resave: false,
+      saveUninitialized: false,
+      cookie: options.cookie ?? {},
+    }),
+  );
+  // Saves explicitly before answering: express-session's own save runs in res.end, after the
+  // status went out, so only an explicit save lets a failed write fail the login.
   app.post('/login', (req, res, next) => {
-    req.session.regenerate((error) => {
-      if (error) return next(error);
-      req.session.user = (req.body as { user: string }).user;
-      res.json({ ok: true });
-    });
+    const { user, regenerate = true } = req.body as { user: string; regenerate?: boolean };
+    const login = () => {
+      req.session.user = user;
+      req.session.save((error) => (error ? next(error) : res.json({ ok: true })));
+    };
+    if (!regenerate) return login();
+    req.session.regenerate((error) => (error ? next(error) : login()));
   });
   app.get('/me', (req, res) => {
     res.json({ user: req.session.user ?? null, sessionId: req.sessionID });

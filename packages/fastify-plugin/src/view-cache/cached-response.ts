@@ -37,17 +37,53 @@ export function captureResponse(reply: FastifyReply, payload: string | Buffer): 
     : { status: reply.statusCode, headers, body: payload.toString('base64'), encoding: 'base64' };
 }
 
-/** True when `value` read from the cache has the shape of a CachedResponse. */
-export function isCachedResponse(value: unknown): value is CachedResponse {
-  if (value === null || typeof value !== 'object') return false;
-  const entry = value as Partial<CachedResponse>;
-  return (
-    typeof entry.status === 'number' &&
-    typeof entry.body === 'string' &&
-    (entry.encoding === 'utf8' || entry.encoding === 'base64') &&
-    entry.headers !== null &&
-    typeof entry.headers === 'object'
-  );
+/** Marks a stored response; a value without it (written by someone else) is a miss. */
+const FORMAT = 'larder-view/1 ';
+
+/**
+ * The stored form: one text value, a JSON head line then the body. Text (flag 16) is what
+ * memcached peers read as a string, and Larder's in-memory backend hands back the very same
+ * string on every hit, which `ResponseDecoder` uses to skip decoding.
+ */
+export function encodeResponse(entry: CachedResponse): string {
+  return `${FORMAT}${JSON.stringify({ status: entry.status, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
+}
+
+/** Turns stored values back into responses, remembering the last decoded value of each key. */
+export class ResponseDecoder {
+  readonly #recent = new Map<string, { stored: string; entry: CachedResponse }>();
+  readonly #limit: number;
+
+  constructor(limit = 1000) {
+    this.#limit = limit;
+  }
+
+  /** The response in `stored`, or undefined when it is not one. */
+  decode(key: string, stored: unknown): CachedResponse | undefined {
+    if (typeof stored !== 'string') return undefined;
+    const recent = this.#recent.get(key);
+    if (recent !== undefined && recent.stored === stored) return recent.entry;
+    const entry = parse(stored);
+    if (entry === undefined) return undefined;
+    if (this.#recent.size >= this.#limit) this.#recent.clear();
+    this.#recent.set(key, { stored, entry });
+    return entry;
+  }
+}
+
+function parse(stored: string): CachedResponse | undefined {
+  if (!stored.startsWith(FORMAT)) return undefined;
+  const newline = stored.indexOf('\n');
+  if (newline === -1) return undefined;
+  let head: Partial<CachedResponse>;
+  try {
+    head = JSON.parse(stored.slice(FORMAT.length, newline)) as Partial<CachedResponse>;
+  } catch {
+    return undefined;
+  }
+  const { status, headers, encoding } = head;
+  if (typeof status !== 'number' || headers === null || typeof headers !== 'object' || (encoding !== 'utf8' && encoding !== 'base64')) return undefined;
+  return { status, headers, encoding, body: stored.slice(newline + 1) };
 }
 
 /** Sends a stored response with `x-cache: <label>`. */

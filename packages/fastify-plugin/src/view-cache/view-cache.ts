@@ -1,15 +1,15 @@
 import type { Cache } from '@larder/core';
-import type { FastifyReply, FastifyRequest, onResponseAsyncHookHandler, preHandlerAsyncHookHandler, onSendAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import { viewKey } from '../view-key.js';
-import { captureResponse, isCachedResponse, replayResponse, whyNotCacheable, type CachedResponse } from './cached-response.js';
+import { captureResponse, encodeResponse, replayResponse, ResponseDecoder, whyNotCacheable, type CachedResponse } from './cached-response.js';
 import type { ViewCacheRule } from './route-config.js';
 
 /** The hooks that cache one route's responses. */
 export interface ViewCacheHooks {
   preHandler: preHandlerAsyncHookHandler;
-  onSend: onSendAsyncHookHandler;
-  onResponse: onResponseAsyncHookHandler;
-  onRequestAbort: (request: FastifyRequest) => Promise<void>;
+  onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => void;
+  onResponse: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+  onRequestAbort: (request: FastifyRequest, done: HookHandlerDoneFunction) => void;
 }
 
 /** A request that missed and runs the handler: its key and, when it leads, how to hand its response to waiters. */
@@ -29,6 +29,7 @@ export class ViewCache {
   readonly #misses = new WeakMap<FastifyRequest, MissState>();
   readonly #leaders = new Map<string, Promise<CachedResponse | undefined>>();
   readonly #writes = new Set<Promise<void>>();
+  readonly #decoder = new ResponseDecoder();
 
   constructor(cache: Cache) {
     this.#cache = cache;
@@ -58,29 +59,43 @@ export class ViewCache {
       misses.set(request, { key, settle: undefined });
       return undefined;
     };
-    const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
+    // callback hooks, which cost less than async ones.
+    const onSend: ViewCacheHooks['onSend'] = (request, reply, payload, done) => {
       const miss = misses.get(request);
-      if (!miss) return payload;
+      if (!miss) return done(null, payload);
       misses.delete(request);
       reply.header('x-cache', 'MISS');
       const refused = whyNotCacheable(reply, payload, rule.statusCodes);
       if (refused !== undefined) {
         request.log.debug(`larder: response of ${request.routeOptions.url ?? request.url} not cached: ${refused}`);
         miss.settle?.(undefined);
-        return payload;
+        return done(null, payload);
       }
       const entry = captureResponse(reply, payload as string | Buffer);
       miss.settle?.(entry);
       this.#store(miss.key, entry, rule.ttl, request);
-      return payload;
+      return done(null, payload);
     };
-    const release = async (request: FastifyRequest): Promise<void> => {
+    // A request that led and ended without onSend (aborted, hijacked) must still release its waiters.
+    const release = (request: FastifyRequest): void => {
       const miss = misses.get(request);
       if (!miss) return;
       misses.delete(request);
       miss.settle?.(undefined);
     };
-    return { preHandler, onSend, onResponse: release, onRequestAbort: release };
+    return {
+      preHandler,
+      onSend,
+      onResponse: (request, _reply, done) => {
+        release(request);
+        done();
+      },
+      onRequestAbort: (request, done) => {
+        release(request);
+        done();
+      },
+    };
   }
 
   /** Waits for the cache writes still under way (called before the cache closes). */
@@ -91,8 +106,7 @@ export class ViewCache {
   /** The stored response for `key`; undefined when absent, unreadable or not a response. */
   async #read(key: string, request: FastifyRequest): Promise<CachedResponse | undefined> {
     try {
-      const stored = await this.#cache.get(key);
-      return isCachedResponse(stored) ? stored : undefined;
+      return this.#decoder.decode(key, await this.#cache.get(key));
     } catch (error) {
       request.log.warn({ err: error }, 'larder: view cache read failed; running the handler');
       return undefined;
@@ -113,7 +127,7 @@ export class ViewCache {
   /** Stores in the background, so a slow cache never delays the response; failures are logged. */
   #store(key: string, entry: CachedResponse, ttl: number | undefined, request: FastifyRequest): void {
     const write = this.#cache
-      .set(key, entry, ttl)
+      .set(key, encodeResponse(entry), ttl)
       .then(
         () => undefined,
         (error: unknown) => request.log.warn({ err: error }, 'larder: response not cached'),

@@ -1,0 +1,52 @@
+// The server process of the HTTP benchmarks: one process, several Fastify apps on loopback
+// ports, each route sending the same body. Started by http-bench-process.ts; prints its ports
+// as one JSON line on stdout, then serves until killed.
+import memjs from 'memjs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
+import larder from '@larder/fastify-plugin';
+import { BODY, HAND_KEY } from './http-body.js';
+
+const memcached = process.env.BENCH_MEMCACHED;
+if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
+
+let coldCalls = 0;
+
+/** The app on the memory backend: the plain route (the ceiling) and a view-cached one. */
+async function memoryApp(): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(larder, { cache: new Cache({ backend: new MemoryBackend() }) });
+  app.get('/plain', async (_request, reply) => reply.type('application/json').send(BODY));
+  app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('application/json').send(BODY));
+  app.get('/cold/:round', { config: { cache: { ttl: 0 } } }, async (_request, reply) => {
+    coldCalls++;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return reply.type('application/json').send(BODY);
+  });
+  app.get('/cold-calls', async () => ({ calls: coldCalls }));
+  return app;
+}
+
+/** The app on memcached: a view-cached route, and a hand-written route doing one memjs get per request. */
+async function memcachedApp(): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(larder, { backend: new MemcachedBackend({ servers: memcached! }) });
+  const raw = memjs.Client.create(memcached, { logger: { log: () => {} } });
+  await raw.set(HAND_KEY, BODY, { expires: 0 });
+  app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('application/json').send(BODY));
+  app.get('/hand', async (_request, reply) => {
+    const { value } = await raw.get(HAND_KEY);
+    return reply.type('application/json').send(value ? value.toString() : BODY);
+  });
+  app.addHook('onClose', async () => raw.close());
+  return app;
+}
+
+const apps = { memory: await memoryApp(), memcached: await memcachedApp() };
+const ports: Record<string, number> = {};
+for (const [name, app] of Object.entries(apps)) {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  ports[name] = typeof address === 'object' && address ? address.port : 0;
+}
+console.log(JSON.stringify(ports));

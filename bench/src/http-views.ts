@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { MemcachedServer } from '@larder/testing';
+import { rate, type ResultRow } from './report.js';
+
+const DURATION_S = 4;
+const ROUNDS = 3;
+const CONNECTIONS = 50;
+const COLD_REQUESTS = 500;
+
+/** Requests per second of one URL under autocannon. */
+async function requestsPerSecond(url: string): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+/** Medians of interleaved rounds, so drift of the machine affects every URL alike. */
+async function interleaved(urls: readonly string[]): Promise<number[]> {
+  for (const url of urls) await autocannon({ url, connections: CONNECTIONS, duration: 1 });
+  const samples: number[][] = urls.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, url] of urls.entries()) samples[i]!.push(await requestsPerSecond(url));
+  }
+  return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
+}
+
+/**
+ * View caching through HTTP (autocannon, one server process): the memory view cache against a
+ * plain route, the memcached view cache against a hand-written memjs route, and a burst of cold
+ * requests that must run the handler once.
+ */
+export async function benchHttpViews(): Promise<ResultRow[]> {
+  const memcached = await MemcachedServer.start();
+  const server = spawn(process.execPath, ['--import', 'tsx', new URL('./http-servers.ts', import.meta.url).pathname], {
+    env: { ...process.env, BENCH_MEMCACHED: memcached.address },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
+    const ports = JSON.parse(line) as { memory: number; memcached: number };
+    const memoryBase = `http://127.0.0.1:${ports.memory}`;
+    const memcachedBase = `http://127.0.0.1:${ports.memcached}`;
+    const [plain, memoryCached, memcachedCached, hand] = await interleaved([
+      `${memoryBase}/plain`,
+      `${memoryBase}/cached`,
+      `${memcachedBase}/cached`,
+      `${memcachedBase}/hand`,
+    ]);
+    const cold = await coldBurst(memoryBase);
+    return [
+      {
+        benchmark: `view-cached route, memory backend, vs plain route (autocannon, ${CONNECTIONS} connections)`,
+        larder: rate(memoryCached!, 'req/s'),
+        baseline: `${rate(plain!, 'req/s')} (plain Fastify route)`,
+        ratio: memoryCached! / plain!,
+        target: '>= 0.85x',
+        met: memoryCached! / plain! >= 0.85,
+      },
+      {
+        benchmark: `view-cached route, memcached, vs hand-written memjs get route (autocannon, ${CONNECTIONS} connections)`,
+        larder: rate(memcachedCached!, 'req/s'),
+        baseline: `${rate(hand!, 'req/s')} (one memjs get per request)`,
+        ratio: memcachedCached! / hand!,
+        target: '>= 0.95x',
+        met: memcachedCached! / hand! >= 0.95,
+      },
+      {
+        benchmark: `${COLD_REQUESTS} concurrent first requests to a cold view-cached route (handler takes 200 ms)`,
+        larder: `handler ran ${cold.calls} time(s)`,
+        baseline: `${cold.ok}/${COLD_REQUESTS} answered 200`,
+        ratio: cold.calls,
+        target: 'handler runs exactly once',
+        met: cold.calls === 1 && cold.ok === COLD_REQUESTS,
+      },
+    ];
+  } finally {
+    server.kill();
+    await memcached.stop();
+  }
+}
+
+/** Fires COLD_REQUESTS requests at once, each on its own connection, at a route nobody has requested yet. */
+async function coldBurst(base: string): Promise<{ calls: number; ok: number }> {
+  const before = ((await (await fetch(`${base}/cold-calls`)).json()) as { calls: number }).calls;
+  const result = await autocannon({ url: `${base}/cold/burst`, connections: COLD_REQUESTS, amount: COLD_REQUESTS, pipelining: 1 });
+  const after = ((await (await fetch(`${base}/cold-calls`)).json()) as { calls: number }).calls;
+  return { calls: after - before, ok: result['2xx'] };
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { describe, it } from 'node:test';
+import { Cache, ConnectionError, MemoryBackend, type StoredItem } from '@larder/core';
+import { MemcachedServer } from '@larder/testing';
+import { MemcachedStore, SessionStoreError, type SessionData } from '../src/index.js';
+import { buildFastifyApp, captureLogger, CookieClient, fastifyLogin, randomSessionId, startExpressApp } from './helpers.js';
+
+const session = (user = 'ada'): SessionData => ({ cookie: { maxAge: 3_600_000 }, user } as SessionData);
+
+/** Everything a person or a log pipeline could see of an error: message, stack, properties, causes. */
+const everything = (error: unknown) => inspect(error, { depth: 6 });
+
+/** A MemoryBackend whose reads and writes all fail as an unreachable server's would. */
+class UnreachableBackend extends MemoryBackend {
+  #fail(): never {
+    throw new ConnectionError('10.0.0.1:11211', 'connect ECONNREFUSED');
+  }
+  override getSync(): StoredItem | undefined {
+    return this.#fail();
+  }
+  override setSync(): boolean {
+    return this.#fail();
+  }
+  override async delete(): Promise<boolean> {
+    return this.#fail();
+  }
+  override async touch(): Promise<boolean> {
+    return this.#fail();
+  }
+}
+
+describe('memcached down (the harness server killed)', () => {
+  it('under @fastify/session: reads fail open to logged out, a login fails with E_SESSION_WRITE, logs never hold a whole id', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { logger, lines } = captureLogger();
+    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
+    t.after(() => store.close());
+    const { app, errors } = await buildFastifyApp(store);
+    t.after(() => app.close());
+    const { cookie, sessionId } = await fastifyLogin(app, 'ada');
+
+    await server.kill();
+
+    const me = await app.inject({ method: 'GET', url: '/me', headers: { cookie } });
+    assert.equal(me.statusCode, 200);
+    assert.equal(me.json<{ user: null }>().user, null, 'the request proceeds logged out');
+    assert.equal(store.stats().readFailures, 1);
+    assert.ok(lines.some((line) => /^larder-session: could not read session sess:.{6}… .*treating the request as having no session/.test(line)), lines.join('\n'));
+
+    const login = await app.inject({ method: 'POST', url: '/login', headers: { cookie }, payload: { user: 'ada' } });
+    assert.equal(login.statusCode, 500, 'a login that cannot be stored fails');
+    // The error comes from @fastify/session's onSend hook; the error handler's own reply runs
+    // that hook again (and fails again), so Fastify's fallback handler writes the response.
+    assert.equal(login.json<{ code: string }>().code, 'E_SESSION_WRITE');
+    const failure = errors[0];
+    assert.ok(failure instanceof SessionStoreError);
+    assert.equal(failure.code, 'E_SESSION_WRITE');
+    assert.match(failure.message, /^Could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /);
+    assert.ok(failure.cause instanceof Error, 'the cache error is kept as the cause');
+    assert.ok(store.stats().writeFailures >= 1);
+
+    const logout = await app.inject({ method: 'POST', url: '/logout', headers: { cookie } });
+    assert.equal(logout.statusCode, 500);
+    assert.equal(logout.json<{ error: string }>().error, 'E_SESSION_DESTROY');
+    assert.equal((errors.at(-1) as SessionStoreError).code, 'E_SESSION_DESTROY');
+
+    for (const text of [...lines, ...errors.map(everything)]) assert.ok(!text.includes(sessionId), `a whole session id in: ${text}`);
+  });
+
+  it('under express-session: reads fail open to logged out, a login fails loudly', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { logger, lines } = captureLogger();
+    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
+    t.after(() => store.close());
+    const app = await startExpressApp(store);
+    t.after(() => app.close());
+    const client = new CookieClient();
+    await client.request(`${app.url}/login`, 'POST', { user: 'ada' });
+    const { sessionId } = (await client.request<{ sessionId: string }>(`${app.url}/me`)).body;
+
+    await server.kill();
+
+    const me = await client.request<{ user: null }>(`${app.url}/me`);
+    assert.equal(me.status, 200);
+    assert.equal(me.body.user, null);
+    const login = await client.request<{ error: string }>(`${app.url}/login`, 'POST', { user: 'ada', regenerate: false });
+    assert.equal(login.status, 500);
+    assert.equal(login.body.error, 'E_SESSION_WRITE');
+    const regenerating = await client.request<{ error: string }>(`${app.url}/login`, 'POST', { user: 'ada' });
+    assert.equal(regenerating.status, 500);
+    assert.equal(regenerating.body.error, 'E_SESSION_DESTROY', 'regenerate deletes the old session first');
+    assert.ok(app.errors.every((error) => error instanceof SessionStoreError));
+    for (const text of [...lines, ...app.errors.map(everything)]) assert.ok(!text.includes(sessionId), `a whole session id in: ${text}`);
+  });
+
+  it('the promise API: get → null, set and destroy reject, touch → false; nothing shows a whole id', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { logger, lines } = captureLogger();
+    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
+    t.after(() => store.close());
+    const id = randomSessionId();
+    await store.setSession(id, session());
+    await server.kill();
+
+    assert.equal(await store.getSession(id), null);
+    const writeError = await store.setSession(id, session()).then(() => undefined, (error: unknown) => error);
+    assert.ok(writeError instanceof SessionStoreError);
+    assert.equal(writeError.code, 'E_SESSION_WRITE');
+    assert.equal(writeError.session, `${id.slice(0, 6)}…`);
+    const destroyError = await store.destroySession(id).then(() => undefined, (error: unknown) => error);
+    assert.ok(destroyError instanceof SessionStoreError);
+    assert.equal(destroyError.code, 'E_SESSION_DESTROY');
+    assert.equal(await store.touchSession(id, session()), false);
+    assert.deepEqual(store.stats(), { badSessions: 0, readFailures: 1, writeFailures: 2, touchFailures: 1 });
+    assert.ok(lines.some((line) => line.includes('could not extend session')));
+    for (const text of [...lines, everything(writeError), everything(destroyError)]) assert.ok(!text.includes(id), `a whole session id in: ${text}`);
+  });
+});
+
+describe('failing caches (fault injection)', () => {
+  for (const ignoreErrors of [true, false]) {
+    it(`an unreachable backend (ignoreErrors: ${ignoreErrors}): read → no session, write → E_SESSION_WRITE with the cause, touch → false`, async () => {
+      const cache = new Cache({ backend: new UnreachableBackend(), ignoreErrors, logger: { warn: () => {} } });
+      const store = new MemcachedStore({ cache }, { logger: { warn: () => {} } });
+      const id = randomSessionId();
+      assert.equal(await store.getSession(id), null);
+      await assert.rejects(store.setSession(id, session()), (error: unknown) => {
+        assert.ok(error instanceof SessionStoreError);
+        assert.equal(error.code, 'E_SESSION_WRITE');
+        assert.equal((error.cause as { code?: string }).code, 'E_CONNECTION');
+        return true;
+      });
+      await assert.rejects(store.destroySession(id), { code: 'E_SESSION_DESTROY' });
+      assert.equal(await store.touchSession(id, session()), false);
+      assert.deepEqual(store.stats(), { badSessions: 0, readFailures: 1, writeFailures: 2, touchFailures: 1 });
+    });
+  }
+
+  it('the failure is reported to the callback; a set without a callback leaves no unhandled rejection', async () => {
+    const store = new MemcachedStore({ cache: new Cache({ backend: new UnreachableBackend(), logger: { warn: () => {} } }) }, { logger: { warn: () => {} } });
+    const id = randomSessionId();
+    const error = await new Promise<Error | null | undefined>((resolve) => store.set(id, session(), resolve));
+    assert.ok(error instanceof SessionStoreError);
+    const getResult = await new Promise<unknown[]>((resolve) => store.get(id, (...args) => resolve(args)));
+    assert.deepEqual(getResult, [null, null]);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    store.set(id, session());
+    store.destroy(id);
+    // Unhandled rejections are reported once the microtask queue drains; two turns are plenty.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    process.off('unhandledRejection', onUnhandled);
+    assert.deepEqual(unhandled, []);
+    assert.equal(store.stats().writeFailures, 3);
+  });
+
+  it('a session larger than the backend takes is E_SESSION_WRITE with ValueTooLargeError as the cause', async () => {
+    const store = new MemcachedStore({ cache: new Cache({ backend: new MemoryBackend({ maxValueSize: 1000 }), compressThreshold: 0 }) }, { logger: { warn: () => {} } });
+    const id = randomSessionId();
+    await assert.rejects(store.setSession(id, session('x'.repeat(5000))), (error: unknown) => {
+      assert.ok(error instanceof SessionStoreError);
+      assert.equal(error.code, 'E_SESSION_WRITE');
+      assert.equal((error.cause as { code?: string }).code, 'E_VALUE_TOO_LARGE');
+      assert.ok(!everything(error).includes(id));
+      return true;
+    });
+  });
+
+  it('a session that has no JSON form, or no cookie, is E_SESSION_ENCODE and nothing is stored', async () => {
+    const cache = new Cache();
+    const store = new MemcachedStore({ cache }, { logger: { warn: () => {} } });
+    const id = randomSessionId();
+    const circular = session() as SessionData & { self?: unknown };
+    circular.self = circular;
+    await assert.rejects(store.setSession(id, circular), { name: 'SessionStoreError', code: 'E_SESSION_ENCODE' });
+    await assert.rejects(store.setSession(id, { cookie: {}, big: 10n } as SessionData), { code: 'E_SESSION_ENCODE' });
+    await assert.rejects(store.setSession(id, { user: 'x' } as unknown as SessionData), { code: 'E_SESSION_ENCODE', message: /cookie/ });
+    assert.equal(await cache.get(`sess:${id}`), undefined);
+  });
+});
