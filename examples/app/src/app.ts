@@ -1,27 +1,66 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifySession from '@fastify/session';
+import fastifyView from '@fastify/view';
 import { cacheFromEnv, type Cache } from '@larder/core';
+import larder, { addCacheExtension, type NunjucksEnvironment } from '@larder/fastify-plugin';
+import { MemcachedStore } from '@larder/session-store';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import nunjucks from 'nunjucks';
+import { CatalogService } from './catalog-service.js';
+import { registerRoutes } from './routes.js';
 
-/** A slow lookup the cache saves us from repeating. */
-async function slowSquare(n: number): Promise<{ n: number; square: number; computedAt: string }> {
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  return { n, square: n * n, computedAt: new Date().toISOString() };
+declare module 'fastify' {
+  interface Session {
+    user?: string;
+  }
 }
 
-/** Builds the example app around a cache (default: chosen from the environment). */
-export function buildApp(cache: Cache = cacheFromEnv({ prefix: 'example' })): FastifyInstance {
-  const app = Fastify({ logger: true });
+/** Options of the example app; all optional. */
+export interface ExampleAppOptions {
+  /** The cache (default: from MEMCACHIER_* / MEMCACHED_* variables, else in memory). */
+  cache?: Cache;
+  /** Signs the session cookie (default: SESSION_SECRET, else a development secret). */
+  sessionSecret?: string;
+  /** Fastify's logger setting (default true). */
+  logger?: FastifyServerOptions['logger'];
+  /** Milliseconds each slow catalog lookup takes (default 300). */
+  lookupDelayMs?: number;
+}
+
+const DEVELOPMENT_SECRET = 'larder example development secret: set SESSION_SECRET';
+const views = fileURLToPath(new URL('../views', import.meta.url));
+
+/** Builds the example shop: view-cached catalog, cached fragments, a memoized service, sessions in the cache. */
+export async function buildApp(options: ExampleAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? true });
+  const cache = options.cache ?? cacheFromEnv({ prefix: 'example', keyPrefix: 'example:', logger: app.log });
+  await app.register(larder, { cache });
   app.addHook('onClose', async () => cache.close());
 
-  app.get('/', async () => ({
-    message: 'Larder example: try /square/12 twice, then /stats',
-    backend: cache.backend.name,
-  }));
-
-  app.get<{ Params: { n: string } }>('/square/:n', async (request) => {
-    const n = Number(request.params.n);
-    return cache.getOrSet(`square:${n}`, () => slowSquare(n), '1m');
+  const sessions = new MemcachedStore({ cache }, { ttl: '1d', logger: app.log });
+  const secret = options.sessionSecret ?? process.env.SESSION_SECRET ?? DEVELOPMENT_SECRET;
+  if (secret === DEVELOPMENT_SECRET) app.log.warn('example: SESSION_SECRET is not set; using the development secret');
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret,
+    store: sessions,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: 7 * 86_400_000 },
+  });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyView, {
+    engine: { nunjucks },
+    root: views,
+    options: {
+      autoescape: true,
+      tags: { blockStart: '<%', blockEnd: '%>' },
+      onConfigure: (env: nunjucks.Environment) => addCacheExtension(env as unknown as NunjucksEnvironment, cache),
+    },
   });
 
-  app.get('/stats', async () => cache.stats());
+  registerRoutes(app, { catalog: new CatalogService(options.lookupDelayMs), sessions });
   return app;
 }

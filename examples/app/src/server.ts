@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 
-const app = buildApp();
+const app = await buildApp();
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 await app.listen({ port, host });

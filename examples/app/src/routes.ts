@@ -1,0 +1,51 @@
+import type { MemcachedStore } from '@larder/session-store';
+import type { FastifyInstance } from 'fastify';
+import type { CatalogService } from './catalog-service.js';
+
+/** What the routes use. */
+export interface RouteDependencies {
+  catalog: CatalogService;
+  sessions: MemcachedStore;
+}
+
+/** The example's pages: home (cached fragment), catalog (cached page), login/logout, stats. */
+export function registerRoutes(app: FastifyInstance, { catalog, sessions }: RouteDependencies): void {
+  app.get('/', async (request, reply) =>
+    reply.view('home.njk', {
+      title: 'Home',
+      user: request.session.user,
+      // Read by the cached fragment only when it renders; the memoized call is itself cached.
+      bestSellers: await catalog.bestSellers(3),
+      renderedAt: new Date().toISOString(),
+    }),
+  );
+
+  app.get('/catalog', { config: { cache: { ttl: 60 } } }, async (_request, reply) =>
+    reply.view('catalog.njk', { title: 'Catalog', public: true, products: await catalog.all(), renderedAt: new Date().toISOString() }),
+  );
+
+  app.get('/login', async (request, reply) => reply.view('login.njk', { title: 'Log in', user: request.session.user }));
+
+  app.post<{ Body: { name?: string } }>('/login', async (request, reply) => {
+    const name = String(request.body?.name ?? '').trim().slice(0, 40);
+    if (!name) return reply.code(400).view('login.njk', { title: 'Log in' });
+    await request.session.regenerate();
+    request.session.user = name;
+    return reply.redirect('/', 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    await request.session.destroy();
+    return reply.redirect('/', 303);
+  });
+
+  app.get('/square/:n', async (request) => {
+    const n = Number((request.params as { n: string }).n);
+    return app.cache.getOrSet(`square:${n}`, async () => ({ n, square: n * n, computedAt: new Date().toISOString() }), '1m');
+  });
+
+  app.get('/stats', async (request, reply) =>
+    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: await app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }),
+  );
+  app.get('/stats.json', async () => ({ cache: await app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }));
+}
