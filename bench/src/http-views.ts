@@ -1,31 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { MemcachedServer } from '@larder/testing';
+import { CONNECTIONS, interleavedRates } from './http-rate.js';
 import { rate, type ResultRow } from './report.js';
+import { startServerProcess } from './server-process.js';
 
-const DURATION_S = 4;
-const ROUNDS = 3;
-const CONNECTIONS = 50;
 const COLD_REQUESTS = 500;
-
-/** Requests per second of one URL under autocannon. */
-async function requestsPerSecond(url: string): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return result.requests.average;
-}
-
-/** Medians of interleaved rounds, so drift of the machine affects every URL alike. */
-async function interleaved(urls: readonly string[]): Promise<number[]> {
-  for (const url of urls) await autocannon({ url, connections: CONNECTIONS, duration: 1 });
-  const samples: number[][] = urls.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, url] of urls.entries()) samples[i]!.push(await requestsPerSecond(url));
-  }
-  return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
-}
 
 /**
  * View caching through HTTP (autocannon, one server process): the memory view cache against a
@@ -34,20 +13,16 @@ async function interleaved(urls: readonly string[]): Promise<number[]> {
  */
 export async function benchHttpViews(): Promise<ResultRow[]> {
   const memcached = await MemcachedServer.start();
-  const server = spawn(process.execPath, ['--import', 'tsx', new URL('./http-servers.ts', import.meta.url).pathname], {
-    env: { ...process.env, BENCH_MEMCACHED: memcached.address },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = await startServerProcess<{ memory: number; memcached: number }>(new URL('./http-servers.ts', import.meta.url), { BENCH_MEMCACHED: memcached.address });
   try {
-    const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
-    const ports = JSON.parse(line) as { memory: number; memcached: number };
+    const { ports } = server;
     const memoryBase = `http://127.0.0.1:${ports.memory}`;
     const memcachedBase = `http://127.0.0.1:${ports.memcached}`;
-    const [plain, memoryCached, memcachedCached, hand] = await interleaved([
-      `${memoryBase}/plain`,
-      `${memoryBase}/cached`,
-      `${memcachedBase}/cached`,
-      `${memcachedBase}/hand`,
+    const [plain, memoryCached, memcachedCached, hand] = await interleavedRates([
+      { url: `${memoryBase}/plain` },
+      { url: `${memoryBase}/cached` },
+      { url: `${memcachedBase}/cached` },
+      { url: `${memcachedBase}/hand` },
     ]);
     const cold = await coldBurst(memoryBase);
     return [
@@ -77,7 +52,7 @@ export async function benchHttpViews(): Promise<ResultRow[]> {
       },
     ];
   } finally {
-    server.kill();
+    server.stop();
     await memcached.stop();
   }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCluster } from './cluster.js';
 import { benchCoreMemcached } from './core-memcached.js';
 import { benchCoreMemory } from './core-memory.js';
+import { benchHttpSessions } from './http-sessions.js';
 import { benchHttpViews } from './http-views.js';
 import { toMarkdown, type ResultRow } from './report.js';
 
@@ -13,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   memcached: benchCoreMemcached,
   cluster: benchCluster,
   http: benchHttpViews,
+  sessions: benchHttpSessions,
 };
 
 const only = process.argv.slice(2);
