@@ -2,6 +2,7 @@
 // ports, each route sending the same body. Started by http-bench-process.ts; prints its ports
 // as one JSON line on stdout, then serves until killed.
 import memjs from 'memjs';
+import { listenAndReportPorts } from './server-process.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import larder from '@larder/fastify-plugin';
@@ -43,10 +44,4 @@ async function memcachedApp(): Promise<FastifyInstance> {
 }
 
 const apps = { memory: await memoryApp(), memcached: await memcachedApp() };
-const ports: Record<string, number> = {};
-for (const [name, app] of Object.entries(apps)) {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  ports[name] = typeof address === 'object' && address ? address.port : 0;
-}
-console.log(JSON.stringify(ports));
+await listenAndReportPorts(apps);

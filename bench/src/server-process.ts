@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -13,4 +14,15 @@ export async function startServerProcess<Ports>(script: URL, env: NodeJS.Process
   const child = spawn(process.execPath, ['--import', 'tsx', script.pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   return { ports: JSON.parse(line) as Ports, stop: () => void child.kill() };
+}
+
+/** In a server process: listens on a free loopback port per app, then prints `{ name: port }` as one JSON line. */
+export async function listenAndReportPorts(apps: Record<string, FastifyInstance>): Promise<void> {
+  const ports: Record<string, number> = {};
+  for (const [name, app] of Object.entries(apps)) {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    ports[name] = typeof address === 'object' && address ? address.port : 0;
+  }
+  console.log(JSON.stringify(ports));
 }

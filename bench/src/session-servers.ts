@@ -4,6 +4,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import { MemcachedStore } from '@larder/session-store';
+import { listenAndReportPorts } from './server-process.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 declare module 'fastify' {
@@ -33,10 +34,4 @@ async function sessionApp(store?: fastifySession.SessionStore): Promise<FastifyI
 }
 
 const apps = { memory: await sessionApp(), memcached: await sessionApp(new MemcachedStore({ servers: memcached }, { logger: { warn: () => {} } })) };
-const ports: Record<string, number> = {};
-for (const [name, app] of Object.entries(apps)) {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  ports[name] = typeof address === 'object' && address ? address.port : 0;
-}
-console.log(JSON.stringify(ports));
+await listenAndReportPorts(apps);
