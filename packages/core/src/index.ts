@@ -16,6 +16,6 @@ export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/
 export * from './errors.js';
 export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';
-export { setDefaultCache, getDefaultCache } from './memoize/default-cache.js';
+export { setDefaultCache, getDefaultCache, clearDefaultCache } from './memoize/default-cache.js';
 export { hashArguments } from './memoize/argument-hash.js';
 export { makeTemplateFragmentKey, TEMPLATE_FRAGMENT_PREFIX } from './template-fragment-key.js';

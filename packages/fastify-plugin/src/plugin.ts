@@ -1,4 +1,4 @@
-import { getDefaultCache, setDefaultCache, type Cache } from '@larder/core';
+import { clearDefaultCache, setDefaultCache } from '@larder/core';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { addCacheExtension } from './nunjucks/cache-extension.js';
@@ -22,7 +22,7 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
 
   app.addHook('onClose', async function larderClose() {
     await views.drain();
-    if (makeDefault && currentDefault() === cache) setDefaultCache(undefined);
+    if (makeDefault) clearDefaultCache(cache);
     if (owned) await cache.close();
   });
 
@@ -41,14 +41,6 @@ function attachHooks(route: RouteOptions, hooks: ViewCacheHooks): void {
 function toArray<T>(hooks: T | T[] | undefined): T[] {
   if (hooks === undefined) return [];
   return Array.isArray(hooks) ? hooks : [hooks];
-}
-
-function currentDefault(): Cache | undefined {
-  try {
-    return getDefaultCache();
-  } catch {
-    return undefined;
-  }
 }
 
 /** The Larder plugin: `await app.register(larderPlugin, options)` gives `app.cache` and route view caching. */

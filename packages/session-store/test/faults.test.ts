@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { Cache, ConnectionError, MemoryBackend, type StoredItem } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import { MemcachedStore, SessionStoreError, type SessionData } from '../src/index.js';
@@ -30,13 +30,19 @@ class UnreachableBackend extends MemoryBackend {
   }
 }
 
+/** A store on a memcached of its own (for the test to kill), logging into `lines`; both stopped after the test. */
+async function storeOnOwnServer(t: TestContext): Promise<{ server: MemcachedServer; store: MemcachedStore; lines: string[] }> {
+  const server = await MemcachedServer.start();
+  t.after(() => server.stop());
+  const { logger, lines } = captureLogger();
+  const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
+  t.after(() => store.close());
+  return { server, store, lines };
+}
+
 describe('memcached down (the harness server killed)', () => {
   it('under @fastify/session: reads fail open to logged out, a login fails with E_SESSION_WRITE, logs never hold a whole id', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { logger, lines } = captureLogger();
-    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
-    t.after(() => store.close());
+    const { server, store, lines } = await storeOnOwnServer(t);
     const { app, errors } = await buildFastifyApp(store);
     t.after(() => app.close());
     const { cookie, sessionId } = await fastifyLogin(app, 'ada');
@@ -70,11 +76,7 @@ describe('memcached down (the harness server killed)', () => {
   });
 
   it('under express-session: reads fail open to logged out, a login fails loudly', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { logger, lines } = captureLogger();
-    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
-    t.after(() => store.close());
+    const { server, store, lines } = await storeOnOwnServer(t);
     const app = await startExpressApp(store);
     t.after(() => app.close());
     const client = new CookieClient();
@@ -97,11 +99,7 @@ describe('memcached down (the harness server killed)', () => {
   });
 
   it('the promise API: get → null, set and destroy reject, touch → false; nothing shows a whole id', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { logger, lines } = captureLogger();
-    const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
-    t.after(() => store.close());
+    const { server, store, lines } = await storeOnOwnServer(t);
     const id = randomSessionId();
     await store.setSession(id, session());
     await server.kill();

@@ -15,3 +15,8 @@ export function getDefaultCache(): Cache {
   }
   return current;
 }
+
+/** Forgets the default cache if it is still `cache` (a plugin closing its cache calls this). */
+export function clearDefaultCache(cache: Cache): void {
+  if (current === cache) current = undefined;
+}
