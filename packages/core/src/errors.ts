@@ -11,7 +11,12 @@ export type LarderErrorCode =
   | 'E_TIMEOUT'
   | 'E_SERVER'
   | 'E_NODE_DEAD'
-  | 'E_CLOSED';
+  | 'E_CLOSED'
+  // Codes of the adapters' errors (@larder/fastify-plugin's nunjucks tag, @larder/session-store).
+  | 'E_SYNC_RENDER'
+  | 'E_SESSION_WRITE'
+  | 'E_SESSION_DESTROY'
+  | 'E_SESSION_ENCODE';
 
 /** Base class of every error Larder throws or emits; `code` is stable, `cause` is kept. */
 export class LarderError extends Error {
