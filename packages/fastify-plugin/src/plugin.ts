@@ -7,6 +7,9 @@ import { toViewCacheRule } from './view-cache/route-config.js';
 import { ViewCache, type ViewCacheHooks } from './view-cache/view-cache.js';
 import './fastify-types.js';
 
+/** Internal (not exported by the package): the view cache of each app, so tests can read its memo size. */
+export const viewCaches = new WeakMap<FastifyInstance, ViewCache>();
+
 async function larder(app: FastifyInstance, options: LarderPluginOptions): Promise<void> {
   const { cache, owned, source } = resolveCache(options, app.log);
   app.decorate('cache', cache);
@@ -14,6 +17,7 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   if (makeDefault) setDefaultCache(cache);
   if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
   const views = new ViewCache(cache);
+  viewCaches.set(app, views);
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
     const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`);

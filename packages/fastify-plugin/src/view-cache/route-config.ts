@@ -1,5 +1,6 @@
 import { InvalidOptionError, parseTtl, type Ttl } from '@larder/core';
 import type { FastifyRequest } from 'fastify';
+import { NEVER_STORED_STATUSES } from './http-rules.js';
 
 /** A route's `config.cache`: `true` for the defaults, or these settings. */
 export interface ViewCacheSettings {
@@ -11,8 +12,12 @@ export interface ViewCacheSettings {
   key?: (request: FastifyRequest) => string;
   /** Return true to neither read nor store the cache for this request. */
   unless?: (request: FastifyRequest) => boolean;
-  /** Status codes that may be stored (default `[200]`). */
+  /** Status codes that may be stored (default `[200]`); 206 and 304 are refused, they are never stored. */
   statusCodes?: readonly number[];
+  /** Serve and store requests that send `Authorization` from the shared entry (default false: they bypass the cache). */
+  shareAuthorized?: boolean;
+  /** Serve and store requests that carry a session (signed in) from the shared entry (default false: they bypass the cache). */
+  shareSessions?: boolean;
 }
 
 /** What a route's `config.cache` accepts. */
@@ -25,9 +30,11 @@ export interface ViewCacheRule {
   key: ((request: FastifyRequest) => string) | undefined;
   unless: ((request: FastifyRequest) => boolean) | undefined;
   statusCodes: ReadonlySet<number>;
+  shareAuthorized: boolean;
+  shareSessions: boolean;
 }
 
-const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes']);
+const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions']);
 
 /** Validates a route's `config.cache`; undefined when the route is not cached. Errors name the route and option. */
 export function toViewCacheRule(option: unknown, route: string): ViewCacheRule | undefined {
@@ -50,7 +57,20 @@ export function toViewCacheRule(option: unknown, route: string): ViewCacheRule |
   if (!Array.isArray(statusCodes) || statusCodes.some((code) => !Number.isInteger(code) || code < 100 || code > 599)) {
     throw fail('statusCodes', 'must be an array of HTTP status codes');
   }
-  return { ttl, queryString: settings.queryString ?? false, key: settings.key, unless: settings.unless, statusCodes: new Set(statusCodes) };
+  const never = statusCodes.find((code) => NEVER_STORED_STATUSES.has(code));
+  if (never !== undefined) throw fail('statusCodes', `cannot list ${never}: a ${never === 304 ? '304 has no body' : '206 is part of a body'} and is never stored`);
+  for (const name of ['shareAuthorized', 'shareSessions'] as const) {
+    if (settings[name] !== undefined && typeof settings[name] !== 'boolean') throw fail(name, 'must be a boolean');
+  }
+  return {
+    ttl,
+    queryString: settings.queryString ?? false,
+    key: settings.key,
+    unless: settings.unless,
+    statusCodes: new Set(statusCodes),
+    shareAuthorized: settings.shareAuthorized ?? false,
+    shareSessions: settings.shareSessions ?? false,
+  };
 }
 
 function checkObject(option: unknown, route: string): ViewCacheSettings {

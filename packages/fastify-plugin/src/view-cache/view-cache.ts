@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Cache } from '@larder/core';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
-import { viewKey } from '../view-key.js';
-import { captureResponse, encodeResponse, replayResponse, ResponseDecoder, whyNotCacheable, type CachedResponse } from './cached-response.js';
+import { variantKey, viewKey } from '../view-key.js';
+import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
+import { appendVary, carriesSession, hasCredentials, sameNames, varyHeaderNames, varyValues } from './http-rules.js';
 import type { ViewCacheRule } from './route-config.js';
+import { encodeResponse, encodeVaryMarker, ResponseDecoder, VaryMarker, type CachedResponse, type DecoderBounds } from './stored-view.js';
 
 /** The hooks that cache one route's responses. */
 export interface ViewCacheHooks {
@@ -12,10 +15,32 @@ export interface ViewCacheHooks {
   onRequestAbort: (request: FastifyRequest, done: HookHandlerDoneFunction) => void;
 }
 
-/** A request that missed and runs the handler: its key and, when it leads, how to hand its response to waiters. */
+/** What a request that ran the handler hands to the requests that waited for it. */
+interface Shared {
+  entry: CachedResponse;
+  /** The Vary list the response was stored under, with its generation; undefined without Vary. */
+  marker: VaryMarker | undefined;
+  /** The leader's values of the marker's headers (JSON), which a waiter's must equal. */
+  values: string | undefined;
+}
+
+/** A request that missed and runs the handler: where it stores and, when it leads, how to hand its response to waiters. */
 interface MissState {
+  /** The route's key for the request (the Vary list or the response lives there). */
   key: string;
-  settle: ((entry: CachedResponse | undefined) => void) | undefined;
+  /** The Vary list read at `key`, if any. */
+  marker: VaryMarker | undefined;
+  host: string;
+  settle: ((shared: Shared | undefined) => void) | undefined;
+}
+
+/** Marks a request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
+const SESSION_BYPASS = Symbol('session bypass');
+
+/** The request properties @fastify/session and @fastify/cookie decorate, when registered. */
+interface SessionRequest {
+  session?: unknown;
+  cookies?: unknown;
 }
 
 /**
@@ -23,66 +48,102 @@ interface MissState {
  * last preHandler hook, so every hook before it (authentication too) still runs and only the
  * handler is skipped; a miss runs it and stores what it sent. Concurrent misses for one key in this
  * process wait for the first one's response instead of running the handler again.
+ *
+ * Safety (see http-rules.ts): requests with credentials or a session bypass the cache unless the
+ * route opts in; an entry is served only to requests for the Host it was stored for; a response
+ * with `Vary` is stored per variant of the headers it names, its Vary list at the route's key.
+ *
+ * In-process state is bounded: the decode memo in bytes (`ResponseDecoder`), the leaders map and
+ * the per-request states by the requests in flight (an entry lives from a miss to its response).
  */
 export class ViewCache {
   readonly #cache: Cache;
-  readonly #misses = new WeakMap<FastifyRequest, MissState>();
-  readonly #leaders = new Map<string, Promise<CachedResponse | undefined>>();
+  readonly #states = new WeakMap<FastifyRequest, MissState | typeof SESSION_BYPASS>();
+  readonly #leaders = new Map<string, Promise<Shared | undefined>>();
   readonly #writes = new Set<Promise<void>>();
-  readonly #decoder = new ResponseDecoder();
+  readonly #decoder: ResponseDecoder;
 
-  constructor(cache: Cache) {
+  constructor(cache: Cache, bounds: DecoderBounds = {}) {
     this.#cache = cache;
+    this.#decoder = new ResponseDecoder(bounds);
+  }
+
+  /** Bytes the decode memo holds now (internal: for tests and diagnostics). */
+  get memoBytes(): number {
+    return this.#decoder.bytes;
   }
 
   /** Hooks for a route cached under `rule`. */
   hooksFor(rule: ViewCacheRule): ViewCacheHooks {
-    const misses = this.#misses;
+    const states = this.#states;
     // Replying from an async hook is done as Fastify documents it: send, then return the reply.
     const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
       if (rule.unless?.(request)) return undefined;
+      const headers = request.headers;
+      if (!rule.shareAuthorized && hasCredentials(headers)) return bypass(reply);
+      const session = (request as SessionRequest).session;
+      if (session != null && !rule.shareSessions && carriesSession(session, (request as SessionRequest).cookies, headers.cookie)) {
+        states.set(request, SESSION_BYPASS);
+        return bypass(reply);
+      }
+      const host = request.host;
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
+      let lookup = key;
+      let marker: VaryMarker | undefined;
       let running = this.#leaders.get(key);
       if (!running) {
-        const stored = await this.#read(key, request);
-        if (stored) return replayResponse(reply, stored, 'HIT');
+        let stored = await this.#read(key, request);
+        if (stored instanceof VaryMarker) {
+          marker = stored;
+          lookup = variantKey(key, marker.generation, marker.names, headers);
+          running = this.#leaders.get(lookup);
+          stored = running ? undefined : await this.#read(lookup, request);
+          if (stored instanceof VaryMarker) stored = undefined;
+        }
+        if (stored) return stored.host === host ? replayResponse(reply, stored, 'HIT') : bypass(reply);
         // No await between this check and #lead: of the requests that missed, exactly one leads.
-        running = this.#leaders.get(key);
+        running ??= this.#leaders.get(lookup);
         if (!running) {
-          misses.set(request, { key, settle: this.#lead(key) });
+          states.set(request, { key, marker, host, settle: this.#lead(lookup) });
           return undefined;
         }
       }
       const shared = await running;
-      if (shared) return replayResponse(reply, shared, 'HIT');
-      misses.set(request, { key, settle: undefined });
+      if (shared) {
+        if (shared.entry.host !== host) return bypass(reply);
+        if (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers)) === shared.values) return replayResponse(reply, shared.entry, 'HIT');
+      }
+      states.set(request, { key, marker: shared?.marker ?? marker, host, settle: undefined });
       return undefined;
     };
     // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
     // callback hooks, which cost less than async ones.
     const onSend: ViewCacheHooks['onSend'] = (request, reply, payload, done) => {
-      const miss = misses.get(request);
-      if (!miss) return done(null, payload);
-      misses.delete(request);
+      const state = states.get(request);
+      if (state === undefined) return done(null, payload);
+      states.delete(request);
+      if (state === SESSION_BYPASS) {
+        // As Django's session middleware: whatever caches sit downstream, this page is per visitor.
+        reply.header('vary', appendVary(reply.getHeader('vary'), 'Cookie'));
+        return done(null, payload);
+      }
       reply.header('x-cache', 'MISS');
       const refused = whyNotCacheable(reply, payload, rule.statusCodes);
       if (refused !== undefined) {
         request.log.debug(`larder: response of ${request.routeOptions.url ?? request.url} not cached: ${refused}`);
-        miss.settle?.(undefined);
+        state.settle?.(undefined);
         return done(null, payload);
       }
-      const entry = captureResponse(reply, payload as string | Buffer);
-      miss.settle?.(entry);
-      this.#store(miss.key, entry, rule.ttl, request);
+      this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host), reply.getHeader('vary'), rule.ttl);
       return done(null, payload);
     };
     // A request that led and ended without onSend (aborted, hijacked) must still release its waiters.
     const release = (request: FastifyRequest): void => {
-      const miss = misses.get(request);
-      if (!miss) return;
-      misses.delete(request);
-      miss.settle?.(undefined);
+      const state = states.get(request);
+      if (state === undefined) return;
+      states.delete(request);
+      if (state !== SESSION_BYPASS) state.settle?.(undefined);
     };
     return {
       preHandler,
@@ -103,8 +164,24 @@ export class ViewCache {
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
   }
 
-  /** The stored response for `key`; undefined when absent, unreadable or not a response. */
-  async #read(key: string, request: FastifyRequest): Promise<CachedResponse | undefined> {
+  /** Hands `entry` to the waiters and stores it: at the key without Vary, else under its variant with the Vary list at the key. */
+  #keep(state: MissState, request: FastifyRequest, entry: CachedResponse, vary: unknown, ttl: number | undefined): void {
+    const names = varyHeaderNames(vary);
+    if (names === '*' || names.length === 0) {
+      state.settle?.({ entry, marker: undefined, values: undefined });
+      this.#store(state.key, encodeResponse(entry), ttl, request);
+      return;
+    }
+    let marker = state.marker;
+    const fresh = marker === undefined || !sameNames(marker.names, names);
+    if (fresh) marker = new VaryMarker(names, randomBytes(8).toString('hex'));
+    state.settle?.({ entry, marker, values: JSON.stringify(varyValues(names, request.headers)) });
+    if (fresh) this.#store(state.key, encodeVaryMarker(marker!), ttl, request);
+    this.#store(variantKey(state.key, marker!.generation, names, request.headers), encodeResponse(entry), ttl, request);
+  }
+
+  /** The stored response or Vary list at `key`; undefined when absent, unreadable or neither. */
+  async #read(key: string, request: FastifyRequest): Promise<CachedResponse | VaryMarker | undefined> {
     try {
       return this.#decoder.decode(key, await this.#cache.get(key));
     } catch (error) {
@@ -114,20 +191,20 @@ export class ViewCache {
   }
 
   /** Makes the caller the one request that runs the handler for `key`; others wait for `settle`. */
-  #lead(key: string): (entry: CachedResponse | undefined) => void {
-    let resolve!: (entry: CachedResponse | undefined) => void;
-    const outcome = new Promise<CachedResponse | undefined>((done) => (resolve = done));
+  #lead(key: string): (shared: Shared | undefined) => void {
+    let resolve!: (shared: Shared | undefined) => void;
+    const outcome = new Promise<Shared | undefined>((done) => (resolve = done));
     this.#leaders.set(key, outcome);
-    return (entry) => {
+    return (shared) => {
       if (this.#leaders.get(key) === outcome) this.#leaders.delete(key);
-      resolve(entry);
+      resolve(shared);
     };
   }
 
   /** Stores in the background, so a slow cache never delays the response; failures are logged. */
-  #store(key: string, entry: CachedResponse, ttl: number | undefined, request: FastifyRequest): void {
+  #store(key: string, value: string, ttl: number | undefined, request: FastifyRequest): void {
     const write = this.#cache
-      .set(key, encodeResponse(entry), ttl)
+      .set(key, value, ttl)
       .then(
         () => undefined,
         (error: unknown) => request.log.warn({ err: error }, 'larder: response not cached'),
@@ -135,6 +212,12 @@ export class ViewCache {
       .finally(() => this.#writes.delete(write));
     this.#writes.add(write);
   }
+}
+
+/** Skips the cache for this request: the handler runs and its response is not stored. */
+function bypass(reply: FastifyReply): undefined {
+  reply.header('x-cache', 'BYPASS');
+  return undefined;
 }
 
 function pathOf(url: string): string {

@@ -1,0 +1,96 @@
+// The HTTP rules of response caching, as small functions over plain values (no Fastify types),
+// so a framework-neutral engine can take them over (Django keeps the same split:
+// django/utils/cache.py holds the rules, the middleware only calls them).
+
+/** Request headers as Node gives them: lower-case names, a string or (for a few) an array. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * Statuses never stored, whatever `statusCodes` says: a 206 is a part of a body and a 304 has
+ * none; replaying either to another request would hand it a broken or empty page.
+ */
+export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
+
+// no-cache (bare or with field names) means "revalidate before every use": with no revalidation
+// here, storing it would serve it unrevalidated. private and no-store forbid shared storage.
+const UNSTORABLE_DIRECTIVE = /(?:^|[\s,])(?:private|no-store|no-cache)(?:[\s,=]|$)/i;
+
+/** Why a response with this status and these headers may not be stored; undefined when it may. */
+export function whyNotStorable(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): string | undefined {
+  if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return `status ${status}`;
+  if (header('set-cookie') !== undefined) return 'it sets a cookie';
+  const control = header('cache-control');
+  if (control !== undefined && UNSTORABLE_DIRECTIVE.test(String(control))) return `cache-control: ${String(control)}`;
+  if (varyHeaderNames(header('vary')) === '*') return 'vary: *';
+  return undefined;
+}
+
+/**
+ * The request headers a response varies on, from its `Vary` header: lower-case, sorted, without
+ * duplicates, so equal lists compare equal; `'*'` when it varies on everything (never stored).
+ */
+export function varyHeaderNames(vary: unknown): readonly string[] | '*' {
+  if (vary === undefined || vary === null || vary === '') return NO_NAMES;
+  const names = new Set<string>();
+  for (const part of (Array.isArray(vary) ? vary.join(',') : String(vary)).split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '*') return '*';
+    if (name !== '') names.add(name);
+  }
+  return names.size === 0 ? NO_NAMES : [...names].sort();
+}
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/** True when two normalised name lists (from `varyHeaderNames`) are the same. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+/** The values of `names` in `headers`, one per name, null for an absent header. */
+export function varyValues(names: readonly string[], headers: RequestHeaders): Array<string | null> {
+  return names.map((name) => {
+    const value = headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  });
+}
+
+/** `existing` Vary header value with `name` added unless already named (or `*`). */
+export function appendVary(existing: unknown, name: string): string {
+  const current = existing === undefined || existing === null ? '' : Array.isArray(existing) ? existing.join(', ') : String(existing);
+  const names = varyHeaderNames(current);
+  if (names === '*' || names.includes(name.toLowerCase())) return current;
+  return current.trim() === '' ? name : `${current}, ${name}`;
+}
+
+/** True when the request carries credentials of its own (`Authorization`), so its response is personal. */
+export function hasCredentials(headers: RequestHeaders): boolean {
+  return headers.authorization !== undefined;
+}
+
+/** The part of a @fastify/session (or express-session) session this looks at. */
+interface IdentifiedSession {
+  encryptedSessionId?: unknown;
+}
+
+/**
+ * True when the request carries a session of its own, so its response may show what that session
+ * holds (Django adds `Vary: Cookie` when a view reads the session, for the same reason).
+ *
+ * - No session object (no session plugin, or none on this path): false.
+ * - A @fastify/session session: true when one of the request's cookies holds its signed id, that is
+ *   when it was restored from the store; a session made afresh for a guest (no cookie, a stale or
+ *   forged one) is false, so guests keep sharing entries. The cookie's name does not matter.
+ * - Any other session object: true when the request sends any cookie, since its id cannot be told.
+ */
+export function carriesSession(session: unknown, cookies: unknown, cookieHeader: string | undefined): boolean {
+  if (session === undefined || session === null || typeof session !== 'object') return false;
+  if (cookieHeader === undefined || cookieHeader === '') return false;
+  const id = (session as IdentifiedSession).encryptedSessionId;
+  if (typeof id !== 'string' || id === '' || cookies === null || typeof cookies !== 'object') return true;
+  for (const value of Object.values(cookies)) {
+    // @fastify/session's cookiePrefix puts a fixed text before the id.
+    if (typeof value === 'string' && value.endsWith(id)) return true;
+  }
+  return false;
+}

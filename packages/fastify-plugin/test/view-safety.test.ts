@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import { InvalidOptionError, MemoryBackend, type Cache } from '@larder/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import larder, { queryHash, viewKey } from '../src/index.js';
+import { viewCaches } from '../src/plugin.js';
+import { DEFAULT_MEMO_BYTES, encodeResponse, ResponseDecoder, VaryMarker } from '../src/view-cache/stored-view.js';
+import { buildApp, quietCache, suiteBackends } from './build-app.js';
+import { get, listen } from './http-client.js';
+
+declare module 'fastify' {
+  interface Session {
+    user?: string;
+  }
+}
+
+/** Counts handler calls by name. */
+function counter(): { count(name: string): number; calls(name: string): number } {
+  const calls = new Map<string, number>();
+  return {
+    count: (name) => calls.set(name, (calls.get(name) ?? 0) + 1).get(name) ?? 0,
+    calls: (name) => calls.get(name) ?? 0,
+  };
+}
+
+async function reads(cache: Cache): Promise<number> {
+  const stats = await cache.stats();
+  return stats.hits + stats.misses;
+}
+
+for (const suite of suiteBackends) {
+  describe(`view cache safety over real HTTP on ${suite.name}`, () => {
+    let cache: Cache;
+    let dispose: () => Promise<void>;
+    let app: FastifyInstance;
+    let base: string;
+    const { count, calls } = counter();
+
+    before(async () => {
+      const made = await suite.make();
+      dispose = made.dispose;
+      cache = quietCache(made.backend);
+      app = await buildApp(cache);
+      app.get('/lookup', { config: { cache: { queryString: true } } }, async (request) => ({ lookup: request.query, call: count('lookup') }));
+      app.get('/:slug', { config: { cache: true } }, async (request) => ({ slug: (request.params as { slug: string }).slug, call: count('slug') }));
+      app.get('/greet', { config: { cache: true } }, async (request, reply) => {
+        count('greet');
+        const french = String(request.headers['accept-language'] ?? '').startsWith('fr');
+        return reply.header('vary', 'Accept-Language').type('text/plain').send(french ? 'Bonjour' : 'Hello');
+      });
+      app.get('/slow-greet', { config: { cache: true } }, async (request, reply) => {
+        count('slow-greet');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return reply.header('vary', 'accept-language').type('text/plain').send(`lang=${String(request.headers['accept-language'])}`);
+      });
+      app.get('/gz', { config: { cache: true } }, async (request, reply) => {
+        count('gz');
+        reply.header('vary', 'Accept-Encoding').type('text/plain');
+        if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(gzipSync('plain text'));
+        return reply.send('plain text');
+      });
+      app.get('/vary-star', { config: { cache: true } }, async (_request, reply) => reply.header('vary', '*').send({ call: count('vary-star') }));
+      app.get('/account', { config: { cache: true } }, async (request) => ({ iban: `IBAN of ${String(request.headers.authorization)}`, call: count('account') }));
+      app.get('/catalog', { config: { cache: { shareAuthorized: true } } }, async () => ({ catalog: 'same for all', call: count('catalog') }));
+      app.get('/no-cache', { config: { cache: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send({ call: count('no-cache') }));
+      app.get('/popular', { config: { cache: true } }, async () => ({ call: count('popular') }));
+      app.get('/welcome', { config: { cache: true } }, async (request, reply) => reply.type('text/html').send(`<a href="http://${request.host}/next">welcome ${count('welcome')}</a>`));
+      base = await listen(app);
+    });
+    after(async () => {
+      await app.close();
+      await cache.close();
+      await dispose();
+    });
+
+    describe('item 4: the view key is unambiguous between path and query', () => {
+      it('keeps view/ + path for a plain path and separates the query hash with "?"', () => {
+        assert.equal(viewKey('/users/7'), 'view//users/7');
+        assert.equal(viewKey('/lookup', '?q=secret'), `view//lookup?${queryHash('?q=secret')}`);
+        assert.notEqual(viewKey('/lookup', '?q=secret'), viewKey(`/lookup${queryHash('?q=secret')}`));
+      });
+
+      it('a path crafted as path + query hash does not read or overwrite the query entry', async () => {
+        const real = await get(base, '/lookup?q=secret');
+        assert.equal(real.headers['x-cache'], 'MISS');
+        const crafted = await get(base, `/lookup${queryHash('?q=secret')}`);
+        assert.equal(crafted.headers['x-cache'], 'MISS');
+        assert.deepEqual(JSON.parse(crafted.text), { slug: `lookup${queryHash('?q=secret')}`, call: calls('slug') });
+        const again = await get(base, '/lookup?q=secret');
+        assert.equal(again.headers['x-cache'], 'HIT');
+        assert.deepEqual(JSON.parse(again.text), { lookup: { q: 'secret' }, call: 1 });
+      });
+    });
+
+    describe('item 9: responses are stored per variant of the headers their Vary names', () => {
+      it('Vary: Accept-Language: English and French visitors each get their own page', async () => {
+        const en = await get(base, '/greet', { 'accept-language': 'en' });
+        const fr = await get(base, '/greet', { 'accept-language': 'fr-FR' });
+        assert.equal(en.text, 'Hello');
+        assert.equal(fr.text, 'Bonjour');
+        assert.equal(fr.headers['x-cache'], 'MISS');
+        const enAgain = await get(base, '/greet', { 'accept-language': 'en' });
+        const frAgain = await get(base, '/greet', { 'accept-language': 'fr-FR' });
+        assert.equal(enAgain.text, 'Hello');
+        assert.equal(enAgain.headers['x-cache'], 'HIT');
+        assert.equal(frAgain.text, 'Bonjour');
+        assert.equal(frAgain.headers['x-cache'], 'HIT');
+        assert.equal(frAgain.headers.vary, 'Accept-Language');
+        const none = await get(base, '/greet');
+        assert.equal(none.headers['x-cache'], 'MISS', 'no Accept-Language is a variant of its own');
+        assert.equal(calls('greet'), 3);
+      });
+
+      it('a client without gzip never receives Content-Encoding: gzip', async () => {
+        const gzip = await get(base, '/gz', { 'accept-encoding': 'gzip, deflate' });
+        assert.equal(gzip.headers['content-encoding'], 'gzip');
+        assert.equal(gunzipSync(gzip.body).toString(), 'plain text');
+        const identity = await get(base, '/gz', { 'accept-encoding': 'identity' });
+        assert.equal(identity.headers['content-encoding'], undefined);
+        assert.equal(identity.text, 'plain text');
+        const bare = await get(base, '/gz');
+        assert.equal(bare.headers['content-encoding'], undefined);
+        assert.equal(bare.text, 'plain text');
+        const gzipHit = await get(base, '/gz', { 'accept-encoding': 'gzip, deflate' });
+        assert.equal(gzipHit.headers['x-cache'], 'HIT');
+        assert.equal(gzipHit.headers['content-encoding'], 'gzip');
+        const identityHit = await get(base, '/gz', { 'accept-encoding': 'identity' });
+        assert.equal(identityHit.headers['x-cache'], 'HIT');
+        assert.equal(identityHit.headers['content-encoding'], undefined);
+      });
+
+      it('concurrent first requests of different variants do not share one response', async () => {
+        const languages = ['en', 'fr', 'de', 'en', 'fr', 'de'];
+        const responses = await Promise.all(languages.map((language) => get(base, '/slow-greet', { 'accept-language': language })));
+        for (const [i, response] of responses.entries()) assert.equal(response.text, `lang=${languages[i]}`);
+      });
+
+      it('deleting viewKey(path) invalidates every variant', async () => {
+        await get(base, '/greet', { 'accept-language': 'en' });
+        await get(base, '/greet', { 'accept-language': 'fr' });
+        assert.equal((await get(base, '/greet', { 'accept-language': 'fr' })).headers['x-cache'], 'HIT');
+        await cache.delete(viewKey('/greet'));
+        assert.equal((await get(base, '/greet', { 'accept-language': 'en' })).headers['x-cache'], 'MISS');
+        assert.equal((await get(base, '/greet', { 'accept-language': 'fr' })).headers['x-cache'], 'MISS');
+      });
+
+      it('Vary: * is never stored', async () => {
+        await get(base, '/vary-star');
+        const second = await get(base, '/vary-star');
+        assert.equal(second.headers['x-cache'], 'MISS');
+        assert.equal(calls('vary-star'), 2);
+      });
+
+      it('a hit of a response without Vary is one cache read', async () => {
+        await get(base, '/popular');
+        const before = await reads(cache);
+        assert.equal((await get(base, '/popular')).headers['x-cache'], 'HIT');
+        assert.equal((await reads(cache)) - before, 1);
+      });
+    });
+
+    describe('item 10: requests with Authorization are not shared unless the route opts in', () => {
+      it("alice's authorized page is not served to bob, nor stored for anyone", async () => {
+        const alice = await get(base, '/account', { authorization: 'Bearer alice' });
+        const bob = await get(base, '/account', { authorization: 'Bearer bob' });
+        assert.match(alice.text, /IBAN of Bearer alice/);
+        assert.match(bob.text, /IBAN of Bearer bob/);
+        assert.notEqual(bob.headers['x-cache'], 'HIT');
+        const guest = await get(base, '/account');
+        assert.equal(guest.headers['x-cache'], 'MISS');
+        assert.match(guest.text, /IBAN of undefined/);
+      });
+
+      it('shareAuthorized: true serves and stores authorized requests from the shared entry', async () => {
+        await get(base, '/catalog', { authorization: 'Bearer alice' });
+        const bob = await get(base, '/catalog', { authorization: 'Bearer bob' });
+        assert.equal(bob.headers['x-cache'], 'HIT');
+        assert.equal(calls('catalog'), 1);
+      });
+    });
+
+    describe('item 12: what is never stored, and what a client cannot force', () => {
+      it('a response with Cache-Control: no-cache is not stored', async () => {
+        await get(base, '/no-cache');
+        const second = await get(base, '/no-cache');
+        assert.equal(second.headers['x-cache'], 'MISS');
+        assert.equal(calls('no-cache'), 2);
+      });
+
+      it("a request's own Cache-Control: no-cache / Pragma: no-cache is served from the cache", async () => {
+        await get(base, '/popular');
+        const before = calls('popular');
+        const storm = await Promise.all(Array.from({ length: 20 }, () => get(base, '/popular', { 'cache-control': 'no-cache', pragma: 'no-cache' })));
+        for (const response of storm) assert.equal(response.headers['x-cache'], 'HIT');
+        assert.equal(calls('popular'), before);
+      });
+    });
+
+    describe('item 13: an entry is never served to another Host', () => {
+      it('a page that embeds the Host is not served to another host, nor overwritten by it', async () => {
+        const a = await get(base, '/welcome', { host: 'a.example' });
+        assert.match(a.text, /http:\/\/a\.example\/next/);
+        const b = await get(base, '/welcome', { host: 'b.example' });
+        assert.match(b.text, /http:\/\/b\.example\/next/);
+        assert.notEqual(b.headers['x-cache'], 'HIT');
+        const aAgain = await get(base, '/welcome', { host: 'a.example' });
+        assert.equal(aAgain.headers['x-cache'], 'HIT');
+        assert.equal(aAgain.text, a.text);
+        const bAgain = await get(base, '/welcome', { host: 'b.example' });
+        assert.match(bAgain.text, /http:\/\/b\.example\/next/);
+      });
+    });
+  });
+
+  describe(`@fastify/session (rolling: false) with the view cache on ${suite.name}`, () => {
+    let cache: Cache;
+    let dispose: () => Promise<void>;
+    let app: FastifyInstance;
+    let base: string;
+    const { count, calls } = counter();
+
+    before(async () => {
+      const made = await suite.make();
+      dispose = made.dispose;
+      cache = quietCache(made.backend);
+      app = Fastify();
+      await app.register(larder, { cache });
+      await app.register(fastifyCookie);
+      await app.register(fastifySession, {
+        secret: 'a session secret of at least thirty-two characters',
+        cookieName: 'shop_sid',
+        rolling: false,
+        saveUninitialized: false,
+        cookie: { secure: false },
+      });
+      app.post('/login', async (request) => {
+        request.session.user = String((request.query as { user?: string }).user);
+        return { ok: true };
+      });
+      app.get('/dashboard', { config: { cache: true } }, async (request, reply) => {
+        count('dashboard');
+        return reply.type('text/html').send(`<p>${request.session.user ? `Signed in as ${request.session.user}` : 'Hello guest'}</p>`);
+      });
+      app.get('/terms', { config: { cache: { shareSessions: true } } }, async () => ({ terms: 'the same for everyone', call: count('terms') }));
+      base = await listen(app);
+    });
+    after(async () => {
+      await app.close();
+      await cache.close();
+      await dispose();
+    });
+
+    async function logIn(user: string): Promise<string> {
+      const response = await get(base, `/login?user=${user}`, {}, 'POST');
+      const setCookie = response.headers['set-cookie']?.[0];
+      assert.ok(setCookie, 'logging in sets the session cookie');
+      return setCookie.split(';')[0]!;
+    }
+
+    it("a guest never sees alice's signed-in page, though it has no Set-Cookie", async () => {
+      const cookie = await logIn('alice');
+      const page = await get(base, '/dashboard', { cookie });
+      assert.equal(page.text, '<p>Signed in as alice</p>');
+      assert.equal(page.headers['set-cookie'], undefined, 'rolling: false sends no cookie on this page');
+      const again = await get(base, '/dashboard', { cookie });
+      assert.equal(again.text, '<p>Signed in as alice</p>');
+      const guest = await get(base, '/dashboard');
+      assert.equal(guest.text, '<p>Hello guest</p>');
+      const bob = await get(base, '/dashboard', { cookie: await logIn('bob') });
+      assert.equal(bob.text, '<p>Signed in as bob</p>');
+      assert.equal(page.headers.vary, 'Cookie', 'a session-bearing response says Vary: Cookie, as Django does');
+      assert.equal(page.headers['x-cache'], 'BYPASS');
+    });
+
+    it('guests still share one entry, and a signed-in visitor is not served the guest page', async () => {
+      await get(base, '/dashboard', { 'accept-language': 'en' });
+      const before = calls('dashboard');
+      assert.equal((await get(base, '/dashboard')).headers['x-cache'], 'HIT');
+      assert.equal(calls('dashboard'), before);
+      const carol = await get(base, '/dashboard', { cookie: await logIn('carol') });
+      assert.equal(carol.text, '<p>Signed in as carol</p>');
+    });
+
+    it('a stale session cookie (session gone from the store) is a guest', async () => {
+      await get(base, '/dashboard');
+      const stale = await get(base, '/dashboard', { cookie: 'shop_sid=not-a-valid-signed-id' });
+      assert.equal(stale.text, '<p>Hello guest</p>');
+      assert.equal(stale.headers['x-cache'], 'HIT');
+    });
+
+    it('shareSessions: true lets signed-in visitors share the page', async () => {
+      await get(base, '/terms');
+      const dave = await get(base, '/terms', { cookie: await logIn('dave') });
+      assert.equal(dave.headers['x-cache'], 'HIT');
+      assert.equal(calls('terms'), 1);
+    });
+  });
+}
+
+describe('item 7: decoded responses held in process are bounded in bytes', () => {
+  it('after many large distinct responses over HTTP, the decode memo stays under its byte bound', async (t) => {
+    const cache = quietCache(new MemoryBackend({ maxBytes: 256 * 1024 * 1024 }));
+    const app = await buildApp(cache);
+    t.after(async () => {
+      await app.close();
+      await cache.close();
+    });
+    app.get('/big/:n', { config: { cache: true } }, async (request, reply) => reply.type('text/plain').send(`${(request.params as { n: string }).n}:${'x'.repeat(300_000)}`));
+    const base = await listen(app);
+    for (let n = 0; n < 40; n++) {
+      await get(base, `/big/${n}`);
+      const hit = await get(base, `/big/${n}`);
+      assert.equal(hit.headers['x-cache'], 'HIT');
+      assert.equal(hit.body.length, 300_000 + `${n}:`.length);
+    }
+    const held = viewCaches.get(app)?.memoBytes ?? Number.NaN;
+    assert.ok(held > 0 && held <= DEFAULT_MEMO_BYTES, `memo holds ${held} bytes, bound ${DEFAULT_MEMO_BYTES}`);
+  });
+
+  it('the decoder keeps within maxBytes, never holds a value over maxEntryBytes, and still decodes it', () => {
+    const decoder = new ResponseDecoder({ maxBytes: 64 * 1024, maxEntryBytes: 16 * 1024 });
+    const response = (body: string) => encodeResponse({ status: 200, host: 'h', headers: {}, body, encoding: 'utf8' });
+    for (let n = 0; n < 100; n++) {
+      const decoded = decoder.decode(`k${n}`, response('y'.repeat(5_000)));
+      assert.ok(decoded && !(decoded instanceof VaryMarker) && decoded.body.length === 5_000);
+      assert.ok(decoder.bytes <= 64 * 1024);
+    }
+    const before = decoder.bytes;
+    const big = decoder.decode('big', response('z'.repeat(20_000)));
+    assert.ok(big && !(big instanceof VaryMarker) && big.body.length === 20_000);
+    assert.equal(decoder.bytes, before, 'a value over maxEntryBytes is not held');
+    const stored = response('same');
+    assert.equal(decoder.decode('same', stored), decoder.decode('same', stored), 'a held value decodes once');
+  });
+});
+
+describe('route registration refuses statuses that are never stored (item 12)', () => {
+  for (const status of [206, 304]) {
+    it(`statusCodes with ${status} fails when the route is added`, async (t) => {
+      const app = Fastify();
+      t.after(() => app.close());
+      await app.register(larder);
+      assert.throws(
+        () => app.get('/x', { config: { cache: { statusCodes: [200, status] } } }, async () => 'x'),
+        (error: unknown) => error instanceof InvalidOptionError && /statusCodes/.test(error.message),
+      );
+    });
+  }
+
+  it('shareAuthorized and shareSessions must be booleans', async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(larder);
+    assert.throws(() => app.get('/a', { config: { cache: { shareAuthorized: 'yes' as unknown as boolean } } }, async () => 'a'), InvalidOptionError);
+    assert.throws(() => app.get('/b', { config: { cache: { shareSessions: 1 as unknown as boolean } } }, async () => 'b'), InvalidOptionError);
+  });
+});
