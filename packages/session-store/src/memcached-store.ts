@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { FailureLog, type Cache, type CacheLogger } from '@larder/core';
+import { FailureLog, InvalidArgumentError, type Cache, type CacheLogger } from '@larder/core';
 import { settleSession, settleVoid } from './callbacks.js';
 import { SessionStoreError } from './errors.js';
 import { FailureWatch } from './failure-watch.js';
@@ -146,8 +146,13 @@ export class MemcachedStore extends EventEmitter {
     if (this.#ownsCache) await this.cache.close();
   }
 
+  // Called first by every operation, so a bad id never reads or writes the bare prefix; it
+  // rejects the operation's promise, which reaches the framework's callback.
   #key(sessionId: string): string {
-    if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('a session id must be a non-empty string');
+    if (typeof sessionId !== 'string' || sessionId === '') {
+      const got = typeof sessionId === 'string' ? 'an empty string' : sessionId === null ? 'null' : `a ${typeof sessionId}`;
+      throw new InvalidArgumentError(`a session id must be a non-empty string, got ${got}`);
+    }
     return this.prefix + sessionId;
   }
 
@@ -161,11 +166,13 @@ export class MemcachedStore extends EventEmitter {
     return null;
   }
 
+  // The log line names the backend (its servers) and the cache's error; the error, which the
+  // framework may send to the client, does not: its cause carries the details instead.
   #writeFailure(code: 'E_SESSION_WRITE' | 'E_SESSION_DESTROY', verb: string, sessionId: string, problem: Error | string): SessionStoreError {
     const detail = typeof problem === 'string' ? problem : problem.message;
-    const message = `Could not ${verb} session ${this.#redacted(sessionId)} in ${this.cache.backend.name}: ${detail}`;
     this.#stats.writeFailures++;
-    this.#logs.write.record(message);
+    this.#logs.write.record(`could not ${verb} session ${this.#redacted(sessionId)} in ${this.cache.backend.name}: ${detail}`);
+    const message = `Could not ${verb} session ${this.#redacted(sessionId)} (the session store failed; the cause, logged, says why)`;
     return new SessionStoreError(code, redactSessionId(sessionId), message, typeof problem === 'string' ? undefined : { cause: problem });
   }
 }

@@ -63,7 +63,9 @@ describe('memcached down (the harness server killed)', () => {
     const failure = errors[0];
     assert.ok(failure instanceof SessionStoreError);
     assert.equal(failure.code, 'E_SESSION_WRITE');
-    assert.match(failure.message, /^Could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /);
+    assert.match(failure.message, /^Could not store session sess:.{6}… \(the session store failed/);
+    assert.doesNotMatch(failure.message, /memcached|127\.0\.0\.1/, 'the servers are in the log and the cause, not the message');
+    assert.ok(lines.some((line) => /^larder-session: could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /.test(line)), lines.join('\n'));
     assert.ok(failure.cause instanceof Error, 'the cache error is kept as the cause');
     assert.ok(store.stats().writeFailures >= 1);
 

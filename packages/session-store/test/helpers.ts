@@ -5,7 +5,7 @@ import fastifyCookie, { Signer } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import express from 'express';
 import expressSession from 'express-session';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify';
 import { withExpressSession, type MemcachedStore } from '../src/index.js';
 
 declare module 'fastify' {
@@ -44,11 +44,15 @@ export interface FastifyAppOptions {
   cookie?: { maxAge?: number };
   /** @fastify/session's saveUninitialized (default false, as the README recommends). */
   saveUninitialized?: boolean;
+  /** Fastify's own options (a logger writing into a stream, say). */
+  fastify?: FastifyServerOptions;
+  /** Keep Fastify's default error handler instead of the test's (which answers `{ error: code }`). */
+  defaultErrorHandler?: boolean;
 }
 
 /** A Fastify app with a route to log in, to read the session and to log out; its handled errors are kept. */
 export async function buildFastifyApp(store: MemcachedStore, options: FastifyAppOptions = {}): Promise<{ app: FastifyInstance; errors: Error[] }> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...options.fastify });
   const errors: Error[] = [];
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
@@ -58,10 +62,12 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
     saveUninitialized: options.saveUninitialized ?? false,
     cookie: { secure: false, ...options.cookie },
   });
-  app.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
-    errors.push(error);
-    return reply.code(500).send({ error: error.code ?? 'unknown' });
-  });
+  if (!options.defaultErrorHandler) {
+    app.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
+      errors.push(error);
+      return reply.code(500).send({ error: error.code ?? 'unknown' });
+    });
+  }
   app.post<{ Body: { user: string } }>('/login', async (request) => {
     request.session.set('user', request.body.user);
     return { ok: true };
@@ -107,7 +113,10 @@ export interface ExpressApp {
 }
 
 /** Starts the Express test app: `/login` (regenerates unless told not to, sets the user, saves), `/me`, `/logout`. */
-export async function startExpressApp(store: MemcachedStore, options: { cookie?: { maxAge?: number }; bridge?: boolean } = {}): Promise<ExpressApp> {
+export async function startExpressApp(
+  store: MemcachedStore,
+  options: { cookie?: { maxAge?: number }; bridge?: boolean; exposeMessages?: boolean } = {},
+): Promise<ExpressApp> {
   const app = express();
   // express-session reports a save that failed in res.end to a `next` whose route has finished,
   // which reaches Express's final handler; outside env 'test' that prints the error.
@@ -142,7 +151,8 @@ export async function startExpressApp(store: MemcachedStore, options: { cookie?:
   });
   app.use((error: Error & { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(error);
-    res.status(500).json({ error: error.code ?? 'unknown' });
+    // exposeMessages: the common JSON API handler that sends the error's message to the client.
+    res.status(500).json(options.exposeMessages ? { error: error.code ?? 'unknown', message: error.message } : { error: error.code ?? 'unknown' });
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
