@@ -40,7 +40,7 @@ export async function buildApp(options: ExampleAppOptions = {}): Promise<Fastify
   app.addHook('onClose', async () => cache.close());
 
   const sessions = new MemcachedStore({ cache }, { ttl: '1d', logger: app.log });
-  const secret = options.sessionSecret ?? process.env.SESSION_SECRET ?? DEVELOPMENT_SECRET;
+  const secret = options.sessionSecret ?? (process.env.SESSION_SECRET || DEVELOPMENT_SECRET);
   if (secret === DEVELOPMENT_SECRET) app.log.warn('example: SESSION_SECRET is not set; using the development secret');
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
