@@ -8,4 +8,5 @@ export type { ViewCacheOption, ViewCacheSettings } from './view-cache/route-conf
 export type { CachedResponse } from './view-cache/cached-response.js';
 export { CacheExtension, addCacheExtension, type NunjucksEnvironment } from './nunjucks/cache-extension.js';
 export { SyncRenderError } from './nunjucks/sync-render-error.js';
+export { FragmentCacheError } from './nunjucks/fragment-cache-error.js';
 import './fastify-types.js';

@@ -1,6 +1,8 @@
-import { makeTemplateFragmentKey, type Cache, type Ttl } from '@larder/core';
+import { isAvailabilityError, LarderError, makeTemplateFragmentKey, parseTtl, type Cache, type Ttl } from '@larder/core';
+import { FragmentCacheError } from './fragment-cache-error.js';
 import { FragmentNames } from './fragment-names.js';
 import type { BodyRenderer, NunjucksEnvironment, NunjucksNodes, NunjucksParser, RenderCallback } from './nunjucks-types.js';
+import { RenderErrors, restoreCode } from './render-errors.js';
 import { SyncRenderError } from './sync-render-error.js';
 
 export type { NunjucksEnvironment } from './nunjucks-types.js';
@@ -11,6 +13,9 @@ export type { NunjucksEnvironment } from './nunjucks-types.js';
  * deletes the entry and renders afresh; a null ttl means the cache's default. Works with any
  * block delimiters (`tags: { blockStart: '<%', blockEnd: '%>' }`). Install it with
  * `addCacheExtension(env, cache)`, which also names unnamed fragments and refuses sync renders.
+ * A render the tag fails (a sync render, a bad ttl or vary-on value, a cache with
+ * `ignoreErrors: false` that is down) reports an error whose `code` is the Larder code and whose
+ * `cause` is the Larder error; cache failures get a generic message, the server named only in the cause.
  */
 export class CacheExtension {
   /** The tags this extension parses. */
@@ -19,18 +24,21 @@ export class CacheExtension {
   readonly autoescape = false;
   readonly #cache: Cache;
   readonly #names = new FragmentNames();
-  #syncRenders = 0;
+  readonly #renders = new RenderErrors();
 
   constructor(cache: Cache) {
     this.#cache = cache;
   }
 
-  /** Adds the tag to `env`, records template names for unnamed fragments, and makes a synchronous render of the tag throw. */
+  /**
+   * Adds the tag to `env`, records template names for unnamed fragments, makes a synchronous
+   * render of the tag throw, and gives the errors of `env.render`/`env.renderString` their Larder codes.
+   */
   installOn(env: NunjucksEnvironment): this {
     env.addExtension('CacheExtension', this);
     this.#names.watch(env);
-    this.#refuseSyncRenders(env, 'render');
-    this.#refuseSyncRenders(env, 'renderString');
+    this.#followRenders(env, 'render');
+    this.#followRenders(env, 'renderString');
     return this;
   }
 
@@ -53,35 +61,56 @@ export class CacheExtension {
   run(_context: unknown, ...rest: unknown[]): void {
     const callback = rest.pop() as RenderCallback;
     const body = rest.pop() as BodyRenderer;
-    if (this.#syncRenders > 0) throw new SyncRenderError();
+    const render = this.#renders.current();
+    if (render?.sync) {
+      const error = new SyncRenderError();
+      render.errors.push(error);
+      throw error;
+    }
     const [ttl, name, ...varyOn] = rest;
-    this.#fragment(ttl, String(name), varyOn, body).then(
+    this.#fragment(ttl, name, varyOn, body).then(
       (output) => callback(null, output),
-      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => {
+        const reported = error instanceof Error ? error : new Error(String(error));
+        if (render && reported instanceof LarderError) render.errors.push(reported);
+        callback(reported);
+      },
     );
   }
 
-  async #fragment(ttl: unknown, name: string, varyOn: unknown[], body: BodyRenderer): Promise<string> {
-    const key = makeTemplateFragmentKey(name, varyOn);
+  async #fragment(ttl: unknown, name: unknown, varyOn: unknown[], body: BodyRenderer): Promise<string> {
+    const key = makeTemplateFragmentKey(typeof name === 'number' ? String(name) : (name as string), varyOn);
     if (ttl === 'del') {
-      await this.#cache.delete(key);
+      await hidingServers(() => this.#cache.delete(key));
       return renderBody(body);
     }
-    return this.#cache.getOrSet(key, () => renderBody(body), ttl === null || ttl === undefined ? undefined : (ttl as Ttl));
+    // Checked before the cache is read, so a bad ttl fails every render, not only the misses.
+    const seconds = ttl === null || ttl === undefined ? undefined : parseTtl(ttl as Ttl, 'the {% cache %} ttl');
+    return hidingServers(() => this.#cache.getOrSet(key, () => renderBody(body), seconds));
   }
 
-  #refuseSyncRenders(env: NunjucksEnvironment, method: 'render' | 'renderString'): void {
-    const original = env[method].bind(env);
-    const guarded = (first: string, context?: object | RenderCallback, callback?: RenderCallback): string | null | void => {
-      if (typeof context === 'function' || typeof callback === 'function') return original(first, context, callback);
-      this.#syncRenders++;
-      try {
-        return original(first, context);
-      } finally {
-        this.#syncRenders--;
+  /** Wraps `env[method]`: a call without a callback is a sync render; either way its error gets its Larder code back. */
+  #followRenders(env: NunjucksEnvironment, method: 'render' | 'renderString'): void {
+    const original = env[method].bind(env) as (...args: unknown[]) => string | null | void;
+    const renders = this.#renders;
+    env[method] = (...args: unknown[]): string | null | void => {
+      // render(name, [context], callback) and renderString(source, [context], [options], callback).
+      const at = args.findIndex((arg) => typeof arg === 'function');
+      if (at === -1) {
+        return renders.run(true, (state) => {
+          try {
+            return original(...args);
+          } catch (error) {
+            throw error instanceof Error ? restoreCode(error, state) : error;
+          }
+        });
       }
+      const callback = args[at] as RenderCallback;
+      return renders.run(false, (state) => {
+        args[at] = (error: Error | null, output?: string | null) => callback(error && restoreCode(error, state), output);
+        return original(...args);
+      });
     };
-    env[method] = guarded;
   }
 }
 
@@ -92,4 +121,17 @@ export function addCacheExtension(env: NunjucksEnvironment, cache: Cache): Cache
 
 function renderBody(body: BodyRenderer): Promise<string> {
   return new Promise((resolve, reject) => body((error, output) => (error ? reject(error) : resolve(output ?? ''))));
+}
+
+/**
+ * Runs a cache call; a failure of the cache itself (its message names the server) becomes a
+ * FragmentCacheError with a generic message, since a render error may end up in an HTTP response.
+ */
+async function hidingServers<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LarderError && isAvailabilityError(error) && !(error instanceof FragmentCacheError)) throw new FragmentCacheError(error);
+    throw error;
+  }
 }

@@ -7,7 +7,7 @@
 export interface NunjucksEnvironment {
   addExtension(name: string, extension: object): unknown;
   render(name: string, context?: object | RenderCallback, callback?: RenderCallback): string | null | void;
-  renderString(source: string, context?: object | RenderCallback, callback?: RenderCallback): string | null | void;
+  renderString(source: string, context?: object | RenderCallback, options?: object | RenderCallback, callback?: RenderCallback): string | null | void;
   on(event: 'load', listener: (name: string, source: { src: string }) => void): unknown;
 }
 
