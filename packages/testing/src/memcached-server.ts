@@ -78,6 +78,19 @@ export class MemcachedServer {
     running.delete(this);
   }
 
+  /**
+   * Freezes the memcached process (SIGSTOP): the kernel still accepts connections and buffers
+   * requests, but nothing answers, as with a hung host or a network black hole.
+   */
+  pause(): void {
+    if (this.#pid !== undefined) process.kill(this.#pid, 'SIGSTOP');
+  }
+
+  /** Lets a paused memcached run again (SIGCONT); it answers what was buffered, in order. */
+  resume(): void {
+    if (this.#pid !== undefined) process.kill(this.#pid, 'SIGCONT');
+  }
+
   /** Starts memcached again on the same port, empty, as a restarted server is. */
   async restart(): Promise<void> {
     await this.kill();
