@@ -6,7 +6,7 @@ import { Cache, MemcachedBackend, type CacheErrorEvent } from '../src/index.js';
 const TIMEOUT = 300;
 const CONNECT_TIMEOUT = 600;
 
-function collectingCache(servers: string, extra: Partial<{ username: string; password: string; deadTimeout: number }> = {}) {
+function collectingCache(servers: string, extra: Partial<{ username: string; password: string; deadTimeout: number; failureLimit: number }> = {}) {
   const warnings: string[] = [];
   const errors: CacheErrorEvent[] = [];
   const backend = new MemcachedBackend({ servers, timeout: TIMEOUT, connectTimeout: CONNECT_TIMEOUT, ...extra });
@@ -25,7 +25,7 @@ describe('memcached faults', () => {
   it('a killed node: reads miss, writes return false, within the timeout, counted, evented, logged once per burst', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());
-    const { cache, warnings, errors } = collectingCache(server.address);
+    const { cache, warnings, errors } = collectingCache(server.address, { failureLimit: 1 });
     t.after(() => cache.close());
     assert.equal(await cache.set('k', 'v'), true);
     await server.kill();
@@ -107,7 +107,7 @@ describe('memcached faults', () => {
 
   it('with ignoreErrors: false the typed error reaches the caller', async (t) => {
     const port = await freePort();
-    const cache = new Cache({ backend: new MemcachedBackend({ servers: `127.0.0.1:${port}`, timeout: TIMEOUT }), ignoreErrors: false });
+    const cache = new Cache({ backend: new MemcachedBackend({ servers: `127.0.0.1:${port}`, timeout: TIMEOUT, failureLimit: 1 }), ignoreErrors: false });
     t.after(() => cache.close());
     await assert.rejects(cache.get('k'), { code: 'E_CONNECTION' });
     await assert.rejects(cache.set('k', 1), { code: 'E_NODE_DEAD' });

@@ -1,4 +1,5 @@
 import { InvalidOptionError, NotNumericError, PartialResultError, ServerError, ValueTooLargeError } from '../../errors.js';
+import { parseDurationOption, type Duration } from '../../duration.js';
 import { toMemcachedExpiry } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue } from './chunked-values.js';
@@ -15,16 +16,34 @@ export interface MemcachedBackendOptions {
   username?: string;
   /** SASL PLAIN password. */
   password?: string;
-  /** Milliseconds a request may wait for its answer (default 500). */
-  timeout?: number;
-  /** Milliseconds to connect and authenticate (default 2000). */
-  connectTimeout?: number;
+  /**
+   * Milliseconds (a number, or `'500ms'`, `'2s'`) within which every call settles, connecting
+   * included (default 500; from 1 ms to 2^31 - 1 ms: `0.5` is refused, it is seconds).
+   */
+  timeout?: Duration;
+  /**
+   * Milliseconds (or `'2s'`) that `connect()` and background probes of a node may take to
+   * connect, authenticate and answer (default 2000). Calls never wait longer than `timeout`.
+   */
+  connectTimeout?: Duration;
   /** TCP keep-alive on idle connections (default true). */
   keepAlive?: boolean;
-  /** Consecutive failures (refused, reset, timed out) that take a node out of the ring (default 1). */
+  /**
+   * Consecutive failures (refused, reset, timed out) that take a node out of the ring (default 2).
+   * One failure followed by a failed probe does too; a refused SASL login does at once.
+   */
   failureLimit?: number;
-  /** Seconds a failed node stays out of the ring before it is tried again (default 30). */
-  deadTimeout?: number;
+  /**
+   * Seconds (or `'500ms'`, `'2s'`) between background probes of a node out of the ring
+   * (default 2, MemCachier's advice for pylibmc). Requests never wait on a dead node.
+   */
+  deadTimeout?: Duration;
+  /**
+   * Keys remembered per dead node (written or deleted on another node while it was out) to
+   * delete from it before it rejoins; past this it is flushed before it rejoins
+   * (default 10,000, at most 250 bytes each; 0 = always flush a node that comes back).
+   */
+  rejoinKeyLimit?: number;
   /** Told when a node leaves or rejoins the ring. */
   onNodeChange?: (change: NodeStateChange) => void;
   /** Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB). */
@@ -45,14 +64,16 @@ export class MemcachedBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   readonly #pool: NodePool;
   readonly #chunkSize: number;
+  readonly #connectTimeout: number;
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
       throw new InvalidOptionError('options', 'MemcachedBackend needs an options object with "servers"');
     }
     const addresses = parseServerList(options.servers);
-    const timeout = positive('timeout', options.timeout ?? 500);
-    const connectTimeout = positive('connectTimeout', options.connectTimeout ?? 2000);
+    const timeout = parseDurationOption('timeout', options.timeout ?? 500, 'ms');
+    const connectTimeout = parseDurationOption('connectTimeout', options.connectTimeout ?? 2000, 'ms');
+    this.#connectTimeout = connectTimeout;
     if ((options.username === undefined) !== (options.password === undefined)) {
       throw new InvalidOptionError(options.username === undefined ? 'username' : 'password', 'SASL needs both username and password');
     }
@@ -72,17 +93,22 @@ export class MemcachedBackend implements Backend {
       }),
     }));
     this.#pool = new NodePool(nodes, {
-      failureLimit: positive('failureLimit', options.failureLimit ?? 1),
-      deadTimeout: positive('deadTimeout', options.deadTimeout ?? 30),
+      failureLimit: count('failureLimit', options.failureLimit ?? 2, 1),
+      deadTimeoutMs: parseDurationOption('deadTimeout', options.deadTimeout ?? 2, 's'),
+      rejoinKeyLimit: count('rejoinKeyLimit', options.rejoinKeyLimit ?? 10_000, 0),
+      cleanupTimeout: connectTimeout,
       onNodeChange: options.onNodeChange,
-      now: Date.now,
     });
     this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
   }
 
-  /** Checks every node answers and accepts the credentials (a NOOP, which memcached -S refuses unauthenticated). */
+  /**
+   * Checks every node answers and accepts the credentials (a NOOP, which memcached -S refuses
+   * unauthenticated); each node may take `connectTimeout`.
+   */
   async connect(): Promise<void> {
-    await Promise.all(this.#pool.nodes.map((node) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP })).then((r) => check(node, r))));
+    const ping = (node: MemcachedNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
+    await Promise.all(this.#pool.nodes.map((node) => ping(node).then((r) => check(node, r))));
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
@@ -160,17 +186,19 @@ export class MemcachedBackend implements Backend {
     return status === Status.OK;
   }
 
+  /** Flushes the live nodes; a node out of the ring is flushed before it rejoins. */
   async flush(): Promise<void> {
-    await Promise.all(this.#pool.nodes.map((node) => this.#pool.call(node, () => node.request({ opcode: Op.FLUSH })).then((r) => check(node, r))));
+    await Promise.all(this.#pool.flushTargets().map((node) => this.#pool.call(node, () => node.request({ opcode: Op.FLUSH })).then((r) => check(node, r))));
   }
 
   async close(): Promise<void> {
+    this.#pool.close();
     for (const node of this.#pool.nodes) node.close();
   }
 
   /** One request for `key` on its node; NOT_FOUND is returned, other error statuses throw. */
   async #request(key: string, opcode: number, extras?: Buffer): Promise<Response> {
-    const node = this.#pool.nodeFor(key);
+    const node = opcode === Op.GET ? this.#pool.nodeFor(key) : this.#pool.nodeForWrite(key);
     const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras } : { opcode, key }));
     if (response.header.status !== Status.NOT_FOUND) check(node, response);
     return response;
@@ -228,7 +256,7 @@ export class MemcachedBackend implements Backend {
   }
 
   async #storeOne(opcode: number, key: string, item: StoredItem, exp: number, cas: bigint): Promise<number> {
-    const node = this.#pool.nodeFor(key);
+    const node = this.#pool.nodeForWrite(key);
     const extras = storeExtras(item.flags, exp);
     const response = await this.#pool.call(node, () => node.request({ opcode, key, extras, value: item.value, cas }));
     const status = response.header.status;
@@ -239,7 +267,7 @@ export class MemcachedBackend implements Backend {
   }
 
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
-    const node = this.#pool.nodeFor(key);
+    const node = this.#pool.nodeForWrite(key);
     const response = await this.#pool.call(node, () => node.request({ opcode, key, extras: arithExtras(delta) }));
     if (response.header.status === Status.NOT_FOUND) return undefined;
     if (response.header.status === Status.NON_NUMERIC) throw new NotNumericError(key);
@@ -265,6 +293,13 @@ function expiry(ttl: number): number {
 
 function unique(keys: readonly string[]): string[] {
   return [...new Set(keys)];
+}
+
+function count(option: string, value: number, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidOptionError(option, `must be a whole number of at least ${min}, got ${String(value)}`);
+  }
+  return value;
 }
 
 function positive(option: string, value: number): number {

@@ -8,9 +8,9 @@ export interface NodeSettings {
   readonly port: number;
   readonly username: string | undefined;
   readonly password: string | undefined;
-  /** Milliseconds a request may wait for its answer on an open connection. */
+  /** Milliseconds any request may take, connecting included. */
   readonly timeout: number;
-  /** Milliseconds to connect and authenticate. */
+  /** Milliseconds `connect()` and background probes may take to connect, authenticate and answer. */
   readonly connectTimeout: number;
   /** TCP keep-alive on the connection. */
   readonly keepAlive: boolean;
@@ -20,8 +20,8 @@ type QuietCallback = ((response: Response) => void) & { quiet?: boolean };
 
 const MAX_OPAQUE = 0xffffffff;
 // memjs tears the whole socket down when any request outlives its own timer, failing every
-// request in flight. Larder times each request itself and gives memjs a much longer timer,
-// so one slow answer fails only its own request.
+// request in flight. Larder times each request itself (background ones get connectTimeout)
+// and gives memjs a much longer timer, so one slow answer fails only its own request.
 const MEMJS_TIMEOUT_FACTOR = 20;
 
 /**
@@ -43,9 +43,22 @@ export class MemcachedNode {
     this.#server = this.#newServer();
   }
 
-  /** Sends one request; resolves with its response (any status), rejects on failure. */
-  request(spec: RequestSpec): Promise<Response> {
-    return this.#send([spec], false, () => undefined);
+  /**
+   * Sends one request; resolves with its response (any status), rejects on failure. It settles
+   * within `budget` ms (default: the timeout), even while the connection is still being set up.
+   */
+  request(spec: RequestSpec, budget = this.#settings.timeout): Promise<Response> {
+    return this.#send([spec], false, () => undefined, budget);
+  }
+
+  /**
+   * A NOOP for health checks, off any caller's path: it may take the connect timeout when the
+   * connection has to be set up first, the plain timeout on an open one.
+   */
+  async ping(): Promise<void> {
+    const s = this.#settings;
+    // memjs turns an auth-error status (memcached -S, no or wrong credentials) into a failure.
+    await this.request({ opcode: 0x0a }, this.#server.connected ? s.timeout : s.connectTimeout);
   }
 
   /**
@@ -53,8 +66,8 @@ export class MemcachedNode {
    * every response the server chooses to send (quiet ones only on hits or errors); resolves
    * when the NOOP's answer arrives, which memcached sends after all the others.
    */
-  requestQuietBatch(specs: readonly RequestSpec[], onItem: (response: Response) => void): Promise<void> {
-    return this.#send(specs, true, onItem).then(() => undefined);
+  requestQuietBatch(specs: readonly RequestSpec[], onItem: (response: Response) => void, budget = this.#settings.timeout): Promise<void> {
+    return this.#send(specs, true, onItem, budget).then(() => undefined);
   }
 
   /** Closes the connection for good. */
@@ -64,30 +77,41 @@ export class MemcachedNode {
     this.#server.error(new Error('closed'));
   }
 
-  #send(specs: readonly RequestSpec[], quiet: boolean, onItem: (response: Response) => void): Promise<Response> {
+  #send(specs: readonly RequestSpec[], quiet: boolean, onItem: (response: Response) => void, budget: number): Promise<Response> {
     if (this.#closed) return Promise.reject(new ClosedError(`memcached node ${this.address}`));
     const server = this.#server;
     const opaque = this.#nextOpaque();
     const all = quiet ? [...specs, { opcode: 0x0a }] : specs;
     const frame = encodeRequests(all, opaque);
-    const budget = server.connected ? this.#settings.timeout : this.#settings.connectTimeout + this.#settings.timeout;
     return new Promise<Response>((resolve, reject) => {
+      let settled = false;
       const timer = setTimeout(() => {
-        server.onResponse(opaque, ignore);
-        server.onError(opaque, ignore);
-        reject(new TimeoutError(this.address, budget));
+        // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
+        // synchronous handler), the answer may already sit in the socket, unread. Let one round
+        // of I/O run before calling it a timeout; an answer that arrived is not a failure.
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          server.onResponse(opaque, ignore);
+          server.onError(opaque, ignore);
+          reject(new TimeoutError(this.address, budget));
+        });
       }, budget);
       const onResponse: QuietCallback = (response) => {
+        if (settled) return;
         if (quiet && response.header.opcode !== 0x0a) {
           onItem(response);
           return;
         }
+        settled = true;
         clearTimeout(timer);
         resolve(response);
       };
       if (quiet) onResponse.quiet = true;
       server.onResponse(opaque, onResponse);
       server.onError(opaque, (error: unknown) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         reject(this.#toTypedError(error));
       });
@@ -105,6 +129,8 @@ export class MemcachedNode {
     const message = error instanceof Error ? error.message : String(error);
     // memjs reports a SASL refusal as a bare string.
     if (/authentication failed/i.test(message)) return new AuthError(this.address, { cause: error });
+    // memjs gave up connecting (or authenticating) after connectTimeout.
+    if (/timed out connecting/i.test(message)) return new TimeoutError(this.address, this.#settings.connectTimeout);
     const code = (error as { code?: string } | null)?.code;
     return new ConnectionError(this.address, code ? `${code} (${message})` : message, { cause: error });
   }
@@ -112,7 +138,7 @@ export class MemcachedNode {
   #newServer(): memjs.Server {
     const s = this.#settings;
     const server = new memjs.Server(s.host, s.port, s.username, s.password, {
-      timeout: (s.timeout * MEMJS_TIMEOUT_FACTOR) / 1000,
+      timeout: (Math.max(s.timeout, s.connectTimeout) * MEMJS_TIMEOUT_FACTOR) / 1000,
       conntimeout: s.connectTimeout / 1000,
       keepAlive: s.keepAlive,
     });

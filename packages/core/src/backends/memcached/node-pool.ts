@@ -1,28 +1,34 @@
-import { LarderError, NodeDeadError } from '../../errors.js';
+import { LarderError, NodeDeadError, ServerError } from '../../errors.js';
 import { HashRing } from './hash-ring.js';
 import type { MemcachedNode } from './memcached-node.js';
+import { MovedKeys } from './moved-keys.js';
+import { Op, Status } from './protocol.js';
 import type { ServerAddress } from './server-list.js';
 
 /** A change of a node's state, for logs and metrics. */
 export interface NodeStateChange {
   /** `host:port` of the node. */
   readonly server: string;
-  /** `dead`: taken out of the ring; `alive`: put back to be tried again. */
+  /** `dead`: taken out of the ring; `alive`: answered a probe, cleaned up, and back in the ring. */
   readonly state: 'dead' | 'alive';
   /** The failure that took it out. */
   readonly error?: Error;
+  /** On `alive`: it was flushed before rejoining (too many keys changed while it was out, or a flush). */
+  readonly flushed?: true;
 }
 
 /** Failover settings. */
 export interface FailoverSettings {
-  /** Consecutive failures that take a node out of the ring. */
+  /** Consecutive failures that take a node out of the ring (a failed probe after any failure does too). */
   readonly failureLimit: number;
-  /** Seconds a dead node stays out before it is tried again. */
-  readonly deadTimeout: number;
+  /** Milliseconds between background probes of a dead node. */
+  readonly deadTimeoutMs: number;
+  /** Keys remembered per dead node for deletion before it rejoins; past this it is flushed instead. */
+  readonly rejoinKeyLimit: number;
+  /** Milliseconds each clean-up batch (deletes or flush) sent before a rejoin may take. */
+  readonly cleanupTimeout: number;
   /** Told of every state change. */
   readonly onNodeChange: ((change: NodeStateChange) => void) | undefined;
-  /** Clock in milliseconds. */
-  readonly now: () => number;
 }
 
 interface Member {
@@ -30,27 +36,55 @@ interface Member {
   readonly node: MemcachedNode;
   failures: number;
   lastFailure: Error | undefined;
-  /** When a dead node may be tried again; undefined while alive. */
-  retryAt: number | undefined;
+  /** Set while out of the ring: what the node must forget before it rejoins. */
+  moved: MovedKeys | undefined;
+  /** While out of the ring: the ring of the live nodes plus this one, which tells the keys it would take back. */
+  shadow: HashRing<Member> | undefined;
+  /** A probe of this node is in flight (at most one at a time). */
+  probing: boolean;
+  /** The next probe of a dead node. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 // Failures that say "this node is unreachable or unusable", as opposed to an answer.
 const NODE_FAILURES = new Set(['E_CONNECTION', 'E_TIMEOUT', 'E_AUTH']);
+const DELETEQ = 0x14;
+const CLEANUP_BATCH = 1000;
+// Keys keep arriving while a busy cluster cleans up; after this many batches a flush ends it.
+const CLEANUP_ROUNDS = 20;
 
 /**
- * The nodes of a cluster and the ring over the live ones. A node that fails `failureLimit`
- * times in a row leaves the ring (only its share of keys moves, to the next points) and
- * comes back after `deadTimeout` seconds, as libmemcached's remove_failed / dead_timeout do.
+ * The nodes of a cluster and the ring over the live ones. A node leaves the ring after
+ * `failureLimit` consecutive failures, or after one failure that a probe confirms (so a single
+ * slow answer does not take a healthy node out); an auth refusal takes it out at once. Only its
+ * share of keys moves. While it is out, one background probe per `deadTimeout` checks it, so
+ * no request waits on it.
+ *
+ * Nothing acknowledged while a node is out is undone when it comes back: every write or delete
+ * of a key it would own, sent to another node meanwhile, is remembered (up to `rejoinKeyLimit`
+ * keys); before it rejoins, those keys are deleted from it, or, past the limit or after a
+ * `flush()`, it is flushed, as operators of ketama failover are told to do. It rejoins only once
+ * that succeeded; the other nodes' now unreachable copies are then deleted, best effort.
  */
 export class NodePool {
   readonly #members: Member[];
   readonly #byNode: Map<MemcachedNode, Member>;
   readonly #settings: FailoverSettings;
   #ring: HashRing<Member> | undefined;
-  #nextRetryAt = Infinity;
+  #dead: Member[] = [];
+  #closed = false;
 
   constructor(entries: ReadonlyArray<{ address: ServerAddress; node: MemcachedNode }>, settings: FailoverSettings) {
-    this.#members = entries.map(({ address, node }) => ({ address, node, failures: 0, lastFailure: undefined, retryAt: undefined }));
+    this.#members = entries.map(({ address, node }) => ({
+      address,
+      node,
+      failures: 0,
+      lastFailure: undefined,
+      moved: undefined,
+      shadow: undefined,
+      probing: false,
+      timer: undefined,
+    }));
     this.#byNode = new Map(this.#members.map((m) => [m.node, m]));
     this.#settings = settings;
     this.#rebuild();
@@ -61,16 +95,36 @@ export class NodePool {
     return this.#members.map((m) => m.node);
   }
 
-  /** The live node that owns `key`; throws NodeDeadError when every node is dead. */
+  /** The live node that owns `key`, for a read; throws NodeDeadError when every node is dead. */
   nodeFor(key: string): MemcachedNode {
     return this.#liveRing().nodeFor(key).node;
   }
 
-  /** Keys grouped by the live node that owns them. */
+  /**
+   * The live node that owns `key`, for a write or delete. When the key belongs to a node that is
+   * out of the ring, it is remembered, so that node forgets its stale copy before it rejoins.
+   */
+  nodeForWrite(key: string): MemcachedNode {
+    const member = this.#liveRing().nodeFor(key);
+    for (const dead of this.#dead) if (dead.shadow!.nodeFor(key) === dead) dead.moved!.add(key);
+    return member.node;
+  }
+
+  /** Keys grouped by the live node that owns them, for reads. */
   groupByNode(keys: readonly string[]): Map<MemcachedNode, string[]> {
     const groups = new Map<MemcachedNode, string[]>();
     for (const [member, memberKeys] of this.#liveRing().groupByNode(keys)) groups.set(member.node, memberKeys);
     return groups;
+  }
+
+  /**
+   * The nodes a flush goes to: the live ones. Dead ones will be flushed before they rejoin.
+   * Throws NodeDeadError when every node is dead.
+   */
+  flushTargets(): MemcachedNode[] {
+    for (const member of this.#dead) member.moved!.flushInstead();
+    this.#liveRing();
+    return this.#members.filter((m) => !m.moved).map((m) => m.node);
   }
 
   /** Runs a request on a node and keeps its health: success clears failures, a node failure counts. */
@@ -81,23 +135,120 @@ export class NodePool {
       member.failures = 0;
       return result;
     } catch (error) {
-      if (error instanceof LarderError && NODE_FAILURES.has(error.code)) this.#failed(member, error);
+      if (isNodeFailure(error)) this.#failed(member, error);
       throw error;
     }
+  }
+
+  /** Stops probing; nothing rejoins after this. */
+  close(): void {
+    this.#closed = true;
+    for (const member of this.#members) clearTimeout(member.timer);
   }
 
   #failed(member: Member, error: LarderError): void {
     member.failures++;
     member.lastFailure = error;
-    if (member.retryAt !== undefined || member.failures < this.#settings.failureLimit) return;
-    member.retryAt = this.#settings.now() + this.#settings.deadTimeout * 1000;
-    this.#nextRetryAt = Math.min(this.#nextRetryAt, member.retryAt);
+    if (member.moved) return;
+    if (member.failures >= this.#settings.failureLimit || error.code === 'E_AUTH') this.#markDead(member, error);
+    else this.#confirm(member);
+  }
+
+  /** One failure may be a slow answer: a probe tells a live node from a dead one. */
+  #confirm(member: Member): void {
+    if (member.probing || this.#closed) return;
+    member.probing = true;
+    member.node.ping().then(
+      () => {
+        member.probing = false;
+        member.failures = 0;
+      },
+      (error: unknown) => {
+        member.probing = false;
+        if (!member.moved && isNodeFailure(error)) this.#markDead(member, error);
+      },
+    );
+  }
+
+  #markDead(member: Member, error: LarderError): void {
+    // Requests failing because the backend is being closed say nothing about the node.
+    if (this.#closed) return;
+    member.moved = new MovedKeys(this.#settings.rejoinKeyLimit);
+    member.lastFailure = error;
     this.#rebuild();
     this.#settings.onNodeChange?.({ server: member.node.address, state: 'dead', error });
+    this.#scheduleProbe(member);
+  }
+
+  #scheduleProbe(member: Member): void {
+    if (this.#closed) return;
+    member.timer = setTimeout(() => {
+      member.timer = undefined;
+      void this.#tryRejoin(member);
+    }, this.#settings.deadTimeoutMs);
+    member.timer.unref();
+  }
+
+  async #tryRejoin(member: Member): Promise<void> {
+    if (this.#closed) return;
+    if (member.probing) {
+      this.#scheduleProbe(member);
+      return;
+    }
+    member.probing = true;
+    try {
+      await member.node.ping();
+      const { flushed, deleted } = await this.#forgetMoved(member);
+      if (this.#closed) return;
+      this.#rejoin(member, flushed, deleted);
+    } catch (error) {
+      if (error instanceof Error) member.lastFailure = error;
+      this.#scheduleProbe(member);
+    } finally {
+      member.probing = false;
+    }
+  }
+
+  /**
+   * Deletes from a node that is about to rejoin every key written or deleted elsewhere while it
+   * was out, or flushes it. Keys keep being remembered meanwhile, so it loops until none is left;
+   * the caller rejoins the node in the same tick as the last check.
+   */
+  async #forgetMoved(member: Member): Promise<{ flushed: boolean; deleted: string[] }> {
+    const moved = member.moved!;
+    const deleted: string[] = [];
+    for (let round = 0; ; round++) {
+      if (moved.needsFlush || round >= CLEANUP_ROUNDS) {
+        const response = await member.node.request({ opcode: Op.FLUSH }, this.#settings.cleanupTimeout);
+        if (response.header.status !== Status.OK) throw new ServerError(member.node.address, response.header.status, 'flush refused');
+        // Whatever was remembered until now is gone from the node with everything else.
+        moved.flushed();
+        return { flushed: true, deleted };
+      }
+      const batch = moved.take(CLEANUP_BATCH);
+      if (batch.length === 0) return { flushed: false, deleted };
+      await deleteQuietly(member.node, batch, this.#settings.cleanupTimeout);
+      moved.forget(batch);
+      if (deleted.length < this.#settings.rejoinKeyLimit) deleted.push(...batch);
+    }
+  }
+
+  #rejoin(member: Member, flushed: boolean, deleted: string[]): void {
+    const interim = this.#ring;
+    member.moved = undefined;
+    member.failures = 0;
+    this.#rebuild();
+    this.#settings.onNodeChange?.({ server: member.node.address, state: 'alive', ...(flushed ? { flushed: true as const } : {}) });
+    // The copies the other nodes took while it was out are unreachable now; were they kept, a
+    // later outage of this node would bring them back over newer writes.
+    if (!interim || deleted.length === 0) return;
+    for (const [owner, keys] of interim.groupByNode(deleted)) {
+      if (owner === member || owner.moved) continue;
+      this.call(owner.node, () => deleteQuietly(owner.node, keys, this.#settings.cleanupTimeout)).catch(() => undefined);
+    }
   }
 
   #liveRing(): HashRing<Member> {
-    if (this.#settings.now() >= this.#nextRetryAt) this.#revive();
     if (!this.#ring) {
       const last = this.#members.find((m) => m.lastFailure)?.lastFailure;
       throw new NodeDeadError(this.#members.map((m) => m.node.address).join(', '), last);
@@ -105,21 +256,31 @@ export class NodePool {
     return this.#ring;
   }
 
-  #revive(): void {
-    const now = this.#settings.now();
-    for (const member of this.#members) {
-      if (member.retryAt === undefined || member.retryAt > now) continue;
-      member.retryAt = undefined;
-      // One more failure takes it out again at once, like a retry in libmemcached.
-      member.failures = Math.max(0, this.#settings.failureLimit - 1);
-      this.#settings.onNodeChange?.({ server: member.node.address, state: 'alive' });
-    }
-    this.#nextRetryAt = Math.min(Infinity, ...this.#members.map((m) => m.retryAt ?? Infinity));
-    this.#rebuild();
-  }
-
   #rebuild(): void {
-    const live = this.#members.filter((m) => m.retryAt === undefined);
-    this.#ring = live.length > 0 ? new HashRing(live.map((m) => ({ address: m.address, node: m }))) : undefined;
+    // Rings keep the configured order of servers: libmemcached breaks ties between points by it.
+    const ringOf = (members: Member[]) => new HashRing(members.map((m) => ({ address: m.address, node: m })));
+    const live = this.#members.filter((m) => !m.moved);
+    this.#ring = live.length > 0 ? ringOf(live) : undefined;
+    this.#dead = this.#members.filter((m) => m.moved);
+    for (const member of this.#members) {
+      member.shadow = member.moved ? ringOf(this.#members.filter((m) => !m.moved || m === member)) : undefined;
+    }
   }
+}
+
+function isNodeFailure(error: unknown): error is LarderError {
+  return error instanceof LarderError && NODE_FAILURES.has(error.code);
+}
+
+/** Deletes keys in one pipelined batch of quiet deletes; memcached answers only misses and errors. */
+async function deleteQuietly(node: MemcachedNode, keys: readonly string[], budget: number): Promise<void> {
+  let refused: number | undefined;
+  await node.requestQuietBatch(
+    keys.map((key) => ({ opcode: DELETEQ, key })),
+    (response) => {
+      if (response.header.status !== Status.OK && response.header.status !== Status.NOT_FOUND) refused = response.header.status;
+    },
+    budget,
+  );
+  if (refused !== undefined) throw new ServerError(node.address, refused, 'delete refused');
 }

@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemcachedServer, startBlackHole } from '@larder/testing';
+import { Cache, HashRing, MemcachedBackend, parseServerList, type MemcachedBackendOptions, type NodeStateChange } from '../src/index.js';
+
+const quiet = { warn() {} };
+
+/** Records node state changes and lets a test await one. */
+function changeLog() {
+  const changes: NodeStateChange[] = [];
+  const waiters: Array<() => void> = [];
+  return {
+    changes,
+    onNodeChange(change: NodeStateChange) {
+      changes.push(change);
+      for (const wake of waiters.splice(0)) wake();
+    },
+    /** Resolves when `server` reaches `state`, running `poke` (traffic) meanwhile; rejects after `ms`. */
+    async until(server: string, state: NodeStateChange['state'], ms: number, poke?: () => Promise<unknown>): Promise<void> {
+      const start = performance.now();
+      const seen = () => changes.slice(seenFrom).some((c) => c.server === server && c.state === state);
+      const seenFrom = changes.length;
+      while (!seen()) {
+        if (performance.now() - start > ms) throw new Error(`${server} did not become ${state} within ${ms} ms: ${JSON.stringify(changes)}`);
+        const changed = new Promise<void>((resolve) => waiters.push(resolve));
+        await Promise.race([changed, poke ? poke() : new Promise((resolve) => setTimeout(resolve, 50))]);
+      }
+    },
+  };
+}
+
+/** Keys (from `prefix`0, 1, ...) that the full ring over `addresses` places on `owner`. */
+function keysOwnedBy(addresses: string[], owner: string, prefix: string, count: number): string[] {
+  const ring = new HashRing(parseServerList(addresses).map((address, i) => ({ address, node: addresses[i]! })));
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) if (ring.nodeFor(`${prefix}${i}`) === owner) keys.push(`${prefix}${i}`);
+  return keys;
+}
+
+/** A cache on one server only, to look at what that server holds. */
+function direct(server: MemcachedServer): Cache {
+  return new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet });
+}
+
+async function pair(t: { after: (fn: () => unknown) => void }, options: Partial<MemcachedBackendOptions> = {}) {
+  const servers = await Promise.all([MemcachedServer.start(), MemcachedServer.start()]);
+  t.after(() => Promise.all(servers.map((s) => s.stop())));
+  const log = changeLog();
+  const addresses = servers.map((s) => s.address);
+  const backend = new MemcachedBackend({ servers: addresses, timeout: 300, onNodeChange: log.onNodeChange, ...options });
+  const cache = new Cache({ backend, logger: quiet });
+  t.after(() => cache.close());
+  const [x, s] = servers as [MemcachedServer, MemcachedServer];
+  return { x, s, addresses, log, cache, backend };
+}
+
+describe('node health: only real failures take a node out', () => {
+  it('an ~800 ms event-loop stall with reads in flight marks no node dead, and the reads succeed', async (t) => {
+    const servers = await Promise.all([MemcachedServer.start(), MemcachedServer.start(), MemcachedServer.start()]);
+    t.after(() => Promise.all(servers.map((s) => s.stop())));
+    const log = changeLog();
+    // Default timeout (500 ms) and failure settings: the stall is longer than the timeout.
+    const backend = new MemcachedBackend({ servers: servers.map((s) => s.address), onNodeChange: log.onNodeChange });
+    const cache = new Cache({ backend, logger: quiet, ignoreErrors: false });
+    t.after(() => cache.close());
+    const keys = Array.from({ length: 60 }, (_, i) => `page:${i}`);
+    assert.deepEqual(await cache.setMany(keys.map((k) => [k, k] as const)), []);
+
+    const reads = Promise.allSettled(keys.map((key) => cache.get(key)));
+    const many = cache.getMany(keys).then(
+      (found) => found,
+      (error: unknown) => error,
+    );
+    const until = performance.now() + 800;
+    while (performance.now() < until) {
+      // A synchronous handler or a GC pause: nothing else runs.
+    }
+    const settled = await reads;
+    const rejected = settled.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+    assert.deepEqual(rejected, [], 'an answer already in the socket is not a timeout');
+    assert.deepEqual(settled.map((r) => (r as PromiseFulfilledResult<unknown>).value), keys);
+    assert.equal(Object.keys((await many) as object).length, keys.length);
+    assert.deepEqual(log.changes, [], 'no node was marked dead');
+    assert.equal(await cache.get('page:7'), 'page:7');
+  });
+
+  it('a SIGSTOPped node is marked dead, requests stop waiting on it, and it rejoins within seconds of SIGCONT', async (t) => {
+    const { x, addresses, log, cache } = await pair(t);
+    const xKeys = keysOwnedBy(addresses, x.address, 'user:', 20);
+    assert.deepEqual(await cache.setMany(xKeys.map((k) => [k, k] as const)), []);
+
+    x.pause();
+    let reads = 0;
+    const pausedAt = performance.now();
+    await log.until(x.address, 'dead', 5000, () => cache.get(xKeys[reads++ % xKeys.length]!));
+    const deadAfter = performance.now() - pausedAt;
+    const [, missMs] = await timed(() => cache.get(xKeys[0]!));
+    assert.ok(missMs < 100, `a read of a dead node's key took ${missMs} ms: it must not wait on the dead node`);
+
+    x.resume();
+    const resumedAt = performance.now();
+    await log.until(x.address, 'alive', 8000);
+    const aliveAfter = performance.now() - resumedAt;
+    t.diagnostic(`marked dead ${deadAfter.toFixed(0)} ms after SIGSTOP; rejoined ${aliveAfter.toFixed(0)} ms after SIGCONT`);
+    assert.deepEqual(
+      log.changes.map((c) => c.state),
+      ['dead', 'alive'],
+    );
+    assert.equal(await cache.set(xKeys[0]!, 'fresh'), true);
+    const onX = direct(x);
+    t.after(() => onX.close());
+    assert.equal(await onX.get(xKeys[0]!), 'fresh', 'the node owns its keys again');
+  });
+
+  it('a node that is only slow for one request stays in the ring (a single timeout is not a failure)', async (t) => {
+    const { x, addresses, log, cache } = await pair(t);
+    const [key] = keysOwnedBy(addresses, x.address, 'slow:', 1);
+    await cache.set(key!, 1);
+    x.pause();
+    assert.equal(await cache.get(key!), undefined, 'the one request timed out');
+    x.resume();
+    // Let the probe that follows a failure (one timeout, 300 ms) run its course.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(log.changes, [], 'the probe that followed it succeeded: the node stays');
+    assert.equal(await cache.get(key!), 1);
+  });
+});
+
+describe('node health: nothing acknowledged while a node was out is undone when it rejoins', () => {
+  async function outage(
+    t: { after: (fn: () => unknown) => void },
+    during: (ctx: Awaited<ReturnType<typeof pair>>, xKeys: string[]) => Promise<void>,
+    options: Partial<MemcachedBackendOptions> = {},
+  ) {
+    const ctx = await pair(t, options);
+    const { x, addresses, log, cache } = ctx;
+    const xKeys = keysOwnedBy(addresses, x.address, 'sess:', 12);
+    assert.deepEqual(await cache.setMany(xKeys.map((k) => [k, `old ${k}`] as const)), []);
+    x.pause();
+    let reads = 0;
+    await log.until(x.address, 'dead', 5000, () => cache.get(xKeys[reads++ % xKeys.length]!));
+    await during(ctx, xKeys);
+    x.resume();
+    const resumedAt = performance.now();
+    // Traffic meanwhile, so a client that revives nodes only on requests gets its chance too.
+    await log.until(x.address, 'alive', 8000, () => cache.get('other'));
+    return { ...ctx, xKeys, rejoinMs: performance.now() - resumedAt };
+  }
+
+  it('a logout (delete) acknowledged by the survivor stays a logout after the node rejoins', async (t) => {
+    const { x, s, xKeys, cache, rejoinMs } = await outage(t, async ({ cache }, xKeys) => {
+      // The session read fell over to the survivor (a miss there); the logout deletes it.
+      await cache.delete(xKeys[0]!);
+      assert.equal(await cache.get(xKeys[0]!), undefined);
+    });
+    t.diagnostic(`rejoined ${rejoinMs.toFixed(0)} ms after SIGCONT`);
+    assert.equal(await cache.get(xKeys[0]!), undefined, 'the old session must not come back');
+    assert.equal(await cache.get(xKeys[1]!), `old ${xKeys[1]}`, 'keys nobody touched during the outage are kept');
+    const onX = direct(x);
+    const onS = direct(s);
+    t.after(() => Promise.all([onX.close(), onS.close()]));
+    assert.equal(await onX.get(xKeys[0]!), undefined);
+  });
+
+  it('an overwrite, setMany, deleteMany, add, incr and touch acknowledged during the outage are what reads return afterwards', async (t) => {
+    const { s, xKeys, cache } = await outage(t, async ({ cache }, xKeys) => {
+      assert.equal(await cache.set(xKeys[0]!, 'new 0'), true);
+      assert.deepEqual(await cache.setMany([[xKeys[1]!, 'new 1'], [xKeys[2]!, 'new 2']]), []);
+      await cache.deleteMany([xKeys[3]!, xKeys[4]!]);
+      assert.equal(await cache.add(xKeys[5]!, 'added 5'), true);
+      assert.equal(await cache.backend.set(xKeys[6]!, { value: Buffer.from('10'), flags: 4 }, 0), true);
+      assert.equal(await cache.backend.incr(xKeys[6]!, 5n), 15n);
+      assert.equal(await cache.backend.touch(xKeys[7]!, 100), false, 'touch of a key the survivor lacks');
+    });
+    // A key written elsewhere during the outage reads as a miss (its owner forgot it) or the new value, never the old one.
+    const many = await cache.getMany(xKeys.slice(0, 8));
+    for (const [key, value] of Object.entries(many)) assert.ok(!String(value).startsWith('old '), `${key} came back as ${String(value)}`);
+    assert.ok([undefined, 'new 0'].includes(await cache.get<string>(xKeys[0]!)));
+    assert.equal(await cache.get(xKeys[3]!), undefined);
+    assert.equal(await cache.get(xKeys[4]!), undefined);
+    assert.equal(await cache.get(xKeys[8]!), `old ${xKeys[8]}`, 'untouched keys are kept');
+    // The survivor's copies are no longer reachable; they are deleted too, so a later outage cannot serve them.
+    const onS = direct(s);
+    t.after(() => onS.close());
+    for (let i = 0; i < 50 && (await onS.get(xKeys[1]!)) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await onS.get(xKeys[1]!), undefined);
+  });
+
+  it('more keys changed than rejoinKeyLimit: the node is flushed before it rejoins', async (t) => {
+    const { x, xKeys, cache, log } = await outage(
+      t,
+      async ({ cache }, xKeys) => {
+        for (const key of xKeys.slice(0, 4)) await cache.delete(key);
+      },
+      { rejoinKeyLimit: 3 },
+    );
+    assert.deepEqual(log.changes.at(-1), { server: x.address, state: 'alive', flushed: true });
+    for (const key of xKeys) assert.equal(await cache.get(key), undefined, 'everything on the flushed node is gone');
+  });
+
+  it('flush() while a node is out: the node is flushed before it rejoins', async (t) => {
+    const { xKeys, cache } = await outage(t, async ({ cache }) => {
+      await cache.clear();
+    });
+    assert.deepEqual(await cache.getMany(xKeys), {});
+  });
+});
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await run();
+  return [result, performance.now() - start];
+}
+
+describe('every call settles within its timeout', () => {
+  it('a request sent while the connection is still being set up (SASL that never answers) settles within timeout, not connectTimeout + timeout', async (t) => {
+    const hole = await startBlackHole();
+    t.after(() => hole.close());
+    const backend = new MemcachedBackend({ servers: hole.address, username: 'u', password: 'p', timeout: 300, connectTimeout: 2000 });
+    t.after(() => backend.close());
+    const [first, firstMs] = await timed(() => backend.get('k').then(() => 'answered', (error: { code?: string }) => error.code));
+    const [second, secondMs] = await timed(() => backend.set('k', { value: Buffer.from('v'), flags: 0 }, 0).then(() => 'answered', (error: { code?: string }) => error.code));
+    t.diagnostic(`calls settled after ${firstMs.toFixed(0)} ms and ${secondMs.toFixed(0)} ms (timeout 300, connectTimeout 2000)`);
+    assert.equal(first, 'E_TIMEOUT');
+    assert.ok(['E_TIMEOUT', 'E_NODE_DEAD'].includes(String(second)), String(second));
+    assert.ok(firstMs < 1500, `first call took ${firstMs} ms (timeout 300, connectTimeout 2000)`);
+    assert.ok(secondMs < 1500, `second call took ${secondMs} ms`);
+  });
+
+  it('connect() may take connectTimeout, and says so', async (t) => {
+    const hole = await startBlackHole();
+    t.after(() => hole.close());
+    const backend = new MemcachedBackend({ servers: hole.address, username: 'u', password: 'p', timeout: 100, connectTimeout: 600 });
+    t.after(() => backend.close());
+    const [error, ms] = await timed(() => backend.connect().then(() => undefined, (e: Error & { code?: string }) => e));
+    assert.equal(error?.code, 'E_TIMEOUT');
+    assert.match(error!.message, /600 ms/);
+    assert.ok(ms >= 500, `connect gave up after ${ms} ms, before connectTimeout`);
+  });
+});
+
+describe('timeout options name their unit', () => {
+  const servers = '127.0.0.1:1';
+  it('rejects seconds where milliseconds are meant, and values a timer cannot hold', () => {
+    for (const option of ['timeout', 'connectTimeout'] as const) {
+      for (const bad of [0.5, 0, -1, 2 ** 31, Number.NaN, Infinity, '0.5', 'soon', '5x', '']) {
+        assert.throws(
+          () => new MemcachedBackend({ servers, [option]: bad as never }),
+          (error: Error & { code?: string }) =>
+            error.code === 'E_INVALID_OPTION' && error.message.includes(`"${option}"`) && /ms|millisecond/.test(error.message),
+          `${option}: ${String(bad)}`,
+        );
+      }
+    }
+    assert.throws(() => new MemcachedBackend({ servers, timeout: 0.5 }), { message: /seconds/ }, 'the message hints at the seconds mix-up');
+    for (const bad of [0, -1, 2 ** 31, '2x', 'NaN']) {
+      assert.throws(() => new MemcachedBackend({ servers, deadTimeout: bad as never }), { code: 'E_INVALID_OPTION', message: /"deadTimeout".*second/ });
+    }
+    assert.throws(() => new MemcachedBackend({ servers, rejoinKeyLimit: -1 }), { code: 'E_INVALID_OPTION', message: /rejoinKeyLimit/ });
+    assert.throws(() => new MemcachedBackend({ servers, failureLimit: 0 }), { code: 'E_INVALID_OPTION', message: /failureLimit/ });
+  });
+
+  it("accepts '500ms', '2s' strings and bounds", async (t) => {
+    for (const good of [1, 500, 2 ** 31 - 1, '500ms', '2s', '1.5s', '1m']) {
+      const backend = new MemcachedBackend({ servers, timeout: good as never, connectTimeout: good as never, deadTimeout: '2s' });
+      await backend.close();
+    }
+    new MemcachedBackend({ servers, deadTimeout: 2 }).close();
+    new MemcachedBackend({ servers, deadTimeout: '500ms' }).close();
+    const hole = await startBlackHole();
+    t.after(() => hole.close());
+    const backend = new MemcachedBackend({ servers: hole.address, timeout: '250ms', connectTimeout: '1s' });
+    t.after(() => backend.close());
+    await assert.rejects(backend.get('k'), { code: 'E_TIMEOUT', message: /within 250 ms/ });
+  });
+});
