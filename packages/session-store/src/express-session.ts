@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@larder/core';
 import type { MemcachedStore } from './memcached-store.js';
+import { varyCookieOnLoad } from './vary-cookie.js';
 
 /** The part of the express-session module this needs: its `Store` base class. */
 export interface ExpressSessionModule<StoreBase extends object> {
@@ -24,7 +25,9 @@ export function withExpressSession<StoreBase extends object>(store: MemcachedSto
     throw new InvalidOptionError('expressSession', 'pass the express-session module itself (import session from "express-session")');
   }
   for (const name of BORROWED) {
-    Object.defineProperty(store, name, { value: proto[name], configurable: true, writable: true, enumerable: false });
+    // A session loaded from the store makes the page personal: its response says Vary: Cookie.
+    const value = name === 'createSession' ? varyCookieOnLoad(proto[name]) : proto[name];
+    Object.defineProperty(store, name, { value, configurable: true, writable: true, enumerable: false });
   }
   return store as MemcachedStore & StoreBase;
 }

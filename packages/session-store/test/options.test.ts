@@ -99,7 +99,7 @@ describe('withExpressSession', () => {
     const store = new MemcachedStore({ cache }, { logger: quiet });
     const bridged = withExpressSession(store, expressSession);
     assert.equal(bridged, store);
-    assert.equal(bridged.createSession, expressSession.Store.prototype.createSession);
+    assert.equal(bridged.createSession.name, 'createSessionVaryingOnCookie', 'createSession is wrapped to add Vary: Cookie (vary-cookie.test.ts)');
     assert.equal(bridged.load, expressSession.Store.prototype.load);
     assert.equal(bridged.regenerate, expressSession.Store.prototype.regenerate);
   });
