@@ -8,7 +8,8 @@ const UNSAFE_CHARS = /[^\x21-\x7e]/g;
 // A lone surrogate: UTF-8 turns every one of them into U+FFFD, so such keys are hashed from
 // their UTF-16 code units instead, under a marker of their own.
 const LONE_SURROGATE = /\p{Surrogate}/u;
-const HASHED_MARK = ':sha256:';
+/** Every key Larder derives (hashed keys, chunk keys) contains this; toSafeKey hashes literal keys that do. */
+export const HASHED_MARK = ':sha256:';
 const HASHED_UTF16_MARK = ':sha256:u16:';
 const HASH_HEX_LENGTH = 64;
 

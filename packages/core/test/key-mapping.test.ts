@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import memjs from 'memjs';
 import { MemcachedServer } from '@larder/testing';
 import { Cache, MemcachedBackend, toSafeKey } from '../src/index.js';
 
@@ -51,6 +53,21 @@ describe('key mapping on memcached', () => {
     await cache.set(literal, 'literal');
     assert.equal(await cache.get(longKey), 'long');
     assert.equal(await cache.get(literal), 'literal');
+  });
+
+  it('no cache key reaches the chunks of a large value', async () => {
+    const big = randomBytes(2_500_000);
+    await cache.set('big', big);
+    const { chunkKeys, readManifest } = await import('../src/backends/memcached/chunked-values.js');
+    const raw = memjs.Client.create(server.address, { logger: { log() {} } });
+    const { value: manifestBytes } = await raw.get('big');
+    raw.close();
+    const keys = chunkKeys('big', readManifest({ value: manifestBytes!, flags: 0 }));
+    for (const chunkKey of keys) {
+      assert.notEqual(cache.backendKey(chunkKey), chunkKey);
+      await cache.set(chunkKey, 'overwritten');
+    }
+    assert.deepEqual(await cache.get('big'), big);
   });
 
   it('keys differing only in a lone surrogate are separate entries', async () => {

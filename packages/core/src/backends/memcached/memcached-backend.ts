@@ -1,4 +1,4 @@
-import { InvalidOptionError, NotNumericError, PartialResultError, ServerError, ValueTooLargeError } from '../../errors.js';
+import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, ValueTooLargeError } from '../../errors.js';
 import { parseDurationOption, type Duration } from '../../duration.js';
 import { toMemcachedExpiry } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
@@ -117,15 +117,30 @@ export class MemcachedBackend implements Backend {
   }
 
   async getMany(keys: readonly string[]): Promise<Map<string, StoredItem>> {
-    const found = await this.#getManyRaw(unique(keys));
+    let found: Map<string, StoredItem>;
+    let failure: unknown;
+    try {
+      found = await this.#getManyRaw(unique(keys));
+    } catch (error) {
+      if (!(error instanceof PartialResultError)) throw error;
+      found = error.partial as Map<string, StoredItem>;
+      failure = error.cause;
+    }
+    // Manifests are assembled in partial results too; a bad one is left out and reported.
     const chunked = [...found].filter(([, item]) => isManifest(item));
     await Promise.all(
       chunked.map(async ([key, manifestItem]) => {
-        const whole = await this.#assemble(key, manifestItem);
-        if (whole) found.set(key, whole);
-        else found.delete(key);
+        try {
+          const whole = await this.#assemble(key, manifestItem);
+          if (whole) found.set(key, whole);
+          else found.delete(key);
+        } catch (error) {
+          found.delete(key);
+          failure ??= error instanceof PartialResultError ? error.cause : error;
+        }
       }),
     );
+    if (failure !== undefined) throw new PartialResultError(failure, found);
     return found;
   }
 
@@ -233,13 +248,17 @@ export class MemcachedBackend implements Backend {
     return found;
   }
 
-  /** Reads the chunks a manifest names and joins them; a miss if any is lost or stale. */
+  /**
+   * Reads the chunks a manifest names and joins them; a miss if any was evicted. A manifest
+   * or chunks that break the bounds (a foreign value with the chunk flag, corrupt chunks)
+   * reject with a DeserializationError before anything large is fetched or allocated.
+   */
   async #assemble(key: string, manifestItem: StoredItem): Promise<StoredItem | undefined> {
-    const manifest = readManifest(manifestItem);
-    if (!manifest) return undefined;
+    const limits = { chunkSize: this.#chunkSize, maxValueSize: this.capabilities.maxValueSize };
+    const manifest = decoding(key, manifestItem, () => readManifest(manifestItem, limits));
     const keys = chunkKeys(key, manifest);
     const chunks = await this.#getManyRaw(keys);
-    return joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey)));
+    return decoding(key, manifestItem, () => joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey))));
   }
 
   async #store(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): Promise<number> {
@@ -285,6 +304,14 @@ export class MemcachedBackend implements Backend {
 function check(node: MemcachedNode, response: Response): void {
   const status = response.header.status;
   if (status !== Status.OK) throw new ServerError(node.address, status, response.val.toString('utf8') || 'error');
+}
+
+function decoding<T>(key: string, item: StoredItem, read: () => T): T {
+  try {
+    return read();
+  } catch (cause) {
+    throw new DeserializationError(key, item.flags, { cause });
+  }
 }
 
 function expiry(ttl: number): number {
