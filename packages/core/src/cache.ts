@@ -1,5 +1,6 @@
 import { MemoryBackend } from './backends/memory-backend.js';
-import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, PartialResultError } from './errors.js';
+import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './cache-option-checks.js';
+import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toSafeKey } from './keys.js';
@@ -19,7 +20,11 @@ export interface CacheOptions {
   defaultTtl?: Ttl;
   /** Turns values into bytes + flags (default: FlagSerializer, Python-compatible flags). */
   serializer?: Serializer;
-  /** With the default serializer: compress values larger than this many bytes (default 16 KiB; 0 = never). */
+  /**
+   * With the default serializer: compress values larger than this many bytes (default 16 KiB;
+   * 0 = never). Values are never larger than the backend's maxValueSize before compression,
+   * and compressed values read back are inflated up to it and no further.
+   */
   compressThreshold?: number;
   /** Backend failures become misses / `false` results plus an event (default true); false rethrows them. */
   ignoreErrors?: boolean;
@@ -76,16 +81,21 @@ export class Cache extends CacheEventEmitter {
 
   constructor(options: CacheOptions = {}) {
     super();
+    checkOptionsObject(options, 'Cache');
     if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
       throw new InvalidOptionError('keyPrefix', 'must be a string');
     }
-    this.backend = options.backend ?? new MemoryBackend();
+    this.backend = checkBackend(options.backend) ?? new MemoryBackend();
     this.keyPrefix = options.keyPrefix ?? '';
     this.defaultTtl = wrapOption('defaultTtl', () => parseTtl(options.defaultTtl ?? 300, 'defaultTtl'));
     this.#serializer =
-      options.serializer ?? new FlagSerializer(options.compressThreshold === undefined ? {} : { compressThreshold: options.compressThreshold });
-    this.#ignoreErrors = options.ignoreErrors ?? true;
-    this.#failures = new FailureLog(options.logger ?? console, options.errorLogInterval ?? 10_000);
+      checkSerializer(options.serializer) ??
+      new FlagSerializer({
+        maxValueSize: this.backend.capabilities.maxValueSize,
+        ...(options.compressThreshold === undefined ? {} : { compressThreshold: options.compressThreshold }),
+      });
+    this.#ignoreErrors = checkBoolean('ignoreErrors', options.ignoreErrors) ?? true;
+    this.#failures = new FailureLog(checkLogger(options.logger) ?? console, checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000);
     this.#sync = hasSyncReads(this.backend) ? this.backend : undefined;
   }
 
@@ -129,12 +139,12 @@ export class Cache extends CacheEventEmitter {
   }
 
   /** Stores only if `key` is absent; true when stored. */
-  add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     return this.#write('add', key, value, (full, item) => this.backend.add(full, item, this.#ttl(ttl)));
   }
 
   /** Stores only if `key` is present; true when stored. */
-  replace(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+  async replace(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     return this.#write('replace', key, value, (full, item) => this.backend.replace(full, item, this.#ttl(ttl)));
   }
 
@@ -148,7 +158,7 @@ export class Cache extends CacheEventEmitter {
 
   /** The values of the keys found, by key; absent keys are left out. */
   async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
-    const fullKeys = keys.map((key) => this.#key(key));
+    const fullKeys = this.#keys('getMany', keys);
     let found: Map<string, StoredItem>;
     try {
       found = await this.backend.getMany(fullKeys);
@@ -178,7 +188,7 @@ export class Cache extends CacheEventEmitter {
 
   /** Deletes every key; resolves to the keys that existed. */
   async deleteMany(keys: readonly string[]): Promise<string[]> {
-    const fullKeys = keys.map((key) => this.#key(key));
+    const fullKeys = this.#keys('deleteMany', keys);
     const deleted = new Set(await this.#attempt('deleteMany', undefined, [], () => this.backend.deleteMany(fullKeys)));
     this.#stats.deletes += deleted.size;
     return keys.filter((_, i) => deleted.has(fullKeys[i]!));
@@ -196,14 +206,14 @@ export class Cache extends CacheEventEmitter {
   }
 
   /** Subtracts `delta` (default 1), flooring at 0 as memcached does; undefined when absent. */
-  decr(key: string, delta = 1): Promise<number | undefined> {
-    return this.incr(key, -delta);
+  async decr(key: string, delta = 1): Promise<number | undefined> {
+    return this.incr(key, typeof delta === 'number' ? -delta : delta);
   }
 
   /** Gives `key` a new TTL without rewriting it; true when the key exists. */
   async touch(key: string, ttl: Ttl): Promise<boolean> {
     const full = this.#key(key);
-    const seconds = parseTtl(ttl);
+    const seconds = toSeconds(ttl);
     return this.#attempt('touch', key, false, () => this.backend.touch(full, seconds));
   }
 
@@ -216,8 +226,8 @@ export class Cache extends CacheEventEmitter {
   }
 
   /** Stores if unchanged since `gets`: true stored, false changed since (or failed), undefined absent. */
-  cas(key: string, value: unknown, cas: bigint, ttl?: Ttl): Promise<boolean | undefined> {
-    if (typeof cas !== 'bigint') return Promise.reject(new InvalidArgumentError('cas token must be the bigint that gets() returned'));
+  async cas(key: string, value: unknown, cas: bigint, ttl?: Ttl): Promise<boolean | undefined> {
+    if (typeof cas !== 'bigint') throw new InvalidArgumentError('cas token must be the bigint that gets() returned');
     return this.#write('cas', key, value, (full, item) => this.backend.cas(full, item, cas, this.#ttl(ttl)));
   }
 
@@ -234,13 +244,15 @@ export class Cache extends CacheEventEmitter {
    * of one key in this process share one run of the factory; a throwing factory is not
    * cached and every waiter sees its error.
    */
-  getOrSet<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl): Promise<T> {
+  async getOrSet<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl): Promise<T> {
     const full = this.#key(key);
+    if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
+    const seconds = this.#ttl(ttl);
     return this.#flights.run(full, async () => {
       const cached = await this.get<T>(key);
       if (cached !== undefined) return cached;
       const value = await factory();
-      if (value !== undefined) await this.set(key, value, ttl);
+      if (value !== undefined) await this.set(key, value, seconds);
       return value;
     });
   }
@@ -270,8 +282,13 @@ export class Cache extends CacheEventEmitter {
     return toSafeKey(this.keyPrefix + key);
   }
 
+  #keys(operation: string, keys: readonly string[]): string[] {
+    if (!Array.isArray(keys)) throw new InvalidArgumentError(`${operation} takes an array of keys, got ${typeof keys}`);
+    return keys.map((key) => this.#key(key));
+  }
+
   #ttl(ttl: Ttl | undefined): number {
-    return ttl === undefined ? this.defaultTtl : parseTtl(ttl);
+    return ttl === undefined ? this.defaultTtl : toSeconds(ttl);
   }
 
   #read(key: string, item: StoredItem | undefined): unknown {
@@ -312,7 +329,10 @@ export class Cache extends CacheEventEmitter {
   }
 
   #fail(operation: string, key: string | undefined, error: unknown): void {
-    if (!this.#ignoreErrors || !isAvailabilityError(error)) throw error;
+    // A stored value the backend cannot read back (a foreign chunk manifest) is a miss plus an
+    // event, as an undecodable value is, whatever ignoreErrors says.
+    const unreadable = error instanceof LarderError && error.code === 'E_DESERIALIZE';
+    if (!unreadable && (!this.#ignoreErrors || !isAvailabilityError(error))) throw error;
     this.#record(operation, key, error as Error);
   }
 
@@ -329,13 +349,26 @@ function hasSyncReads(backend: Backend): backend is Backend & SyncReads {
 }
 
 function toPairs(entries: CacheEntries): Array<readonly [string, unknown]> {
-  if (Array.isArray(entries)) return entries as Array<readonly [string, unknown]>;
+  if (Array.isArray(entries)) {
+    for (const pair of entries as unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new InvalidArgumentError('setMany takes [key, value] pairs, a Map or an object');
+    }
+    return entries as Array<readonly [string, unknown]>;
+  }
   if (entries instanceof Map) return [...(entries as ReadonlyMap<string, unknown>)];
+  if (entries === null || typeof entries !== 'object') {
+    throw new InvalidArgumentError(`setMany takes [key, value] pairs, a Map or an object, got ${entries === null ? 'null' : typeof entries}`);
+  }
   return Object.entries(entries);
 }
 
+function toSeconds(ttl: Ttl): number {
+  if (typeof ttl !== 'number' && typeof ttl !== 'string') throw new InvalidArgumentError(`ttl must be seconds or a duration like '5m', got ${typeof ttl}`);
+  return parseTtl(ttl);
+}
+
 function toDelta(delta: number): bigint {
-  if (!Number.isSafeInteger(delta)) throw new InvalidArgumentError(`incr/decr delta must be an integer, got ${delta}`);
+  if (!Number.isSafeInteger(delta)) throw new InvalidArgumentError(`incr/decr delta must be an integer, got ${typeof delta === 'number' ? delta : typeof delta}`);
   return BigInt(delta);
 }
 

@@ -1,3 +1,5 @@
+import { InvalidOptionError } from './errors.js';
+
 /** Where a Cache writes its warnings (pino, console, or Fastify's `app.log` all fit). */
 export interface CacheLogger {
   warn(message: string): void;
@@ -17,6 +19,12 @@ export class FailureLog {
 
   /** `label` starts every line (default `larder`), so a reader knows which part of Larder speaks. */
   constructor(logger: CacheLogger, intervalMs: number, now: () => number = Date.now, label = 'larder') {
+    if (logger === null || typeof logger !== 'object' || typeof logger.warn !== 'function') {
+      throw new InvalidOptionError('logger', 'must have a warn(message) method');
+    }
+    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
+      throw new InvalidOptionError('intervalMs', `must be a number of milliseconds, 0 or more, got ${typeof intervalMs === 'number' ? intervalMs : typeof intervalMs}`);
+    }
     this.#logger = logger;
     this.#label = label;
     this.#intervalMs = intervalMs;

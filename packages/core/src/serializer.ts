@@ -1,6 +1,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { DeserializationError, SerializationError } from './errors.js';
+import { DeserializationError, InvalidOptionError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
+import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
 import type { StoredItem } from './types/backend.js';
 
 /** Any value a Cache can store and give back with its type. */
@@ -26,26 +27,53 @@ export interface Serializer {
 export interface FlagSerializerOptions {
   /** Values whose encoding is larger than this many bytes are zlib-compressed (default 16 KiB; 0 = never). */
   compressThreshold?: number;
+  /**
+   * Largest encoded value in bytes before compression (default 32 MiB; a Cache passes its
+   * backend's `maxValueSize`). Compressed values read back are inflated up to this and no
+   * further, so a zip bomb is an undecodable value; a larger value is not compressed, so the
+   * backend refuses it with E_VALUE_TOO_LARGE instead of storing what could not be read back.
+   */
+  maxValueSize?: number;
 }
 
 const DEFAULT_COMPRESS_THRESHOLD = 16 * 1024;
+const DEFAULT_MAX_VALUE_SIZE = 32 * 1024 * 1024;
 // An item encoded here from an immutable value (string, number, boolean, null) carries that
 // value under this symbol. A backend that keeps the item object itself (the memory backend)
 // hands it back, and decoding is skipped; items read from the wire never carry it.
 const DECODED = Symbol('larder.decoded');
 type MemoItem = StoredItem & { [DECODED]?: unknown };
 
-/** The default serializer: Python-compatible flags for text, integers and bytes, JSON otherwise. */
+/**
+ * The default serializer: Python-compatible flags for text (16), safe integers (4) and
+ * Buffers (0), a Larder flag for Uint8Arrays, JSON under a Larder flag for everything else.
+ * Only values JSON gives back with their type are accepted: a Date, Map, Set, RegExp, typed
+ * array, Buffer inside an object, class instance without its own `toJSON`, NaN, Infinity,
+ * function or symbol anywhere in the value, or undefined inside an array, is refused with a
+ * SerializationError (E_SERIALIZE) naming the type and where it is (`Date at .user.born`),
+ * never stored to come back as a string or a plain object. Convert such values first (a
+ * Date to `toISOString()` or a number, a Map to `Object.fromEntries`, a Set to an array).
+ */
 export class FlagSerializer implements Serializer {
   readonly #compressThreshold: number;
+  readonly #maxValueSize: number;
 
   constructor(options: FlagSerializerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'FlagSerializer options must be an object');
     this.#compressThreshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
+    if (typeof this.#compressThreshold !== 'number' || !Number.isSafeInteger(this.#compressThreshold) || this.#compressThreshold < 0) {
+      throw new InvalidOptionError('compressThreshold', `must be a whole number of bytes, 0 or more (0 = never compress), got ${describe(options.compressThreshold)}`);
+    }
+    this.#maxValueSize = options.maxValueSize ?? DEFAULT_MAX_VALUE_SIZE;
+    if (typeof this.#maxValueSize !== 'number' || !Number.isSafeInteger(this.#maxValueSize) || this.#maxValueSize <= 0) {
+      throw new InvalidOptionError('maxValueSize', `must be a positive whole number of bytes, got ${describe(options.maxValueSize)}`);
+    }
   }
 
   encode(value: unknown): StoredItem {
     const item = encodePlain(value);
-    if (this.#compressThreshold > 0 && item.value.length > this.#compressThreshold) {
+    const length = item.value.length;
+    if (this.#compressThreshold > 0 && length > this.#compressThreshold && length <= this.#maxValueSize) {
       const packed = deflateSync(item.value);
       if (packed.length < item.value.length) return { value: packed, flags: item.flags | Flags.ZLIB };
     }
@@ -58,7 +86,7 @@ export class FlagSerializer implements Serializer {
     let flags = item.flags;
     try {
       if (flags & Flags.ZLIB) {
-        bytes = inflateSync(bytes);
+        bytes = inflateSync(bytes, { maxOutputLength: this.#maxValueSize });
         flags &= ~Flags.ZLIB;
       }
       return decodePlain(bytes, flags);
@@ -91,8 +119,32 @@ function encodePlain(value: unknown): StoredItem {
   } catch (cause) {
     throw new SerializationError('value cannot be stored as JSON (circular or BigInt inside?)', { cause });
   }
+  // JSON.stringify has refused cycles and BigInts by now, so the walk always ends.
+  if (typeof value === 'object' && value !== null) refuseUnfaithful(value);
   const bytes = Buffer.from(json, 'utf8');
   return value === null || typeof value === 'boolean' || typeof value === 'number' ? memo(bytes, Flags.JSON, value) : { value: bytes, flags: Flags.JSON };
+}
+
+function refuseUnfaithful(value: object): void {
+  let found: JsonInfidelity | undefined;
+  try {
+    if (isJsonFaithful(value)) return;
+    found = findJsonInfidelity(value);
+  } catch (cause) {
+    throw new SerializationError('value is nested too deeply to be checked', { cause });
+  }
+  if (!found) return;
+  const where = found.path === '' ? '' : ` at ${found.path}`;
+  const article = /^[aeiou]/i.test(found.type) ? 'an' : 'a';
+  throw new SerializationError(
+    `${article} ${found.type}${where} cannot be stored: JSON would give it back as another type. ` +
+      'Convert it to a string, number, array or plain object first (or give its class a toJSON).',
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
 }
 
 function memo(value: Buffer, flags: number, decoded: unknown): MemoItem {

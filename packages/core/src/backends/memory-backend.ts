@@ -5,7 +5,7 @@ import { applyDelta, parseCounter } from './counter.js';
 
 /** Options of the in-memory backend. */
 export interface MemoryBackendOptions {
-  /** Most items kept; the least recently used go first (default 10,000). */
+  /** Most items kept; the least recently used go first (default 10,000). Memory grows with the items held, not with this bound. */
   maxItems?: number;
   /** Most bytes kept, counting keys and values (default 256 MiB). */
   maxBytes?: number;
@@ -25,15 +25,22 @@ const ENTRY_OVERHEAD = 64;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_VALUE = 32 * 1024 * 1024;
 
-/** A process-local backend on lru-cache with per-key TTL and item/byte bounds. */
+/**
+ * A process-local backend on lru-cache with per-key TTL and item/byte bounds. The item bound
+ * is enforced here rather than by lru-cache's `max`, which preallocates arrays of that size
+ * at construction: so `maxItems: 1e9` costs nothing until items arrive.
+ */
 export class MemoryBackend implements Backend, SyncReads {
   readonly name = 'memory';
   readonly capabilities: BackendCapabilities;
   readonly #lru: LRUCache<string, Entry>;
+  readonly #maxItems: number;
   #nextCas = 1n;
   #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'MemoryBackend options must be an object');
+    if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidOptionError('now', 'must be a function returning milliseconds');
     const maxItems = options.maxItems ?? 10_000;
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     requirePositiveInteger('maxItems', maxItems);
@@ -41,9 +48,9 @@ export class MemoryBackend implements Backend, SyncReads {
     const maxValueSize = options.maxValueSize ?? Math.min(DEFAULT_MAX_VALUE, maxBytes - ENTRY_OVERHEAD);
     requirePositiveInteger('maxValueSize', maxValueSize);
     this.capabilities = { shared: false, maxValueSize, touch: true, reservedFlags: 0 };
+    this.#maxItems = maxItems;
     const now = options.now;
     this.#lru = new LRUCache<string, Entry>({
-      max: maxItems,
       maxSize: maxBytes,
       sizeCalculation: (entry, key) => entry.item.value.length + key.length + ENTRY_OVERHEAD,
       // lru-cache reads the clock at most once a millisecond by default; a hand-moved clock
@@ -172,6 +179,9 @@ export class MemoryBackend implements Backend, SyncReads {
 
   #store(key: string, item: StoredItem, ttl: number): void {
     this.#checkSize(key, item);
+    const lru = this.#lru;
+    // A new key in a full cache makes room by dropping the least recently used one.
+    if (lru.size >= this.#maxItems && !lru.has(key)) lru.pop();
     const entry: Entry = { item, cas: this.#nextCas++ };
     this.#lru.set(key, entry, { ttl: ttl * 1000 });
   }
@@ -188,7 +198,7 @@ export class MemoryBackend implements Backend, SyncReads {
 }
 
 function requirePositiveInteger(option: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value <= 0) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new InvalidOptionError(option, `must be a positive integer, got ${value}`);
   }
 }

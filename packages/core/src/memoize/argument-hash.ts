@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * A stable digest of call arguments: object keys in sorted order, so `{a, b}` and `{b, a}`
@@ -22,10 +23,10 @@ function normalise(value: unknown, seen: Set<object>): string {
       return `b${value.toString()}`;
     case 'symbol':
     case 'function':
-      throw new TypeError(`memoize cannot key on a ${typeof value} argument; pass a name or id instead`);
+      throw new InvalidArgumentError(`memoize cannot key on a ${typeof value} argument; pass a name or id instead`);
   }
   const object = value as object;
-  if (seen.has(object)) throw new TypeError('memoize cannot key on a circular argument');
+  if (seen.has(object)) throw new InvalidArgumentError('memoize cannot key on a circular argument');
   seen.add(object);
   try {
     if (Buffer.isBuffer(object) || object instanceof Uint8Array) return `x${Buffer.from(object as Uint8Array).toString('hex')}`;

@@ -15,7 +15,11 @@ const DEFAULT_PORT = 11211;
  * IPv6 hosts go in brackets: `[::1]:11211`. Throws InvalidOptionError naming the bad entry.
  */
 export function parseServerList(servers: string | readonly string[], option = 'servers'): ServerAddress[] {
-  const entries = (typeof servers === 'string' ? servers.split(/[,\s]+/) : servers.flatMap((s) => s.split(/[,\s]+/)))
+  if (typeof servers !== 'string' && !(Array.isArray(servers) && servers.every((entry: unknown) => typeof entry === 'string'))) {
+    throw new InvalidOptionError(option, `must be "host:port[:weight]" strings, as an array or one comma-separated string; got ${describe(servers)}`);
+  }
+  const entries = (typeof servers === 'string' ? [servers] : servers)
+    .flatMap((s) => s.split(/[,\s]+/))
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   if (entries.length === 0) throw new InvalidOptionError(option, 'needs at least one "host:port" entry');
@@ -35,6 +39,11 @@ function parseEntry(entry: string, option: string): ServerAddress {
     throw new InvalidOptionError(option, `server "${entry}" has weight ${match[4]}; use a positive integer`);
   }
   return { host, port, weight };
+}
+
+function describe(servers: unknown): string {
+  if (Array.isArray(servers)) return `an array holding ${servers.map((entry) => (entry === null ? 'null' : typeof entry)).join(', ') || 'nothing'}`;
+  return servers === null ? 'null' : typeof servers === 'number' ? String(servers) : typeof servers;
 }
 
 /** `host:port` as libmemcached and the logs write it. */

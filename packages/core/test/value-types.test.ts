@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Cache, FlagSerializer, MemoryBackend } from '../src/index.js';
+
+class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+}
+
+class Money {
+  constructor(readonly cents: number) {}
+  toJSON(): { cents: number } {
+    return { cents: this.cents };
+  }
+}
+
+describe('values JSON would give back as another type are refused at set', () => {
+  const cache = new Cache({ backend: new MemoryBackend() });
+
+  const refused: Array<[string, unknown, RegExp]> = [
+    ['a Date', new Date(0), /Date/],
+    ['a Map', new Map([['a', 1]]), /Map/],
+    ['a Set', new Set([1]), /Set/],
+    ['a RegExp', /x/g, /RegExp/],
+    ['an Int32Array', new Int32Array([1, 2]), /Int32Array/],
+    ['a Float64Array', new Float64Array([1.5]), /Float64Array/],
+    ['a Uint8ClampedArray', new Uint8ClampedArray([1]), /Uint8ClampedArray/],
+    ['a class instance without toJSON', new Point(1, 2), /Point/],
+    ['an Error', new Error('boom'), /Error/],
+    ['a boxed string', new String('s'), /String/],
+    ['a Date inside an object', { user: { name: 'ada', born: new Date(0) } }, /Date at \.user\.born/],
+    ['a Map inside an array', [1, 2, new Map()], /Map at \[2\]/],
+    ['a Buffer inside an object', { avatar: Buffer.from('png') }, /Buffer at \.avatar/],
+    ['a Uint8Array inside an object', { bytes: new Uint8Array([1]) }, /Uint8Array at \.bytes/],
+    ['NaN inside an object', { ratio: Number.NaN }, /NaN at \.ratio/],
+    ['Infinity inside an array', [Infinity], /Infinity at \[0\]/],
+    ['undefined inside an array', [1, undefined], /undefined at \[1\]/],
+    ['a hole in an array', [1, , 3], /undefined at \[1\]/],
+    ['a function inside an object', { run: () => 1 }, /function at \.run/],
+    ['a symbol inside an object', { tag: Symbol('t') }, /symbol at \.tag/],
+    ['an odd property name', { 'a b': new Set() }, /Set at \["a b"\]/],
+  ];
+  for (const [what, value, message] of refused) {
+    it(`${what}: E_SERIALIZE naming the type`, async () => {
+      await assert.rejects(cache.set('k', value), { code: 'E_SERIALIZE', message });
+      await assert.rejects(cache.setMany({ k: value }), { code: 'E_SERIALIZE' });
+      await assert.rejects(cache.getOrSet('computed', () => value), { code: 'E_SERIALIZE' });
+    });
+  }
+
+  it('values that round-trip with their type are stored as before', async () => {
+    const nullProto = Object.assign(Object.create(null) as object, { a: 1 });
+    const kept: Array<[unknown, unknown]> = [
+      [{ a: 1, nested: { list: [1, 'two', null, true, 2.5] } }, { a: 1, nested: { list: [1, 'two', null, true, 2.5] } }],
+      [{ a: 1, none: undefined }, { a: 1 }],
+      [[[], {}, ''], [[], {}, '']],
+      [nullProto, { a: 1 }],
+      [Buffer.from('bytes'), Buffer.from('bytes')],
+      [new Uint8Array([1, 2]), new Uint8Array([1, 2])],
+      ['text', 'text'],
+      [7, 7],
+      [1.5, 1.5],
+      [null, null],
+      [false, false],
+    ];
+    for (const [value, expected] of kept) {
+      assert.equal(await cache.set('kept', value), true);
+      assert.deepEqual(await cache.get('kept'), expected);
+    }
+  });
+
+  it('an object whose class defines toJSON is stored as its JSON form (its author chose it)', async () => {
+    assert.equal(await cache.set('money', { price: new Money(250) }), true);
+    assert.deepEqual(await cache.get('money'), { price: { cents: 250 } });
+  });
+
+  it('circular values are still E_SERIALIZE', async () => {
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    await assert.rejects(cache.set('loop', loop), { code: 'E_SERIALIZE' });
+  });
+
+  it('the serializer on its own refuses them too', () => {
+    assert.throws(() => new FlagSerializer().encode({ at: new Date() }), { code: 'E_SERIALIZE', name: 'SerializationError' });
+  });
+});
