@@ -26,7 +26,11 @@ export interface CacheOptions {
    * and compressed values read back are inflated up to it and no further.
    */
   compressThreshold?: number;
-  /** Backend failures become misses / `false` results plus an event (default true); false rethrows them. */
+  /**
+   * Backend failures become misses / `false` results plus an event (default true); false
+   * rethrows them. A stored value that cannot be read back (undecodable, or a malformed chunked
+   * value) is a miss plus an `error` event either way.
+   */
   ignoreErrors?: boolean;
   /** Receives one warning per burst of failures (default: `console`). */
   logger?: CacheLogger;

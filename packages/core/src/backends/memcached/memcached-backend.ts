@@ -48,7 +48,11 @@ export interface MemcachedBackendOptions {
   onNodeChange?: (change: NodeStateChange) => void;
   /** Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB). */
   maxValueSize?: number;
-  /** Largest single memcached item the backend writes, in bytes (default 1,000,000: fits memcached's and MemCachier's 1 MB). */
+  /**
+   * Largest single memcached item the backend writes, in bytes (default 1,000,000: fits
+   * memcached's and MemCachier's 1 MB). Processes sharing a cache must use the same value: a
+   * chunked value whose chunk count does not match it is refused as foreign (a miss).
+   */
   chunkSize?: number;
 }
 
