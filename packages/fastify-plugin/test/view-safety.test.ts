@@ -62,6 +62,9 @@ for (const suite of suiteBackends) {
         if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(gzipSync('plain text'));
         return reply.send('plain text');
       });
+      app.get('/theme', { config: { cache: true } }, async (request, reply) =>
+        reply.header('vary', 'Cookie').type('text/plain').send(`theme ${/theme=dark/.test(String(request.headers.cookie)) ? 'dark' : 'light'} ${count('theme')}`),
+      );
       app.get('/vary-star', { config: { cache: true } }, async (_request, reply) => reply.header('vary', '*').send({ call: count('vary-star') }));
       app.get('/account', { config: { cache: true } }, async (request) => ({ iban: `IBAN of ${String(request.headers.authorization)}`, call: count('account') }));
       app.get('/catalog', { config: { cache: { shareAuthorized: true } } }, async () => ({ catalog: 'same for all', call: count('catalog') }));
@@ -145,6 +148,28 @@ for (const suite of suiteBackends) {
         await cache.delete(viewKey('/greet'));
         assert.equal((await get(base, '/greet', { 'accept-language': 'en' })).headers['x-cache'], 'MISS');
         assert.equal((await get(base, '/greet', { 'accept-language': 'fr' })).headers['x-cache'], 'MISS');
+      });
+
+      it('Vary: Cookie set by the handler: each cookie gets its own page, cookieless visitors share one', async () => {
+        const dark = await get(base, '/theme', { cookie: 'theme=dark' });
+        const light = await get(base, '/theme', { cookie: 'theme=light' });
+        const none = await get(base, '/theme');
+        assert.match(dark.text, /^theme dark/);
+        assert.match(light.text, /^theme light/);
+        assert.equal(light.headers['x-cache'], 'MISS');
+        assert.equal((await get(base, '/theme', { cookie: 'theme=dark' })).text, dark.text);
+        assert.equal((await get(base, '/theme', { cookie: 'theme=light' })).text, light.text);
+        assert.equal((await get(base, '/theme')).text, none.text);
+        assert.equal(calls('theme'), 3);
+      });
+
+      it('a Vary list at the key not in the normalised form (foreign or forged) is ignored', async () => {
+        await cache.set(viewKey('/greet'), 'larder-vary/1 {"vary":["Accept-Language"],"generation":"g"}');
+        const en = await get(base, '/greet', { 'accept-language': 'en' });
+        const fr = await get(base, '/greet', { 'accept-language': 'fr' });
+        assert.equal(en.text, 'Hello');
+        assert.equal(fr.text, 'Bonjour');
+        assert.equal((await get(base, '/greet', { 'accept-language': 'fr' })).text, 'Bonjour');
       });
 
       it('Vary: * is never stored', async () => {

@@ -129,12 +129,19 @@ function parseResponse(stored: string): CachedResponse | undefined {
 
 // A foreign value could name any number of headers; a real Vary names a few.
 const MAX_VARY_NAMES = 32;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/;
 
 function parseVaryMarker(stored: string): VaryMarker | undefined {
   const head = parseJson(stored.slice(VARY_FORMAT.length)) as { vary?: unknown; generation?: unknown } | undefined;
   if (head === undefined) return undefined;
   const { vary, generation } = head;
-  if (!Array.isArray(vary) || vary.length === 0 || vary.length > MAX_VARY_NAMES || !vary.every((name) => typeof name === 'string') || typeof generation !== 'string') return undefined;
+  if (!Array.isArray(vary) || vary.length === 0 || vary.length > MAX_VARY_NAMES || typeof generation !== 'string') return undefined;
+  // Only the form varyHeaderNames gives (lower-case tokens, sorted, unique): any other list would
+  // look headers up under names Node never uses, and every request would read one variant.
+  for (let i = 0; i < vary.length; i++) {
+    const name: unknown = vary[i];
+    if (typeof name !== 'string' || !HEADER_NAME.test(name) || (i > 0 && name <= (vary[i - 1] as string))) return undefined;
+  }
   return new VaryMarker(vary as string[], generation);
 }
 
