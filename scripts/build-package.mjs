@@ -1,17 +1,18 @@
 // Builds the package in the current directory: tsc (tsconfig.build.json) into a fresh directory,
-// CommonJS-flavoured copies of the declarations in dist/cjs, then one swap into dist.
+// dist/cjs/index.d.ts for CommonJS TypeScript users, then one swap into dist.
 //
-// Why the copies: the packages are ESM only and CommonJS apps load them through require(esm)
-// (Node 20.19+, 22.12+), which returns the same module instance an `import` gets (one Cache class,
-// one default cache). TypeScript in a CommonJS project with `module: node16` refuses to
-// `require` a declaration file it sees as ESM (TS1479); the same declarations under a directory
-// whose package.json says "commonjs" describe exactly what require(esm) returns, so the
-// `require` branch of each exports map points its `types` there.
+// Why dist/cjs: the packages are ESM only and CommonJS apps load them through require(esm)
+// (Node 20.19+, 22.12+), which returns the same module instance an `import` gets (one Cache
+// class, one default cache). TypeScript in a CommonJS project with `module: node16` refuses to
+// `require` a declaration file it sees as ESM (TS1479). The `require` branch of the exports map
+// points its `types` at dist/cjs/index.d.ts, a CommonJS-scoped file that re-exports the very same
+// declarations (not copies: two copies would make two incompatible Cache types, and two
+// conflicting `declare module 'fastify'` augmentations, in a program that mixes both formats).
 // Why the swap: tests of the other packages import dist while a package rebuilds; a fresh
 // directory renamed into place never shows them a half-written or emptied dist, and outputs of
 // deleted sources do not linger into a published tarball.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -30,19 +31,14 @@ try {
 }
 
 const cjs = join(next, 'cjs');
-copyDeclarations(next, cjs);
+mkdirSync(cjs);
 writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
+const hasDefault = /^export default |^export \{[^}]*\bdefault\b[^}]*\}/m.test(readFileSync(join(next, 'index.d.ts'), 'utf8'));
+const reexport = (what) =>
+  '// @ts-ignore TS1479 under module node16: require() of this ES module works on Node 20.19+ and 22.12+ and returns exactly its exports.\n' +
+  `export ${what} from '../index.js';\n`;
+writeFileSync(join(cjs, 'index.d.ts'), `${reexport('*')}${hasDefault ? reexport('{ default }') : ''}`);
 
 if (existsSync('dist')) renameSync('dist', old);
 renameSync(next, 'dist');
 rmSync(old, { recursive: true, force: true });
-
-/** Copies every .d.ts under `from` (except `to` itself) to the same place under `to`. */
-function copyDeclarations(from, to) {
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const source = join(from, entry.name);
-    if (source === to) continue;
-    if (entry.isDirectory()) copyDeclarations(source, join(to, entry.name));
-    else if (entry.name.endsWith('.d.ts')) cpSync(source, join(to, entry.name));
-  }
-}
