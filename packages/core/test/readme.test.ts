@@ -5,3 +5,4 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 
 readmeExamples(`${root}README.md`, packageDir, { root, defaultDir: 'packages/core' });
+readmeExamples(`${packageDir}README.md`, packageDir, { root, defaultDir: 'packages/core' });
