@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Proves that the README's setup works whatever pnpm a user has. For each case it installs that
+# pnpm with npm into a temporary prefix (never globally), clones this repository into a
+# temporary directory, and runs scripts/setup.sh in the clone with that pnpm first on PATH (and
+# no other pnpm): no pnpm, pnpm 9, pnpm 10, and the latest pnpm; as root it also runs the
+# no-pnpm case as an unprivileged user with an empty home. The cases run in parallel. It prints
+# one table; the last column, informational only, says what `pnpm install` typed by hand with
+# that pnpm does in the clone. Exits 1 when any setup failed.
+# Usage: bash scripts/install-matrix.sh [pnpm versions...]   (default: 9 10 latest)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+versions=("$@")
+[ ${#versions[@]} -gt 0 ] || versions=(9 10 latest)
+
+if ! git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+  echo "install-matrix: $root is not a git checkout, so there is nothing to clone" >&2
+  exit 1
+fi
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/larder-install-matrix.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # the unprivileged case must reach its clone
+pin="$(node -p 'require(process.argv[1]).packageManager' "$root/package.json")"
+
+# PATH without any pnpm: every directory that holds a pnpm executable is left out.
+clean_path=""
+IFS=: read -r -a path_dirs <<<"$PATH"
+for dir in "${path_dirs[@]}"; do
+  [ -n "$dir" ] && [ ! -x "$dir/pnpm" ] && clean_path="${clean_path:+$clean_path:}$dir"
+done
+
+# Runs one case: $1 name, $2 pnpm version to put first on PATH ("" for none), $3 uid ("" = this user).
+run_case() {
+  local name="$1" version="$2" uid="$3"
+  local dir="$tmp/$name" bin="" found="none" home="$HOME"
+  mkdir -p "$dir"
+  if [ -n "$version" ]; then
+    npm install --prefix "$dir/pnpm" --no-audit --no-fund --no-package-lock --loglevel=error "pnpm@$version" >"$dir/pnpm-install.log" 2>&1 || {
+      printf 'FAILED\t-\t-\t-\tnpm could not install pnpm@%s\n' "$version" >"$dir/result"
+      return
+    }
+    bin="$dir/pnpm/node_modules/.bin"
+    found="$(cd "$dir" && "$bin/pnpm" --version 2>/dev/null | tail -n 1)"
+  fi
+  git clone --quiet "$root" "$dir/clone"
+  local as_user=()
+  if [ -n "$uid" ]; then
+    home="$dir/home"
+    mkdir -p "$home"
+    chown -R "$uid:$uid" "$dir/clone" "$home"
+    as_user=(setpriv "--reuid=$uid" "--regid=$uid" --clear-groups)
+  fi
+  local path="${bin:+$bin:}$clean_path" start end status=ok used typed="-"
+  start="$(date +%s%N)"
+  (cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" bash scripts/setup.sh) >"$dir/setup.log" 2>&1 || status=FAILED
+  end="$(date +%s%N)"
+  used="$(cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" bash scripts/pnpm.sh --version 2>/dev/null | tail -n 1 || echo '?')"
+  if [ -n "$bin" ] && [ "$status" = ok ]; then
+    if (cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" timeout 300 pnpm install --frozen-lockfile) >"$dir/typed.log" 2>&1; then
+      local ran
+      ran="$(grep -o 'using pnpm v[0-9.]*' "$dir/typed.log" | tail -n 1 || true)"
+      typed="ok${ran:+ (${ran#using })}"
+    else
+      typed="fails: $(grep -o 'ERR_PNPM_[A-Z_]*' "$dir/typed.log" | head -n 1 || echo 'see log')"
+    fi
+  fi
+  printf '%s\t%s\t%s\t%d s\t%s\n' "$status" "$found" "$used" "$(( (end - start + 500000000) / 1000000000 ))" "$typed" >"$dir/result"
+}
+
+cases=(no-pnpm)
+for version in "${versions[@]}"; do cases+=("pnpm-$version"); done
+unprivileged=""
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+  unprivileged="no-pnpm-uid-65534"
+  cases+=("$unprivileged")
+fi
+
+echo "install-matrix: scripts/setup.sh in fresh clones of $(git -C "$root" rev-parse --short HEAD), cases in parallel: ${cases[*]}"
+overall_start="$(date +%s)"
+pids=()
+for name in "${cases[@]}"; do
+  case "$name" in
+    no-pnpm) run_case "$name" "" "" & ;;
+    "$unprivileged") run_case "$name" "" 65534 & ;;
+    pnpm-*) run_case "$name" "${name#pnpm-}" "" & ;;
+  esac
+  pids+=("$!")
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+
+failed=0
+echo
+echo "install matrix (Node $(node --version), npm $(npm --version 2>/dev/null), pin $pin, $(( $(date +%s) - overall_start )) s in all)"
+printf '%-20s %-13s %-16s %-11s %-7s %s\n' case 'pnpm on PATH' 'setup ran pnpm' 'setup time' result '`pnpm install` typed by hand'
+for name in "${cases[@]}"; do
+  result_file="$tmp/$name/result"
+  if [ ! -f "$result_file" ]; then
+    printf '%-20s %s\n' "$name" "FAILED (no result; see above)"
+    failed=1
+    continue
+  fi
+  IFS=$'\t' read -r status found used took typed <"$result_file"
+  printf '%-20s %-13s %-16s %-11s %-7s %s\n' "$name" "$found" "$used" "$took" "$status" "$typed"
+  [ "$status" = ok ] || failed=1
+done
+for name in "${cases[@]}"; do
+  if [ -f "$tmp/$name/result" ] && ! grep -q '^ok' "$tmp/$name/result"; then
+    echo
+    echo "--- $name: last lines of its setup output"
+    tail -n 30 "$tmp/$name/setup.log" 2>/dev/null || tail -n 30 "$tmp/$name/pnpm-install.log" 2>/dev/null || true
+  fi
+done
+exit "$failed"
