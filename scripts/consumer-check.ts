@@ -1,8 +1,8 @@
 // Installs the packages as a user would and runs the README samples against them: packs each
 // publishable package with `pnpm pack`, checks what the tarballs hold, installs them with npm into
 // a scratch directory (registry dependencies such as fastify come from the registry), and runs
-// every sample in four apps: ESM (.mjs), CommonJS (require), TypeScript strict with
-// `module: node16` (samples as .mts, plus a CommonJS .ts file whose imports compile to require)
+// every sample in five apps: ESM (.mjs), CommonJS (require), TypeScript strict with
+// `module: node16` and `nodenext` (samples as .mts, plus a CommonJS .ts file whose imports compile to require)
 // and TypeScript with `moduleResolution: bundler`. Prints one summary table; exits 1 on any failure.
 // Usage (after setup): node --import tsx scripts/consumer-check.ts [--keep]
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -106,6 +106,7 @@ function main(): void {
   esmApp(join(app, 'esm'), samples, manifests);
   commonjsApp(join(app, 'cjs'), samples, manifests);
   typescriptApp(join(app, 'ts-node16'), 'node16', samples);
+  typescriptApp(join(app, 'ts-nodenext'), 'nodenext', samples);
   typescriptApp(join(app, 'ts-bundler'), 'bundler', samples);
 
   printSummary();
@@ -255,17 +256,18 @@ async function main(): Promise<void> {
 void main();
 `;
 
-function typescriptApp(dir: string, resolution: 'node16' | 'bundler', samples: (ReadmeSample & { name: string })[]): void {
-  const label = resolution === 'node16' ? 'TS app, strict, module node16, CommonJS: ts samples (.mts), require-style .ts' : 'TS app, strict, moduleResolution bundler, ESM: ts samples';
+function typescriptApp(dir: string, resolution: 'node16' | 'nodenext' | 'bundler', samples: (ReadmeSample & { name: string })[]): void {
+  const commonjs = resolution !== 'bundler';
+  const label = commonjs ? `TS app, strict, module ${resolution}, CommonJS: ts samples (.mts), require-style .ts` : 'TS app, strict, moduleResolution bundler, ESM: ts samples';
   step(label, (problems) => {
     mkdirSync(dir);
-    // node16: the package is CommonJS, so .ts files compile to require() and samples with
-    // top-level await are .mts (ES modules), as they would be in such a project.
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: resolution === 'node16' ? 'commonjs' : 'module' }));
+    // node16/nodenext: the package is CommonJS, so .ts files compile to require() and samples
+    // with top-level await are .mts (ES modules), as they would be in such a project.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: commonjs ? 'commonjs' : 'module' }));
     const typed = samples.filter((sample) => sample.lang === 'ts');
-    const extension = resolution === 'node16' ? 'mts' : 'ts';
+    const extension = commonjs ? 'mts' : 'ts';
     for (const sample of typed) writeFileSync(join(dir, `${sample.name}.${extension}`), sample.code);
-    if (resolution === 'node16') writeFileSync(join(dir, 'commonjs-consumer.ts'), COMMONJS_CONSUMER);
+    if (commonjs) writeFileSync(join(dir, 'commonjs-consumer.ts'), COMMONJS_CONSUMER);
     const compilerOptions = {
       strict: true,
       noUncheckedIndexedAccess: true,
@@ -277,7 +279,7 @@ function typescriptApp(dir: string, resolution: 'node16' | 'bundler', samples: (
       skipLibCheck: false,
       outDir: 'out',
       rootDir: '.',
-      ...(resolution === 'node16' ? { module: 'node16', moduleResolution: 'node16' } : { module: 'ESNext', moduleResolution: 'bundler' }),
+      ...(commonjs ? { module: resolution, moduleResolution: resolution } : { module: 'ESNext', moduleResolution: 'bundler' }),
     };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts', '*.mts'] }, null, 2));
     const tsc = join(dir, '..', 'node_modules', 'typescript', 'bin', 'tsc');
@@ -286,15 +288,15 @@ function typescriptApp(dir: string, resolution: 'node16' | 'bundler', samples: (
       problems.push(`tsc (strict, ${resolution}) rejects the samples:\n${compiled.output}`);
       return typed.length;
     }
-    const outExtension = resolution === 'node16' ? 'mjs' : 'js';
+    const outExtension = commonjs ? 'mjs' : 'js';
     for (const sample of typed.filter((s) => s.runs)) runSample(dir, join(dir, 'out', `${sample.name}.${outExtension}`), sample, problems);
-    if (resolution === 'node16') {
+    if (commonjs) {
       const emitted = readFileSync(join(dir, 'out', 'commonjs-consumer.js'), 'utf8');
       if (!emitted.includes("require(\"@larder/core\")")) problems.push('commonjs-consumer.ts did not compile to require()');
       const smoke: ReadmeSample = { lang: 'ts', runs: true, format: 'commonjs', dir: undefined, line: 0, code: '', expectations: ['HIT 2 cjs:view// true true'] };
       runSample(dir, join(dir, 'out', 'commonjs-consumer.js'), smoke, problems);
     }
-    return typed.length + (resolution === 'node16' ? 1 : 0);
+    return typed.length + (commonjs ? 1 : 0);
   });
 }
 

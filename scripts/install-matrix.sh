@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Proves that the README's setup works whatever pnpm a user has. For each case it installs that
 # pnpm with npm into a temporary prefix (never globally), clones this repository into a
-# temporary directory, and runs scripts/setup.sh in the clone with that pnpm first on PATH (and
-# no other pnpm): no pnpm, pnpm 9, pnpm 10, and the latest pnpm; as root it also runs the
-# no-pnpm case as an unprivileged user with an empty home. The cases run in parallel. It prints
-# one table; the last column, informational only, says what `pnpm install` typed by hand with
-# that pnpm does in the clone. Exits 1 when any setup failed.
-# Usage: bash scripts/install-matrix.sh [pnpm versions...]   (default: 9 10 latest)
+# temporary directory, and runs scripts/setup.sh in the clone with that pnpm first on PATH and
+# no other pnpm: no pnpm, pnpm 9, the latest pnpm 10, the pinned version itself, and the latest
+# pnpm; as root, also the no-pnpm case as an unprivileged user with an empty home. The cases
+# run in parallel. It prints one table and exits 1 when any setup failed. The table's last
+# column is informational only (it never fails the run): what `pnpm install` typed by hand with
+# that pnpm does in the clone. A pnpm other than the pinned version first downloads the pin
+# (pnpm 11+ through @pnpm/exe), which needs a registry that has it, with its signatures.
+# Usage: bash scripts/install-matrix.sh [pnpm versions...]   (default: 9 10 <pin> latest)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 versions=("$@")
-[ ${#versions[@]} -gt 0 ] || versions=(9 10 latest)
 
 if ! git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
   echo "install-matrix: $root is not a git checkout, so there is nothing to clone" >&2
@@ -20,6 +21,7 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/larder-install-matrix.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # the unprivileged case must reach its clone
 pin="$(node -p 'require(process.argv[1]).packageManager' "$root/package.json")"
+[ ${#versions[@]} -gt 0 ] || versions=(9 10 "${pin#pnpm@}" latest)
 
 # PATH without any pnpm: every directory that holds a pnpm executable is left out.
 clean_path=""
@@ -60,7 +62,7 @@ run_case() {
       ran="$(grep -o 'using pnpm v[0-9.]*' "$dir/typed.log" | tail -n 1 || true)"
       typed="ok${ran:+ (${ran#using })}"
     else
-      typed="fails: $(grep -o 'ERR_PNPM_[A-Z_]*' "$dir/typed.log" | head -n 1 || echo 'see log')"
+      typed="fails: $( (grep -o 'ERR_PNPM_[A-Z_]*' "$dir/typed.log" || grep -m 1 'ERROR' "$dir/typed.log" || echo 'no error line') | head -n 1 | cut -c 1-90)"
     fi
   fi
   printf '%s\t%s\t%s\t%d s\t%s\n' "$status" "$found" "$used" "$(( (end - start + 500000000) / 1000000000 ))" "$typed" >"$dir/result"
