@@ -19,15 +19,17 @@ fi
 
 # The version of the pnpm on PATH, asked from / so that no project pin makes it switch versions.
 found=""
+on_path="missing"
 if command -v pnpm >/dev/null 2>&1; then
   found="$(cd / && COREPACK_ENABLE_DOWNLOAD_PROMPT=0 pnpm --version 2>/dev/null </dev/null | tail -n 1 || true)"
+  on_path="${found:-one whose `pnpm --version` fails here (pnpm 11 needs Node 22.13+)}"
 fi
 
 if [ "$found" != "$pin" ]; then
   local_dir="$root/.larder-tmp/pnpm/$pin"
   local_bin="$local_dir/node_modules/.bin"
   if [ ! -x "$local_bin/pnpm" ]; then
-    echo "pnpm.sh: this project pins pnpm $pin and the pnpm on PATH is ${found:-missing}; installing pnpm@$pin with npm into .larder-tmp/pnpm/$pin (inside the project, no root needed)" >&2
+    echo "pnpm.sh: this project pins pnpm $pin and the pnpm on PATH is $on_path; installing pnpm@$pin with npm into .larder-tmp/pnpm/$pin (inside the project, no root needed)" >&2
     staging="$local_dir.partial.$$"
     rm -rf "$staging"
     mkdir -p "$staging"
