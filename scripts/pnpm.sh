@@ -22,7 +22,7 @@ found=""
 on_path="missing"
 if command -v pnpm >/dev/null 2>&1; then
   found="$(cd / && COREPACK_ENABLE_DOWNLOAD_PROMPT=0 pnpm --version 2>/dev/null </dev/null | tail -n 1 || true)"
-  on_path="${found:-one whose `pnpm --version` fails here (pnpm 11 needs Node 22.13+)}"
+  on_path="${found:-one whose 'pnpm --version' fails here (pnpm 11 needs Node 22.13+)}"
 fi
 
 if [ "$found" != "$pin" ]; then
