@@ -20,7 +20,9 @@ export function registerRoutes(app: FastifyInstance, { catalog, sessions }: Rout
     }),
   );
 
-  app.get('/catalog', { config: { cache: { ttl: 60 } } }, async (_request, reply) =>
+  // The catalog shows nothing of the visitor (the layout's `public` branch), so signed-in visitors
+  // may share its entry: without shareSessions their requests would bypass the cache.
+  app.get('/catalog', { config: { cache: { ttl: 60, shareSessions: true } } }, async (_request, reply) =>
     reply.view('catalog.njk', { title: 'Catalog', public: true, products: await catalog.all(), renderedAt: new Date().toISOString() }),
   );
 
