@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from './errors.js';
 
 /** Longest key memcached accepts, in bytes. */
 export const MEMCACHED_MAX_KEY_LENGTH = 250;
@@ -22,9 +23,11 @@ const HASH_HEX_LENGTH = 64;
  * and the SHA-256 of its UTF-16 code units instead. Hashed keys always contain `:sha256:` and
  * literal keys never do (a literal containing it is hashed too), and the two hashed forms end
  * differently, so no literal key can equal a hashed one and hashed keys differ as their
- * digests do. The result is deterministic and at most 250 bytes.
+ * digests do. The result is deterministic and at most 250 bytes. A non-string throws an
+ * InvalidArgumentError (E_INVALID_ARGUMENT).
  */
 export function toSafeKey(fullKey: string): string {
+  if (typeof fullKey !== 'string') throw new InvalidArgumentError(`a key must be a string, got ${fullKey === null ? 'null' : typeof fullKey}`);
   if (isSafeKey(fullKey) && !fullKey.includes(HASHED_MARK)) return fullKey;
   const wellFormed = !LONE_SURROGATE.test(fullKey);
   const mark = wellFormed ? HASHED_MARK : HASHED_UTF16_MARK;

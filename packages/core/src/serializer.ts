@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { DeserializationError, InvalidOptionError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
@@ -32,6 +33,7 @@ export interface FlagSerializerOptions {
    * backend's `maxValueSize`). Compressed values read back are inflated up to this and no
    * further, so a zip bomb is an undecodable value; a larger value is not compressed, so the
    * backend refuses it with E_VALUE_TOO_LARGE instead of storing what could not be read back.
+   * Above `buffer.constants.MAX_LENGTH` (the largest Buffer) it is treated as that.
    */
   maxValueSize?: number;
 }
@@ -86,7 +88,8 @@ export class FlagSerializer implements Serializer {
     let flags = item.flags;
     try {
       if (flags & Flags.ZLIB) {
-        bytes = inflateSync(bytes, { maxOutputLength: this.#maxValueSize });
+        // No Buffer is longer than MAX_LENGTH, and zlib refuses a larger maxOutputLength outright.
+        bytes = inflateSync(bytes, { maxOutputLength: Math.min(this.#maxValueSize, bufferConstants.MAX_LENGTH) });
         flags &= ~Flags.ZLIB;
       }
       return decodePlain(bytes, flags);

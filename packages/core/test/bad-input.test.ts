@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Cache, FailureLog, FlagSerializer, LarderError, MemcachedBackend, MemoryBackend } from '../src/index.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { Cache, FailureLog, FlagSerializer, LarderError, MemcachedBackend, MemoryBackend, toSafeKey } from '../src/index.js';
 
 /** Calls `call`; it must not throw synchronously, and its promise must reject with `code`. */
 async function rejectsTyped(call: () => unknown, code: string): Promise<void> {
@@ -117,6 +118,56 @@ describe('bad options are typed errors naming the option', () => {
     assert.throws(() => new MemoryBackend(bad(null)), { code: 'E_INVALID_OPTION' });
     assert.throws(() => new MemoryBackend({ maxItems: bad('10') }), option('maxItems'));
     assert.throws(() => new MemoryBackend({ now: bad('clock') }), option('now'));
+  });
+});
+
+describe('the remaining typed-error gaps', () => {
+  const option = (name: string) => ({ code: 'E_INVALID_OPTION', message: new RegExp(`"${name}"`) });
+  const servers = '127.0.0.1:1';
+
+  it('toSafeKey given a non-string throws InvalidArgumentError', () => {
+    for (const key of [1, undefined, null, {}, Symbol('k')]) {
+      assert.throws(() => toSafeKey(bad(key)), { code: 'E_INVALID_ARGUMENT' }, String(typeof key));
+    }
+  });
+
+  it('MemcachedBackend refuses keepAlive, username, password, chunkSize, maxValueSize, onNodeChange and failoverTtl of the wrong kind', () => {
+    assert.throws(() => new MemcachedBackend({ servers, keepAlive: bad('no') }), option('keepAlive'));
+    assert.throws(() => new MemcachedBackend({ servers, username: bad(1), password: 'p' }), option('username'));
+    assert.throws(() => new MemcachedBackend({ servers, username: 'u', password: bad(2) }), option('password'));
+    for (const value of [0.5, 0, -1, 1023, 1024.5, Number.NaN, Infinity, '1000000']) {
+      assert.throws(() => new MemcachedBackend({ servers, chunkSize: bad(value) }), option('chunkSize'), String(value));
+    }
+    for (const value of [0.5, 0, 1.5, Number.NaN]) {
+      assert.throws(() => new MemcachedBackend({ servers, maxValueSize: bad(value) }), option('maxValueSize'), String(value));
+    }
+    for (const value of [1, 'log', {}, null]) {
+      assert.throws(() => new MemcachedBackend({ servers, onNodeChange: bad(value) }), option('onNodeChange'), String(value));
+    }
+    for (const value of [0, -1, 'soon', Number.NaN, Infinity, 2_592_001]) {
+      assert.throws(() => new MemcachedBackend({ servers, failoverTtl: bad(value) }), option('failoverTtl'), String(value));
+    }
+    for (const good of [{ chunkSize: 1024 }, { failoverTtl: 1 }, { failoverTtl: '5m' as const }, { keepAlive: false }, { onNodeChange() {} }]) {
+      void new MemcachedBackend({ servers, ...good }).close();
+    }
+  });
+
+  it('maxValueSize above what a Buffer can hold is refused by both backends, naming the maximum', () => {
+    const max = bufferConstants.MAX_LENGTH;
+    const over = Math.min(max + 1, Number.MAX_SAFE_INTEGER);
+    if (over <= max) return; // a Node whose Buffers hold any safe integer: nothing to refuse
+    const names = (error: Error & { code?: string }) => error.code === 'E_INVALID_OPTION' && error.message.includes('"maxValueSize"') && error.message.includes(String(max));
+    assert.throws(() => new MemoryBackend({ maxValueSize: over, maxBytes: over * 2 }), names);
+    assert.throws(() => new MemcachedBackend({ servers, maxValueSize: over }), names);
+    void new MemcachedBackend({ servers, maxValueSize: max }).close();
+  });
+
+  it('a FlagSerializer with maxValueSize above what a Buffer can hold still reads compressed values back', () => {
+    const serializer = new FlagSerializer({ maxValueSize: Math.max(2 ** 33, bufferConstants.MAX_LENGTH), compressThreshold: 100 });
+    const value = { a: 'x'.repeat(40_000) };
+    const item = serializer.encode(value);
+    assert.ok(item.flags & 8, 'compressed');
+    assert.deepEqual(serializer.decode('k', item), value);
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemcachedServer, startBlackHole } from '@larder/testing';
+import { MemcachedServer, metaTtl, startBlackHole, startDelayProxy } from '@larder/testing';
 import { Cache, HashRing, MemcachedBackend, parseServerList, type MemcachedBackendOptions, type NodeStateChange } from '../src/index.js';
 
 const quiet = { warn() {} };
@@ -206,6 +206,107 @@ describe('node health: nothing acknowledged while a node was out is undone when 
   });
 });
 
+describe('node health: a second outage never brings back a value deleted after the first (failoverTtl)', () => {
+  /** Pauses `x` and drives reads of its keys until it is marked dead. */
+  async function takeOut(x: MemcachedServer, log: ReturnType<typeof changeLog>, cache: Cache, keys: string[]) {
+    x.pause();
+    let reads = 0;
+    await log.until(x.address, 'dead', 5000, () => cache.get(keys[reads++ % keys.length]!));
+  }
+
+  /** Resolves once `server` no longer holds `key` (memcached's own expiry); rejects after `ms`. */
+  async function goneFrom(server: MemcachedServer, key: string, ms: number): Promise<void> {
+    const start = performance.now();
+    while ((await metaTtl(server.host, server.port, key)) !== undefined) {
+      if (performance.now() - start > ms) throw new Error(`the survivor still holds the key after ${ms} ms (ttl ${await metaTtl(server.host, server.port, key)})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('rejoinKeyLimit 0 (always flush): the survivor copy of a key written in the outage lives at most failoverTtl, so a later delete holds through the next outage', async (t) => {
+    const { x, s, addresses, log, cache } = await pair(t, { rejoinKeyLimit: 0, failoverTtl: 1, deadTimeout: '300ms' });
+    const [key] = keysOwnedBy(addresses, x.address, 'session:', 1) as [string];
+    await cache.set(key, 'v0');
+    await takeOut(x, log, cache, [key]);
+    assert.equal(await cache.set(key, 'alice-session', 3600), true, 'written to the survivor');
+    const ttl = await metaTtl(s.host, s.port, key);
+    assert.ok(ttl !== undefined && ttl >= 0 && ttl <= 1, `the survivor copy is capped at failoverTtl, has ${ttl}`);
+    x.resume();
+    await log.until(x.address, 'alive', 8000, () => cache.get('other'));
+    assert.deepEqual(log.changes.at(-1), { server: x.address, state: 'alive', flushed: true });
+    await cache.delete(key); // the logout, acknowledged by x
+    await goneFrom(s, key, 5000);
+    await takeOut(x, log, cache, [key]);
+    assert.equal(await cache.get(key), undefined, 'the deleted session must not come back in the second outage');
+    x.resume();
+  });
+
+  it('past rejoinKeyLimit: keys still tracked keep their TTL and are cleaned after the rejoin; the rest live at most failoverTtl', async (t) => {
+    const { x, s, addresses, log, cache } = await pair(t, { rejoinKeyLimit: 3, failoverTtl: 1, deadTimeout: '300ms' });
+    const keys = keysOwnedBy(addresses, x.address, 'sess:', 6);
+    assert.deepEqual(await cache.setMany(keys.map((k) => [k, 'old'] as const)), []);
+    await takeOut(x, log, cache, keys);
+    for (const key of keys) assert.equal(await cache.set(key, `new ${key}`, 3600), true);
+    // The first three are tracked (exact: full TTL); the list overflowed on the fourth.
+    for (const key of keys.slice(0, 3)) assert.ok(((await metaTtl(s.host, s.port, key)) ?? 0) > 1000, `${key} keeps its TTL`);
+    await goneFrom(s, keys[3]!, 5000);
+    assert.equal(await cache.get(keys[0]!), `new ${keys[0]}`, 'a tracked key is still served during the outage');
+    x.resume();
+    await log.until(x.address, 'alive', 8000, () => cache.get('other'));
+    assert.deepEqual(log.changes.at(-1), { server: x.address, state: 'alive', flushed: true });
+    // The tracked keys' survivor copies are deleted after the rejoin, though the node was flushed.
+    for (const key of keys.slice(0, 3)) await goneFrom(s, key, 3000);
+    for (const key of keys) await cache.delete(key);
+    await takeOut(x, log, cache, keys);
+    assert.deepEqual(await cache.getMany(keys), {}, 'nothing deleted after the rejoin comes back');
+    x.resume();
+  });
+
+  it('writes after flush() during the outage are still tracked: their survivor copies are deleted after the rejoin', async (t) => {
+    const { x, s, addresses, log, cache } = await pair(t, { failoverTtl: 3600, deadTimeout: '300ms' });
+    const [key] = keysOwnedBy(addresses, x.address, 'cart:', 1) as [string];
+    await takeOut(x, log, cache, [key]);
+    await cache.clear();
+    assert.equal(await cache.set(key, 'after flush', 3600), true);
+    assert.ok(((await metaTtl(s.host, s.port, key)) ?? 0) > 1000, 'tracked: not capped');
+    x.resume();
+    await log.until(x.address, 'alive', 8000, () => cache.get('other'));
+    assert.deepEqual(log.changes.at(-1), { server: x.address, state: 'alive', flushed: true });
+    await goneFrom(s, key, 3000);
+  });
+});
+
+describe('node health: a throwing onNodeChange listener', () => {
+  it('neither crashes the process nor strands the node: it is probed and rejoins', async (t) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    t.after(() => process.off('unhandledRejection', onUnhandled));
+    const warn = t.mock.method(console, 'warn', () => undefined);
+    const log = changeLog();
+    const { x, addresses, cache } = await pair(t, {
+      deadTimeout: '300ms',
+      onNodeChange(change) {
+        log.onNodeChange(change);
+        throw new Error('listener bug');
+      },
+    });
+    const keys = keysOwnedBy(addresses, x.address, 'k:', 10);
+    x.pause();
+    let reads = 0;
+    await log.until(x.address, 'dead', 5000, () => cache.get(keys[reads++ % keys.length]!));
+    x.resume();
+    await log.until(x.address, 'alive', 8000, () => cache.get('other'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+    assert.equal(warn.mock.callCount(), 1, 'reported once');
+    assert.equal(await cache.set(keys[0]!, 'back'), true);
+    const onX = direct(x);
+    t.after(() => onX.close());
+    assert.equal(await onX.get(keys[0]!), 'back', 'the node owns its keys again');
+  });
+});
+
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const result = await run();
@@ -225,6 +326,27 @@ describe('every call settles within its timeout', () => {
     assert.ok(['E_TIMEOUT', 'E_NODE_DEAD'].includes(String(second)), String(second));
     assert.ok(firstMs < 1500, `first call took ${firstMs} ms (timeout 300, connectTimeout 2000)`);
     assert.ok(secondMs < 1500, `second call took ${secondMs} ms`);
+  });
+
+  it('a value over chunkSize settles within timeout, not one timeout per round trip (manifest, then chunks)', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const value = 'x'.repeat(5000);
+    const writer = new MemcachedBackend({ servers: server.address, chunkSize: 1024 });
+    t.after(() => writer.close());
+    assert.equal(await writer.set('big', { value: Buffer.from(value), flags: 0 }, 0), true);
+    // Two proxies in a row: one holds back the manifest's answer (key "big"), the other the
+    // chunks' batch (which ends in a NOOP, whose key is empty); each by 60 % of the timeout.
+    const inner = await startDelayProxy(server, '', 400);
+    t.after(() => inner.close());
+    const [innerHost, innerPort] = inner.address.split(':') as [string, string];
+    const outer = await startDelayProxy({ host: innerHost, port: Number(innerPort) }, 'big', 400);
+    t.after(() => outer.close());
+    const backend = new MemcachedBackend({ servers: outer.address, chunkSize: 1024, timeout: 650, failureLimit: 100 });
+    t.after(() => backend.close());
+    const [outcome, ms] = await timed(() => backend.get('big').then((item) => `value of ${item?.value.length}`, (error: { code?: string }) => error.code));
+    t.diagnostic(`chunked get settled after ${ms.toFixed(0)} ms (timeout 650, two round trips of 400)`);
+    assert.equal(outcome, 'E_TIMEOUT', 'the chunks get only what is left of the timeout');
   });
 
   it('connect() may take connectTimeout, and says so', async (t) => {

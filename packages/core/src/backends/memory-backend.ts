@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
 import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem, SyncReads } from '../types/backend.js';
@@ -9,7 +10,7 @@ export interface MemoryBackendOptions {
   maxItems?: number;
   /** Most bytes kept, counting keys and values (default 256 MiB). */
   maxBytes?: number;
-  /** Largest single value in bytes (default: the smaller of 32 MiB and maxBytes). */
+  /** Largest single value in bytes (default: the smaller of 32 MiB and maxBytes; at most `buffer.constants.MAX_LENGTH`). */
   maxValueSize?: number;
   /** Clock in milliseconds, for tests that move time by hand (default `performance.now`). */
   now?: () => number;
@@ -47,6 +48,9 @@ export class MemoryBackend implements Backend, SyncReads {
     requirePositiveInteger('maxBytes', maxBytes);
     const maxValueSize = options.maxValueSize ?? Math.min(DEFAULT_MAX_VALUE, maxBytes - ENTRY_OVERHEAD);
     requirePositiveInteger('maxValueSize', maxValueSize);
+    if (maxValueSize > bufferConstants.MAX_LENGTH) {
+      throw new InvalidOptionError('maxValueSize', `must be at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer), got ${maxValueSize}`);
+    }
     this.capabilities = { shared: false, maxValueSize, touch: true, reservedFlags: 0 };
     this.#maxItems = maxItems;
     const now = options.now;

@@ -1,6 +1,7 @@
-import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, ValueTooLargeError } from '../../errors.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
 import { parseDurationOption, type Duration } from '../../duration.js';
-import { toMemcachedExpiry } from '../../ttl.js';
+import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtl, toMemcachedExpiry, type Ttl } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue } from './chunked-values.js';
 import { MemcachedNode } from './memcached-node.js';
@@ -18,7 +19,8 @@ export interface MemcachedBackendOptions {
   password?: string;
   /**
    * Milliseconds (a number, or `'500ms'`, `'2s'`) within which every call settles, connecting
-   * included (default 500; from 1 ms to 2^31 - 1 ms: `0.5` is refused, it is seconds).
+   * included (default 500; from 1 ms to 2^31 - 1 ms: `0.5` is refused, it is seconds). A value
+   * over `chunkSize` takes two round trips (manifest, then chunks); together they get `timeout`.
    */
   timeout?: Duration;
   /**
@@ -44,19 +46,34 @@ export interface MemcachedBackendOptions {
    * (default 10,000, at most 250 bytes each; 0 = always flush a node that comes back).
    */
   rejoinKeyLimit?: number;
-  /** Told when a node leaves or rejoins the ring. */
+  /**
+   * Longest TTL, in seconds (or `'5m'`), of a value written to another node for a dead node's
+   * key once more than `rejoinKeyLimit` keys changed (or with `rejoinKeyLimit` 0): such copies
+   * are not tracked, so nothing deletes them after the rejoin; capping them means a later outage
+   * of the same node cannot bring back a value deleted after the rejoin, once this time has passed
+   * since the write (default 300; 1 s to 30 days). Values kept rewritten (rolling sessions)
+   * survive a long outage; idle ones expire. Tracked keys keep their TTL.
+   */
+  failoverTtl?: Ttl;
+  /** Told when a node leaves or rejoins the ring; called last, a listener that throws is ignored. */
   onNodeChange?: (change: NodeStateChange) => void;
-  /** Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB). */
+  /**
+   * Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB; at
+   * most `buffer.constants.MAX_LENGTH`, the largest Buffer).
+   */
   maxValueSize?: number;
   /**
-   * Largest single memcached item the backend writes, in bytes (default 1,000,000: fits
-   * memcached's and MemCachier's 1 MB). Processes sharing a cache must use the same value: a
-   * chunked value whose chunk count does not match it is refused as foreign (a miss).
+   * Largest single memcached item the backend writes, in bytes, a whole number from 1024
+   * (default 1,000,000: fits memcached's and MemCachier's 1 MB). Processes sharing a cache must
+   * use the same value: a chunked value whose chunk count does not match it is refused as
+   * foreign (a miss).
    */
   chunkSize?: number;
 }
 
 const MAX_EXPIRY = 0xfffffffe;
+// Smaller chunks would turn one value into tens of thousands of items and round trips.
+const MIN_CHUNK_SIZE = 1024;
 
 /**
  * A backend on one or more memcached servers over the binary protocol (memjs), with SASL,
@@ -69,6 +86,7 @@ export class MemcachedBackend implements Backend {
   readonly #pool: NodePool;
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
+  readonly #timeout: number;
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
@@ -78,11 +96,24 @@ export class MemcachedBackend implements Backend {
     const timeout = parseDurationOption('timeout', options.timeout ?? 500, 'ms');
     const connectTimeout = parseDurationOption('connectTimeout', options.connectTimeout ?? 2000, 'ms');
     this.#connectTimeout = connectTimeout;
+    this.#timeout = timeout;
     if ((options.username === undefined) !== (options.password === undefined)) {
       throw new InvalidOptionError(options.username === undefined ? 'username' : 'password', 'SASL needs both username and password');
     }
-    this.#chunkSize = positive('chunkSize', options.chunkSize ?? 1_000_000);
-    const maxValueSize = positive('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024);
+    for (const option of ['username', 'password'] as const) {
+      if (options[option] !== undefined && typeof options[option] !== 'string') throw new InvalidOptionError(option, `must be a string, got ${typeof options[option]}`);
+    }
+    if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+      throw new InvalidOptionError('keepAlive', `must be true or false, got ${typeof options.keepAlive}`);
+    }
+    if (options.onNodeChange !== undefined && typeof options.onNodeChange !== 'function') {
+      throw new InvalidOptionError('onNodeChange', `must be a function, got ${options.onNodeChange === null ? 'null' : typeof options.onNodeChange}`);
+    }
+    this.#chunkSize = count('chunkSize', options.chunkSize ?? 1_000_000, MIN_CHUNK_SIZE);
+    const maxValueSize = count('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024, 1);
+    if (maxValueSize > bufferConstants.MAX_LENGTH) {
+      throw new InvalidOptionError('maxValueSize', `must be at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer), got ${maxValueSize}`);
+    }
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
     const nodes = addresses.map((address) => ({
       address,
@@ -101,6 +132,7 @@ export class MemcachedBackend implements Backend {
       deadTimeoutMs: parseDurationOption('deadTimeout', options.deadTimeout ?? 2, 's'),
       rejoinKeyLimit: count('rejoinKeyLimit', options.rejoinKeyLimit ?? 10_000, 0),
       cleanupTimeout: connectTimeout,
+      failoverTtl: failoverTtlOption(options.failoverTtl ?? 300),
       onNodeChange: options.onNodeChange,
     });
     this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
@@ -116,15 +148,17 @@ export class MemcachedBackend implements Backend {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
+    const deadline = this.#deadline();
     const item = await this.#getRaw(key);
-    return item && isManifest(item) ? this.#assemble(key, item) : item;
+    return item && isManifest(item) ? this.#assemble(key, item, deadline) : item;
   }
 
   async getMany(keys: readonly string[]): Promise<Map<string, StoredItem>> {
+    const deadline = this.#deadline();
     let found: Map<string, StoredItem>;
     let failure: unknown;
     try {
-      found = await this.#getManyRaw(unique(keys));
+      found = await this.#getManyRaw(unique(keys), deadline);
     } catch (error) {
       if (!(error instanceof PartialResultError)) throw error;
       found = error.partial as Map<string, StoredItem>;
@@ -135,7 +169,7 @@ export class MemcachedBackend implements Backend {
     await Promise.all(
       chunked.map(async ([key, manifestItem]) => {
         try {
-          const whole = await this.#assemble(key, manifestItem);
+          const whole = await this.#assemble(key, manifestItem, deadline);
           if (whole) found.set(key, whole);
           else found.delete(key);
         } catch (error) {
@@ -186,16 +220,17 @@ export class MemcachedBackend implements Backend {
   }
 
   async touch(key: string, ttl: number): Promise<boolean> {
-    const response = await this.#request(key, Op.TOUCH, expiryExtras(expiry(ttl)));
+    const response = await this.#request(key, Op.TOUCH, (maxTtl) => expiryExtras(expiry(capped(ttl, maxTtl))));
     // Chunks keep their first TTL; they are read only through the manifest, which now lives longer.
     return response.header.status !== Status.NOT_FOUND;
   }
 
   async gets(key: string): Promise<CasItem | undefined> {
+    const deadline = this.#deadline();
     const response = await this.#request(key, Op.GET);
     if (response.header.status === Status.NOT_FOUND) return undefined;
     const raw = { value: response.val, flags: responseFlags(response) };
-    const item = isManifest(raw) ? await this.#assemble(key, raw) : raw;
+    const item = isManifest(raw) ? await this.#assemble(key, raw, deadline) : raw;
     return item && { ...item, cas: responseCas(response) };
   }
 
@@ -215,10 +250,13 @@ export class MemcachedBackend implements Backend {
     for (const node of this.#pool.nodes) node.close();
   }
 
-  /** One request for `key` on its node; NOT_FOUND is returned, other error statuses throw. */
-  async #request(key: string, opcode: number, extras?: Buffer): Promise<Response> {
-    const node = opcode === Op.GET ? this.#pool.nodeFor(key) : this.#pool.nodeForWrite(key);
-    const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras } : { opcode, key }));
+  /**
+   * One request for `key` on its node; NOT_FOUND is returned, other error statuses throw.
+   * `extras` is given the TTL cap of the node the request goes to.
+   */
+  async #request(key: string, opcode: number, extras?: (maxTtl: number | undefined) => Buffer): Promise<Response> {
+    const { node, maxTtl } = opcode === Op.GET ? { node: this.#pool.nodeFor(key), maxTtl: undefined } : this.#pool.nodeForWrite(key);
+    const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras: extras(maxTtl) } : { opcode, key }));
     if (response.header.status !== Status.NOT_FOUND) check(node, response);
     return response;
   }
@@ -233,10 +271,12 @@ export class MemcachedBackend implements Backend {
    * Quiet gets + NOOP, one pipelined batch per node, the nodes in parallel. When some nodes
    * fail, rejects with a PartialResultError carrying what the others returned.
    */
-  async #getManyRaw(keys: readonly string[]): Promise<Map<string, StoredItem>> {
+  async #getManyRaw(keys: readonly string[], deadline: number): Promise<Map<string, StoredItem>> {
     const found = new Map<string, StoredItem>();
-    const batches = [...this.#pool.groupByNode(keys)].map(([node, nodeKeys]) =>
-      this.#pool.call(node, () =>
+    const batches = [...this.#pool.groupByNode(keys)].map(([node, nodeKeys]) => {
+      const budget = this.#left(node, deadline);
+      if (typeof budget !== 'number') return Promise.reject(budget);
+      return this.#pool.call(node, () =>
         node.requestQuietBatch(
           nodeKeys.map((key) => ({ opcode: Op.GETKQ, key })),
           (response) => {
@@ -244,9 +284,10 @@ export class MemcachedBackend implements Backend {
               found.set(response.key.toString('utf8'), { value: response.val, flags: responseFlags(response) });
             }
           },
+          budget,
         ),
-      ),
-    );
+      );
+    });
     const failures = (await Promise.allSettled(batches)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) throw new PartialResultError(failures[0]!.reason, found);
     return found;
@@ -257,31 +298,33 @@ export class MemcachedBackend implements Backend {
    * or chunks that break the bounds (a foreign value with the chunk flag, corrupt chunks)
    * reject with a DeserializationError before anything large is fetched or allocated.
    */
-  async #assemble(key: string, manifestItem: StoredItem): Promise<StoredItem | undefined> {
+  async #assemble(key: string, manifestItem: StoredItem, deadline: number): Promise<StoredItem | undefined> {
     const limits = { chunkSize: this.#chunkSize, maxValueSize: this.capabilities.maxValueSize };
     const manifest = decoding(key, manifestItem, () => readManifest(manifestItem, limits));
     const keys = chunkKeys(key, manifest);
-    const chunks = await this.#getManyRaw(keys);
+    const chunks = await this.#getManyRaw(keys, deadline);
     return decoding(key, manifestItem, () => joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey))));
   }
 
   async #store(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): Promise<number> {
     this.#checkSize(key, item);
-    const exp = expiry(ttl);
+    const deadline = this.#deadline();
     let main = item;
     if (item.value.length > this.#chunkSize) {
       const split = splitValue(key, item, this.#chunkSize);
-      const failed = await Promise.all(split.chunks.map(([chunkKey, chunk]) => this.#storeOne(Op.SET, chunkKey, chunk, exp, 0n)));
+      const failed = await Promise.all(split.chunks.map(([chunkKey, chunk]) => this.#storeOne(Op.SET, chunkKey, chunk, ttl, 0n, deadline)));
       if (failed.some((status) => status !== Status.OK)) return Status.NOT_STORED;
       main = split.manifest;
     }
-    return this.#storeOne(opcode, key, main, exp, cas);
+    return this.#storeOne(opcode, key, main, ttl, cas, deadline);
   }
 
-  async #storeOne(opcode: number, key: string, item: StoredItem, exp: number, cas: bigint): Promise<number> {
-    const node = this.#pool.nodeForWrite(key);
-    const extras = storeExtras(item.flags, exp);
-    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras, value: item.value, cas }));
+  async #storeOne(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint, deadline: number): Promise<number> {
+    const { node, maxTtl } = this.#pool.nodeForWrite(key);
+    const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
+    const budget = this.#left(node, deadline);
+    if (typeof budget !== 'number') throw budget;
+    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras, value: item.value, cas }, budget));
     const status = response.header.status;
     if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
     if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
@@ -290,12 +333,27 @@ export class MemcachedBackend implements Backend {
   }
 
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
-    const node = this.#pool.nodeForWrite(key);
+    // No TTL to cap: incr and decr never create a key here, and keep the TTL of the one they change.
+    const { node } = this.#pool.nodeForWrite(key);
     const response = await this.#pool.call(node, () => node.request({ opcode, key, extras: arithExtras(delta) }));
     if (response.header.status === Status.NOT_FOUND) return undefined;
     if (response.header.status === Status.NON_NUMERIC) throw new NotNumericError(key);
     check(node, response);
     return response.val.readBigUInt64BE(0);
+  }
+
+  /** When a call that may take two round trips (a chunked value) must have settled. */
+  #deadline(): number {
+    return performance.now() + this.#timeout;
+  }
+
+  /**
+   * Milliseconds left before `deadline`, for the next round trip to `node`; a TimeoutError
+   * (not counted against the node, which was never asked) when nothing is left.
+   */
+  #left(node: MemcachedNode, deadline: number): number | TimeoutError {
+    const left = Math.min(this.#timeout, Math.ceil(deadline - performance.now()));
+    return left >= 1 ? left : new TimeoutError(node.address, this.#timeout);
   }
 
   #checkSize(key: string, item: StoredItem): void {
@@ -322,6 +380,24 @@ function expiry(ttl: number): number {
   return Math.min(toMemcachedExpiry(ttl), MAX_EXPIRY);
 }
 
+/** `ttl` seconds (0 = never expire), shortened to `maxTtl` when one applies. */
+function capped(ttl: number, maxTtl: number | undefined): number {
+  return maxTtl === undefined || (ttl > 0 && ttl <= maxTtl) ? ttl : maxTtl;
+}
+
+function failoverTtlOption(value: Ttl): number {
+  let seconds: number;
+  try {
+    seconds = parseTtl(value, 'failoverTtl');
+  } catch (cause) {
+    throw new InvalidOptionError('failoverTtl', `must be seconds or a duration like '5m', from 1 s to 30 days, got ${String(value)}`, { cause });
+  }
+  if (seconds < 1 || seconds > MEMCACHED_RELATIVE_TTL_LIMIT) {
+    throw new InvalidOptionError('failoverTtl', `must be from 1 s to 30 days (0 would mean "never expire"), got ${String(value)}`);
+  }
+  return seconds;
+}
+
 function unique(keys: readonly string[]): string[] {
   return [...new Set(keys)];
 }
@@ -333,9 +409,3 @@ function count(option: string, value: number, min: number): number {
   return value;
 }
 
-function positive(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(option, `must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}

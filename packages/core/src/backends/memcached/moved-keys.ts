@@ -2,51 +2,67 @@
 const KEY_BYTES = 250;
 
 /**
- * The keys a dead node would own that were written or deleted on another node while it was out
- * of the ring: its copies of them are stale and must go before it rejoins. Bounded by `limit`
- * keys and `limit` × 250 bytes; past that it only remembers "flush the node".
+ * What a dead node must forget before it rejoins, and what the other nodes must forget after:
+ * the keys it would own that were written or deleted on another node while it was out of the
+ * ring. Up to `limit` keys (and `limit` × 250 bytes) are tracked: each is deleted from the node
+ * before it rejoins, and the other nodes' copies after. A key that does not fit is untracked:
+ * the node is then flushed instead, and the write that went elsewhere must be short-lived,
+ * since nothing will delete that copy (the caller caps its TTL).
  */
 export class MovedKeys {
   readonly #limit: number;
   readonly #keys = new Set<string>();
   #bytes = 0;
   #flush: boolean;
+  #full: boolean;
 
   constructor(limit: number) {
     this.#limit = limit;
     this.#flush = limit === 0;
+    this.#full = limit === 0;
   }
 
-  /** True when too much changed to list: the node must be flushed instead. */
+  /** True when the node must be flushed before it rejoins (too many keys, or the cache was flushed). */
   get needsFlush(): boolean {
     return this.#flush;
   }
 
-  /** Keys remembered and not yet deleted from the node. */
+  /** Keys tracked and not yet forgotten. */
   get size(): number {
     return this.#keys.size;
   }
 
-  /** Remembers a key (a no-op once a flush is needed). */
-  add(key: string): void {
-    if (this.#flush || this.#keys.has(key)) return;
+  /**
+   * Remembers a key; false when it cannot be tracked (the list is full), in which case the node
+   * will be flushed and the copy written elsewhere is never deleted.
+   */
+  add(key: string): boolean {
+    if (this.#keys.has(key)) return true;
+    if (this.#full) return false;
     const bytes = Math.max(Buffer.byteLength(key), KEY_BYTES);
     if (this.#keys.size >= this.#limit || this.#bytes + bytes > this.#limit * KEY_BYTES) {
-      this.flushInstead();
-      return;
+      // The keys tracked so far stay listed: the other nodes' copies of them still go after the rejoin.
+      this.#full = true;
+      this.#flush = true;
+      return false;
     }
     this.#keys.add(key);
     this.#bytes += bytes;
+    return true;
   }
 
-  /** Forgets the list: the node is to be flushed (too many keys, or the whole cache was flushed). */
+  /**
+   * The whole cache was flushed: the node must be flushed too, and nothing tracked so far has a
+   * copy left anywhere. Keys written from now on are tracked again, up to the limit.
+   */
   flushInstead(): void {
     this.#flush = true;
+    this.#full = this.#limit === 0;
     this.#keys.clear();
     this.#bytes = 0;
   }
 
-  /** Up to `count` remembered keys, left in place until `forget` says they were deleted. */
+  /** Up to `count` tracked keys, left in place until `forget` says they were dealt with. */
   take(count: number): string[] {
     const keys: string[] = [];
     for (const key of this.#keys) {

@@ -27,8 +27,21 @@ export interface FailoverSettings {
   readonly rejoinKeyLimit: number;
   /** Milliseconds each clean-up batch (deletes or flush) sent before a rejoin may take. */
   readonly cleanupTimeout: number;
-  /** Told of every state change. */
+  /** Longest TTL, in seconds, of a write sent elsewhere for a dead node's key that is not tracked. */
+  readonly failoverTtl: number;
+  /** Told of every state change; a listener that throws is ignored (reported once). */
   readonly onNodeChange: ((change: NodeStateChange) => void) | undefined;
+}
+
+/** Where a write or delete goes. */
+export interface WriteTarget {
+  /** The live node that takes it. */
+  readonly node: MemcachedNode;
+  /**
+   * Set when the key belongs to a dead node that no longer tracks the keys written for it:
+   * nothing will delete this copy, so its TTL must be at most this many seconds.
+   */
+  readonly maxTtl: number | undefined;
 }
 
 interface Member {
@@ -64,7 +77,10 @@ const CLEANUP_ROUNDS = 20;
  * of a key it would own, sent to another node meanwhile, is remembered (up to `rejoinKeyLimit`
  * keys); before it rejoins, those keys are deleted from it, or, past the limit or after a
  * `flush()`, it is flushed, as operators of ketama failover are told to do. It rejoins only once
- * that succeeded; the other nodes' now unreachable copies are then deleted, best effort.
+ * that succeeded; the other nodes' now unreachable copies of the remembered keys are then
+ * deleted, best effort. Keys past the limit cannot be deleted from the other nodes later, so
+ * writes of them there live at most `failoverTtl`: a later outage of the node cannot serve them
+ * over a delete made after the rejoin, once that time has passed.
  */
 export class NodePool {
   readonly #members: Member[];
@@ -73,6 +89,7 @@ export class NodePool {
   #ring: HashRing<Member> | undefined;
   #dead: Member[] = [];
   #closed = false;
+  #listenerWarned = false;
 
   constructor(entries: ReadonlyArray<{ address: ServerAddress; node: MemcachedNode }>, settings: FailoverSettings) {
     this.#members = entries.map(({ address, node }) => ({
@@ -104,10 +121,11 @@ export class NodePool {
    * The live node that owns `key`, for a write or delete. When the key belongs to a node that is
    * out of the ring, it is remembered, so that node forgets its stale copy before it rejoins.
    */
-  nodeForWrite(key: string): MemcachedNode {
+  nodeForWrite(key: string): WriteTarget {
     const member = this.#liveRing().nodeFor(key);
-    for (const dead of this.#dead) if (dead.shadow!.nodeFor(key) === dead) dead.moved!.add(key);
-    return member.node;
+    let tracked = true;
+    for (const dead of this.#dead) if (dead.shadow!.nodeFor(key) === dead && !dead.moved!.add(key)) tracked = false;
+    return { node: member.node, maxTtl: tracked ? undefined : this.#settings.failoverTtl };
   }
 
   /** Keys grouped by the live node that owns them, for reads. */
@@ -176,8 +194,21 @@ export class NodePool {
     member.moved = new MovedKeys(this.#settings.rejoinKeyLimit);
     member.lastFailure = error;
     this.#rebuild();
-    this.#settings.onNodeChange?.({ server: member.node.address, state: 'dead', error });
     this.#scheduleProbe(member);
+    this.#notify({ server: member.node.address, state: 'dead', error });
+  }
+
+  /** Tells the listener last, after the pool's own work, so a listener that throws changes nothing. */
+  #notify(change: NodeStateChange): void {
+    const listener = this.#settings.onNodeChange;
+    if (!listener) return;
+    try {
+      listener(change);
+    } catch (error) {
+      if (this.#listenerWarned) return;
+      this.#listenerWarned = true;
+      console.warn('larder: the memcached onNodeChange listener threw; ignored (reported once):', error);
+    }
   }
 
   #scheduleProbe(member: Member): void {
@@ -212,7 +243,9 @@ export class NodePool {
   /**
    * Deletes from a node that is about to rejoin every key written or deleted elsewhere while it
    * was out, or flushes it. Keys keep being remembered meanwhile, so it loops until none is left;
-   * the caller rejoins the node in the same tick as the last check.
+   * the caller rejoins the node in the same tick as the last check. Returns every tracked key,
+   * whose copies on the other nodes go after the rejoin (at most CLEANUP_ROUNDS batches plus
+   * the list: bounded).
    */
   async #forgetMoved(member: Member): Promise<{ flushed: boolean; deleted: string[] }> {
     const moved = member.moved!;
@@ -221,7 +254,9 @@ export class NodePool {
       if (moved.needsFlush || round >= CLEANUP_ROUNDS) {
         const response = await member.node.request({ opcode: Op.FLUSH }, this.#settings.cleanupTimeout);
         if (response.header.status !== Status.OK) throw new ServerError(member.node.address, response.header.status, 'flush refused');
-        // Whatever was remembered until now is gone from the node with everything else.
+        // The node forgot everything, but the other nodes still hold copies of the tracked keys
+        // (including those written while the flush was on its way): they go after the rejoin.
+        deleted.push(...moved.take(moved.size));
         moved.flushed();
         return { flushed: true, deleted };
       }
@@ -229,7 +264,7 @@ export class NodePool {
       if (batch.length === 0) return { flushed: false, deleted };
       await deleteQuietly(member.node, batch, this.#settings.cleanupTimeout);
       moved.forget(batch);
-      if (deleted.length < this.#settings.rejoinKeyLimit) deleted.push(...batch);
+      deleted.push(...batch);
     }
   }
 
@@ -238,14 +273,19 @@ export class NodePool {
     member.moved = undefined;
     member.failures = 0;
     this.#rebuild();
-    this.#settings.onNodeChange?.({ server: member.node.address, state: 'alive', ...(flushed ? { flushed: true as const } : {}) });
     // The copies the other nodes took while it was out are unreachable now; were they kept, a
-    // later outage of this node would bring them back over newer writes.
-    if (!interim || deleted.length === 0) return;
-    for (const [owner, keys] of interim.groupByNode(deleted)) {
-      if (owner === member || owner.moved) continue;
-      this.call(owner.node, () => deleteQuietly(owner.node, keys, this.#settings.cleanupTimeout)).catch(() => undefined);
+    // later outage of this node would bring them back over newer writes. Best effort: should a
+    // delete fail, that copy lives out its TTL (documented).
+    if (interim && deleted.length > 0) {
+      for (const [owner, keys] of interim.groupByNode(deleted)) {
+        if (owner === member || owner.moved) continue;
+        for (let at = 0; at < keys.length; at += CLEANUP_BATCH) {
+          const batch = keys.slice(at, at + CLEANUP_BATCH);
+          this.call(owner.node, () => deleteQuietly(owner.node, batch, this.#settings.cleanupTimeout)).catch(() => undefined);
+        }
+      }
     }
+    this.#notify({ server: member.node.address, state: 'alive', ...(flushed ? { flushed: true as const } : {}) });
   }
 
   #liveRing(): HashRing<Member> {
