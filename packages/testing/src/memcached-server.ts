@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { freePort } from './free-port.js';
 import { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
 import { waitForPort } from './wait-for-port.js';
@@ -83,7 +84,11 @@ export class MemcachedServer {
    * requests, but nothing answers, as with a hung host or a network black hole.
    */
   pause(): void {
-    if (this.#pid !== undefined) process.kill(this.#pid, 'SIGSTOP');
+    if (this.#pid === undefined) return;
+    process.kill(this.#pid, 'SIGSTOP');
+    // kill() returns once the signal is queued; a busy machine may let memcached answer a few
+    // more requests before it is stopped. Return only when the kernel says it is stopped.
+    waitForState(this.#pid, 'T');
   }
 
   /** Lets a paused memcached run again (SIGCONT); it answers what was buffered, in order. */
@@ -129,3 +134,14 @@ export async function stopAllMemcached(): Promise<void> {
 process.on('exit', () => {
   for (const server of running) if (server.pid !== undefined) process.kill(server.pid, 'SIGKILL');
 });
+
+/** Waits (at most 2 s, synchronously: it takes microseconds to milliseconds) until `pid` is in `state`. */
+function waitForState(pid: number, state: string): void {
+  const until = Date.now() + 2000;
+  while (Date.now() < until) {
+    // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === state) return;
+  }
+  throw new Error(`memcached ${pid} did not reach state ${state} within 2 s`);
+}
