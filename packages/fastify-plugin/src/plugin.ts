@@ -16,7 +16,7 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
   if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
-  const views = new ViewCache(cache);
+  const views = new ViewCache(cache, {}, app.log);
   viewCaches.set(app, views);
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
@@ -35,11 +35,24 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
 
 function attachHooks(route: RouteOptions, hooks: ViewCacheHooks): void {
   // The lookup runs after every other hook (authentication still applies to a hit) and the
-  // store after the route's own onSend hooks (so what is stored is what is sent).
+  // store after the route's own onSend hooks (so what is stored is what is sent). App-wide hooks
+  // (addHook) always run before route hooks.
   route.preHandler = [...toArray(route.preHandler), hooks.preHandler];
   route.onSend = [...toArray(route.onSend), hooks.onSend];
   route.onResponse = [...toArray(route.onResponse), hooks.onResponse];
   route.onRequestAbort = [...toArray(route.onRequestAbort), hooks.onRequestAbort];
+  // Plugins registered after this one run their onRoute hooks after this one, in the same
+  // synchronous loop, and may append route hooks of their own (authentication, rate limits).
+  // Fastify reads a route's hooks only when the app gets ready, so once that loop is over the
+  // lookup and the store move back to the end.
+  queueMicrotask(() => {
+    route.preHandler = moveLast(route.preHandler, hooks.preHandler);
+    route.onSend = moveLast(route.onSend, hooks.onSend);
+  });
+}
+
+function moveLast<T>(hooks: T | T[] | undefined, hook: T): T[] {
+  return [...toArray(hooks).filter((other) => other !== hook), hook];
 }
 
 function toArray<T>(hooks: T | T[] | undefined): T[] {

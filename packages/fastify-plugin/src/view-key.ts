@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '@larder/core';
 import { varyValues, type RequestHeaders } from './view-cache/http-rules.js';
 
 /** The prefix of every whole-response key, as Flask-Caching's `@cache.cached()` uses. */
@@ -15,6 +16,7 @@ export type QueryArguments = string | URLSearchParams | Readonly<Record<string, 
  * Use it to invalidate: `app.cache.delete(viewKey('/a/b'))` (all its Vary variants go with it).
  */
 export function viewKey(path: string, query?: QueryArguments): string {
+  if (typeof path !== 'string') throw new InvalidArgumentError(`viewKey: path must be a string, got ${describe(path)}`);
   const key = VIEW_KEY_PREFIX + path;
   return query === undefined ? key : `${key}?${queryHash(query)}`;
 }
@@ -31,16 +33,20 @@ export const VARIANT_SEPARATOR = '?vary=';
 
 /**
  * The key of one Vary variant of the entry at `key`: `key` + `?vary=` + a SHA-256 of the
- * generation (a random id the variant list was stored with, so deleting `key` orphans every old
- * variant) and the values of the named request headers. SHA-256, not MD5: a Cookie header can be
+ * generation (a random id the variant list, or the response at `key`, was stored with, so
+ * deleting `key` orphans every old variant) and the values of the named request headers (and of
+ * the Host, see `HOST_VARIANT`). SHA-256, not MD5: a Cookie header can be
  * a variant, and nobody must be able to craft a header that lands on someone else's variant.
  */
-export function variantKey(key: string, generation: string, names: readonly string[], headers: RequestHeaders): string {
-  const hash = createHash('sha256').update(JSON.stringify([generation, ...varyValues(names, headers)])).digest('hex');
+export function variantKey(key: string, generation: string, names: readonly string[], headers: RequestHeaders, host: string): string {
+  const hash = createHash('sha256').update(JSON.stringify([generation, ...varyValues(names, headers, host)])).digest('hex');
   return key + VARIANT_SEPARATOR + hash;
 }
 
 function queryPairs(query: QueryArguments): Array<[string, string]> {
+  if (query === null || (typeof query !== 'string' && typeof query !== 'object')) {
+    throw new InvalidArgumentError(`query must be a query string, URLSearchParams or an object of arguments, got ${describe(query)}`);
+  }
   if (typeof query === 'string') return [...new URLSearchParams(query.startsWith('?') ? query.slice(1) : query)];
   if (query instanceof URLSearchParams) return [...query];
   const pairs: Array<[string, string]> = [];
@@ -50,4 +56,8 @@ function queryPairs(query: QueryArguments): Array<[string, string]> {
     }
   }
   return pairs;
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }

@@ -7,7 +7,7 @@ import { InvalidOptionError, MemoryBackend, type Cache } from '@larder/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import larder, { queryHash, viewKey } from '../src/index.js';
 import { viewCaches } from '../src/plugin.js';
-import { DEFAULT_MEMO_BYTES, encodeResponse, ResponseDecoder, VaryMarker } from '../src/view-cache/stored-view.js';
+import { DEFAULT_MEMO_BYTES, encodeResponse, MalformedView, ResponseDecoder, VaryMarker } from '../src/view-cache/stored-view.js';
 import { buildApp, quietCache, suiteBackends } from './build-app.js';
 import { get, listen } from './http-client.js';
 
@@ -347,15 +347,15 @@ describe('item 7: decoded responses held in process are bounded in bytes', () =>
 
   it('the decoder keeps within maxBytes, never holds a value over maxEntryBytes, and still decodes it', () => {
     const decoder = new ResponseDecoder({ maxBytes: 64 * 1024, maxEntryBytes: 16 * 1024 });
-    const response = (body: string) => encodeResponse({ status: 200, host: 'h', headers: {}, body, encoding: 'utf8' });
+    const response = (body: string) => encodeResponse({ status: 200, host: 'h', generation: 'g', headers: {}, body, encoding: 'utf8' });
     for (let n = 0; n < 100; n++) {
       const decoded = decoder.decode(`k${n}`, response('y'.repeat(5_000)));
-      assert.ok(decoded && !(decoded instanceof VaryMarker) && decoded.body.length === 5_000);
+      assert.ok(decoded && !(decoded instanceof VaryMarker) && !(decoded instanceof MalformedView) && decoded.body.length === 5_000);
       assert.ok(decoder.bytes <= 64 * 1024);
     }
     const before = decoder.bytes;
     const big = decoder.decode('big', response('z'.repeat(20_000)));
-    assert.ok(big && !(big instanceof VaryMarker) && big.body.length === 20_000);
+    assert.ok(big && !(big instanceof VaryMarker) && !(big instanceof MalformedView) && big.body.length === 20_000);
     assert.equal(decoder.bytes, before, 'a value over maxEntryBytes is not held');
     const stored = response('same');
     assert.equal(decoder.decode('same', stored), decoder.decode('same', stored), 'a held value decodes once');

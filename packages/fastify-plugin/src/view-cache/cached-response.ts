@@ -1,11 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { whyNotStorable } from './http-rules.js';
-import type { CachedResponse } from './stored-view.js';
+import { TRANSIENT_HEADERS, type CachedResponse } from './stored-view.js';
 
 export type { CachedResponse } from './stored-view.js';
-
-/** Headers that belong to one transmission, not to the response: never stored. */
-const TRANSIENT_HEADERS = new Set(['content-length', 'x-cache', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /** Why a Fastify response cannot be stored, or undefined when it can (see `whyNotStorable`). */
 export function whyNotCacheable(reply: FastifyReply, payload: unknown, statusCodes: ReadonlySet<number>): string | undefined {
@@ -15,16 +12,16 @@ export function whyNotCacheable(reply: FastifyReply, payload: unknown, statusCod
   return undefined;
 }
 
-/** The storable form of a response whose payload is text or bytes, for requests to `host`. */
-export function captureResponse(reply: FastifyReply, payload: string | Buffer, host: string): CachedResponse {
+/** The storable form of a response whose payload is text or bytes, for requests to `host` (`generation`: see CachedResponse). */
+export function captureResponse(reply: FastifyReply, payload: string | Buffer, host: string, generation: string): CachedResponse {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) {
     if (value === undefined || TRANSIENT_HEADERS.has(name)) continue;
     headers[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return typeof payload === 'string'
-    ? { status: reply.statusCode, host, headers, body: payload, encoding: 'utf8' }
-    : { status: reply.statusCode, host, headers, body: payload.toString('base64'), encoding: 'base64' };
+    ? { status: reply.statusCode, host, generation, headers, body: payload, encoding: 'utf8' }
+    : { status: reply.statusCode, host, generation, headers, body: payload.toString('base64'), encoding: 'base64' };
 }
 
 /** Sends a stored response with `x-cache: <label>`. */

@@ -47,9 +47,22 @@ export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
-/** The values of `names` in `headers`, one per name, null for an absent header. */
-export function varyValues(names: readonly string[], headers: RequestHeaders): Array<string | null> {
+/**
+ * The name under which the request's Host takes part in a variant list. Not a header name (a
+ * token has no `:`), so no `Vary` header can name it; its value is `request.host`, the Host an
+ * entry is stored for, which honours Fastify's trustProxy as the Host check does.
+ */
+export const HOST_VARIANT = ':host';
+
+/** `names` with `HOST_VARIANT` added, kept sorted and unique. */
+export function withHostVariant(names: readonly string[]): readonly string[] {
+  return names.includes(HOST_VARIANT) ? names : [...names, HOST_VARIANT].sort();
+}
+
+/** The values of `names` in `headers` (`HOST_VARIANT` is `host`), one per name, null for an absent header. */
+export function varyValues(names: readonly string[], headers: RequestHeaders, host: string): Array<string | null> {
   return names.map((name) => {
+    if (name === HOST_VARIANT) return host;
     const value = headers[name];
     return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
   });

@@ -1,3 +1,6 @@
+import { validateHeaderValue } from 'node:http';
+import { HOST_VARIANT } from './http-rules.js';
+
 // The stored form of cached responses, framework-neutral: what is written to the cache and how it
 // is read back, with a memo of recent decodes bounded in bytes.
 
@@ -7,6 +10,11 @@ export interface CachedResponse {
   status: number;
   /** The Host the request that produced it was for; it is served to requests for that Host only. */
   host: string;
+  /**
+   * A random id given when stored at a route's own key: responses for other Hosts are stored under
+   * variants of it, so deleting the key orphans them ('' for a response stored under a variant).
+   */
+  generation: string;
   /** Headers the handler set (without per-connection ones). */
   headers: Record<string, string | string[]>;
   /** The body: text as is, bytes as base64. */
@@ -31,8 +39,18 @@ export class VaryMarker {
 /** What a view key holds: a response, or the Vary list under which its responses are stored. */
 export type StoredView = CachedResponse | VaryMarker;
 
+/** A value in Larder's stored-view format that cannot be used (forged, corrupt): a miss, counted and logged. */
+export class MalformedView {
+  /** What is wrong with it, for the log (never the value itself). */
+  readonly reason: string;
+
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
 /** Marks a stored response; a value without it (written by someone else, or an older format) is a miss. */
-const RESPONSE_FORMAT = 'larder-view/2 ';
+const RESPONSE_FORMAT = 'larder-view/3 ';
 /** Marks a stored Vary list. */
 const VARY_FORMAT = 'larder-vary/1 ';
 
@@ -42,7 +60,7 @@ const VARY_FORMAT = 'larder-vary/1 ';
  * `ResponseDecoder` uses to skip decoding.
  */
 export function encodeResponse(entry: CachedResponse): string {
-  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, host: entry.host, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
+  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, host: entry.host, generation: entry.generation, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
 }
 
 /** The stored form of a Vary list. */
@@ -86,14 +104,17 @@ export class ResponseDecoder {
     return this.#bytes;
   }
 
-  /** The response or Vary list in `stored`, or undefined when it is neither. */
-  decode(key: string, stored: unknown): StoredView | undefined {
+  /**
+   * The response or Vary list in `stored`; undefined when the value is not in Larder's format
+   * (absent, or another program's), a `MalformedView` (never held) when it is but cannot be used.
+   */
+  decode(key: string, stored: unknown): StoredView | MalformedView | undefined {
     if (typeof stored !== 'string') return undefined;
     const recent = this.#recent.get(key);
     if (recent !== undefined && recent.stored === stored) return recent.view;
     const view = parse(stored);
     if (recent !== undefined) this.#forget(key, recent.bytes);
-    if (view === undefined) return undefined;
+    if (view === undefined || view instanceof MalformedView) return view;
     const bytes = stored.length * 2 + key.length * 2 + ENTRY_OVERHEAD;
     if (bytes > this.#maxEntryBytes) return view;
     for (const [oldest, entry] of this.#recent) {
@@ -111,36 +132,85 @@ export class ResponseDecoder {
   }
 }
 
-function parse(stored: string): StoredView | undefined {
+function parse(stored: string): StoredView | MalformedView | undefined {
   if (stored.startsWith(RESPONSE_FORMAT)) return parseResponse(stored);
   if (stored.startsWith(VARY_FORMAT)) return parseVaryMarker(stored);
   return undefined;
 }
 
-function parseResponse(stored: string): CachedResponse | undefined {
+// Bounds of a stored response's head: a real page sends a few dozen headers, far under these.
+const MAX_STORED_HEADERS = 100;
+const MAX_STORED_HEADER_BYTES = 64 * 1024;
+
+function parseResponse(stored: string): CachedResponse | MalformedView {
   const newline = stored.indexOf('\n');
-  if (newline === -1) return undefined;
-  const head = parseJson(stored.slice(RESPONSE_FORMAT.length, newline)) as Partial<CachedResponse> | undefined;
-  if (head === undefined) return undefined;
-  const { status, host, headers, encoding } = head;
-  if (typeof status !== 'number' || typeof host !== 'string' || headers === null || typeof headers !== 'object' || (encoding !== 'utf8' && encoding !== 'base64')) return undefined;
-  return { status, host, headers, encoding, body: stored.slice(newline + 1) };
+  const head = newline === -1 ? undefined : (parseJson(stored.slice(RESPONSE_FORMAT.length, newline)) as Record<string, unknown> | undefined);
+  if (head === undefined) return new MalformedView('no JSON head line');
+  const { status, host, generation, headers, encoding } = head;
+  if (!isStorableStatus(status)) return new MalformedView('a status that is never stored');
+  if (typeof host !== 'string' || typeof generation !== 'string') return new MalformedView('no host or generation');
+  if (encoding !== 'utf8' && encoding !== 'base64') return new MalformedView('an unknown body encoding');
+  const checked = checkHeaders(headers);
+  if (typeof checked === 'string') return new MalformedView(checked);
+  return { status, host, generation, headers: checked, encoding, body: stored.slice(newline + 1) };
 }
+
+/** True for a status a stored response may have: an integer 200-599, never 206 or 304 (the route's own list is checked on use). */
+export function isStorableStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599 && status !== 206 && status !== 304;
+}
+
+/**
+ * A stored header set that Node can send as is, without the per-transmission headers (dropped, so
+ * a stored Content-Length or Transfer-Encoding can never contradict the body); a reason otherwise.
+ * Larder never stores Set-Cookie, so a value with one is not Larder's own: refused.
+ */
+function checkHeaders(headers: unknown): Record<string, string | string[]> | string {
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return 'headers that are not an object';
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_STORED_HEADERS) return `more than ${MAX_STORED_HEADERS} headers`;
+  const kept: Record<string, string | string[]> = {};
+  let bytes = 0;
+  for (const [name, value] of entries) {
+    if (!HEADER_TOKEN.test(name)) return 'a header name that is not an HTTP token';
+    const lower = name.toLowerCase();
+    if (lower === 'set-cookie') return 'a Set-Cookie header';
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if (typeof item !== 'string') return 'a header value that is not text';
+      bytes += name.length + item.length;
+      if (bytes > MAX_STORED_HEADER_BYTES) return `headers over ${MAX_STORED_HEADER_BYTES} bytes`;
+      try {
+        validateHeaderValue(name, item);
+      } catch {
+        return 'a header value Node refuses to send';
+      }
+    }
+    if (!TRANSIENT_HEADERS.has(lower)) kept[name] = value as string | string[];
+  }
+  return kept;
+}
+
+/** Headers that belong to one transmission, not to the response: never stored, dropped from stored values. */
+export const TRANSIENT_HEADERS: ReadonlySet<string> = new Set(['content-length', 'x-cache', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+// RFC 9110 token.
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 // A foreign value could name any number of headers; a real Vary names a few.
 const MAX_VARY_NAMES = 32;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/;
 
-function parseVaryMarker(stored: string): VaryMarker | undefined {
+function parseVaryMarker(stored: string): VaryMarker | MalformedView {
   const head = parseJson(stored.slice(VARY_FORMAT.length)) as { vary?: unknown; generation?: unknown } | undefined;
-  if (head === undefined) return undefined;
+  if (head === undefined) return new MalformedView('no JSON Vary list');
   const { vary, generation } = head;
-  if (!Array.isArray(vary) || vary.length === 0 || vary.length > MAX_VARY_NAMES || typeof generation !== 'string') return undefined;
+  if (!Array.isArray(vary) || vary.length === 0 || vary.length > MAX_VARY_NAMES || typeof generation !== 'string') return new MalformedView('a Vary list out of bounds');
   // Only the form varyHeaderNames gives (lower-case tokens, sorted, unique): any other list would
   // look headers up under names Node never uses, and every request would read one variant.
   for (let i = 0; i < vary.length; i++) {
     const name: unknown = vary[i];
-    if (typeof name !== 'string' || !HEADER_NAME.test(name) || (i > 0 && name <= (vary[i - 1] as string))) return undefined;
+    if (typeof name !== 'string' || !(name === HOST_VARIANT || HEADER_NAME.test(name)) || (i > 0 && name <= (vary[i - 1] as string))) return new MalformedView('a Vary list not in normalised form');
   }
   return new VaryMarker(vary as string[], generation);
 }

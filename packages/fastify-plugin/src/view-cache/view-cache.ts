@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Cache } from '@larder/core';
+import { FailureLog, type Cache, type CacheLogger } from '@larder/core';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
-import { appendVary, carriesSession, hasCredentials, sameNames, varyHeaderNames, varyValues } from './http-rules.js';
+import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
 import type { ViewCacheRule } from './route-config.js';
-import { encodeResponse, encodeVaryMarker, ResponseDecoder, VaryMarker, type CachedResponse, type DecoderBounds } from './stored-view.js';
+import { encodeResponse, encodeVaryMarker, MalformedView, ResponseDecoder, VaryMarker, type CachedResponse, type DecoderBounds } from './stored-view.js';
 
 /** The hooks that cache one route's responses. */
 export interface ViewCacheHooks {
@@ -22,6 +22,9 @@ interface Shared {
   marker: VaryMarker | undefined;
   /** The leader's values of the marker's headers (JSON), which a waiter's must equal. */
   values: string | undefined;
+  /** What the leader read at the key (see MissState), for a waiter that runs the handler itself. */
+  owner: CachedResponse | undefined;
+  hostVariant: boolean;
 }
 
 /** A request that missed and runs the handler: where it stores and, when it leads, how to hand its response to waiters. */
@@ -30,6 +33,10 @@ interface MissState {
   key: string;
   /** The Vary list read at `key`, if any. */
   marker: VaryMarker | undefined;
+  /** The response read at `key` when it is another Host's: this Host's is stored under a variant of it. */
+  owner: CachedResponse | undefined;
+  /** True when the Host must be part of the variant (another Host's response was found). */
+  hostVariant: boolean;
   host: string;
   settle: ((shared: Shared | undefined) => void) | undefined;
 }
@@ -53,6 +60,11 @@ interface SessionRequest {
  * route opts in; an entry is served only to requests for the Host it was stored for; a response
  * with `Vary` is stored per variant of the headers it names, its Vary list at the route's key.
  *
+ * Hosts: the first Host to store a page owns the route's key (Flask's key, one read per hit).
+ * Another Host's response is stored under a variant of the owner's generation and that Host, so a
+ * request with a foreign Host never disables caching for the real one; when Vary is involved the
+ * Host joins the Vary list (`HOST_VARIANT`). Deleting the key orphans every Host's variant.
+ *
  * In-process state is bounded: the decode memo in bytes (`ResponseDecoder`), the leaders map and
  * the per-request states by the requests in flight (an entry lives from a miss to its response).
  */
@@ -62,15 +74,24 @@ export class ViewCache {
   readonly #leaders = new Map<string, Promise<Shared | undefined>>();
   readonly #writes = new Set<Promise<void>>();
   readonly #decoder: ResponseDecoder;
+  readonly #malformedLog: FailureLog;
+  #malformed = 0;
 
-  constructor(cache: Cache, bounds: DecoderBounds = {}) {
+  /** `logger` hears of unusable stored values, once per 10 s burst (default: nowhere). */
+  constructor(cache: Cache, bounds: DecoderBounds = {}, logger: CacheLogger = { warn: () => {} }) {
     this.#cache = cache;
     this.#decoder = new ResponseDecoder(bounds);
+    this.#malformedLog = new FailureLog(logger, 10_000, Date.now, 'larder view cache');
   }
 
   /** Bytes the decode memo holds now (internal: for tests and diagnostics). */
   get memoBytes(): number {
     return this.#decoder.bytes;
+  }
+
+  /** Stored values read that were in Larder's format but unusable (forged, corrupt), each a miss (internal: for tests and diagnostics). */
+  get malformedEntries(): number {
+    return this.#malformed;
   }
 
   /** Hooks for a route cached under `rule`. */
@@ -87,34 +108,55 @@ export class ViewCache {
         states.set(request, SESSION_BYPASS);
         return bypass(reply);
       }
-      const host = request.host;
+      // No Host (HTTP/1.0) is a Host of its own, ''.
+      const host: string = request.host ?? '';
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
       let lookup = key;
       let marker: VaryMarker | undefined;
-      let running = this.#leaders.get(key);
+      let owner: CachedResponse | undefined;
+      let hostVariant = false;
+      let running = this.#leaders.get(leaderKey(host, key));
       if (!running) {
-        let stored = await this.#read(key, request);
+        let stored = await this.#read(key, request, rule.statusCodes);
         if (stored instanceof VaryMarker) {
           marker = stored;
-          lookup = variantKey(key, marker.generation, marker.names, headers);
-          running = this.#leaders.get(lookup);
-          stored = running ? undefined : await this.#read(lookup, request);
-          if (stored instanceof VaryMarker) stored = undefined;
+          lookup = variantKey(key, marker.generation, marker.names, headers, host);
+        } else if (stored !== undefined && stored.host !== host) {
+          owner = stored;
+          hostVariant = true;
+          lookup = variantKey(key, owner.generation, HOST_ONLY, headers, host);
         }
-        if (stored) return stored.host === host ? replayResponse(reply, stored, 'HIT') : bypass(reply);
+        if (lookup !== key) {
+          running = this.#leaders.get(leaderKey(host, lookup));
+          stored = running ? undefined : await this.#read(lookup, request, rule.statusCodes);
+          if (stored instanceof VaryMarker) stored = undefined;
+          // A Vary list without the Host can hold another Host's response here: the Host joins the list.
+          if (stored !== undefined && stored.host !== host) {
+            hostVariant = true;
+            stored = undefined;
+          }
+        }
+        if (stored !== undefined && !(stored instanceof VaryMarker)) return replayResponse(reply, stored, 'HIT');
         // No await between this check and #lead: of the requests that missed, exactly one leads.
-        running ??= this.#leaders.get(lookup);
+        running ??= this.#leaders.get(leaderKey(host, lookup));
         if (!running) {
-          states.set(request, { key, marker, host, settle: this.#lead(lookup) });
+          states.set(request, { key, marker, owner, hostVariant, host, settle: this.#lead(leaderKey(host, lookup)) });
           return undefined;
         }
       }
+      // Leaders are per Host, so what a leader hands over was made for this Host.
       const shared = await running;
-      if (shared) {
-        if (shared.entry.host !== host) return bypass(reply);
-        if (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers)) === shared.values) return replayResponse(reply, shared.entry, 'HIT');
+      if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
+        return replayResponse(reply, shared.entry, 'HIT');
       }
-      states.set(request, { key, marker: shared?.marker ?? marker, host, settle: undefined });
+      states.set(request, {
+        key,
+        marker: shared?.marker ?? marker,
+        owner: shared?.owner ?? owner,
+        hostVariant: (shared?.hostVariant ?? false) || hostVariant,
+        host,
+        settle: undefined,
+      });
       return undefined;
     };
     // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
@@ -135,7 +177,7 @@ export class ViewCache {
         state.settle?.(undefined);
         return done(null, payload);
       }
-      this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host), reply.getHeader('vary'), rule.ttl);
+      this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host, ''), reply.getHeader('vary'), rule.ttl);
       return done(null, payload);
     };
     // A request that led and ended without onSend (aborted, hijacked) must still release its waiters.
@@ -164,30 +206,56 @@ export class ViewCache {
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
   }
 
-  /** Hands `entry` to the waiters and stores it: at the key without Vary, else under its variant with the Vary list at the key. */
+  /**
+   * Hands `entry` to the waiters and stores it: at the key when nothing (or this Host's page) was
+   * there and it has no Vary; under a variant of another Host's page at the key; else under its
+   * variant, with the Vary list (the Host in it when needed) at the key.
+   */
   #keep(state: MissState, request: FastifyRequest, entry: CachedResponse, vary: unknown, ttl: number | undefined): void {
-    const names = varyHeaderNames(vary);
-    if (names === '*' || names.length === 0) {
-      state.settle?.({ entry, marker: undefined, values: undefined });
-      this.#store(state.key, encodeResponse(entry), ttl, request);
+    const varied = varyHeaderNames(vary);
+    let names = varied === '*' ? [] : varied;
+    // Once the Host is in the list it stays there, or hosts would take turns replacing the list.
+    if (state.hostVariant || state.marker?.names.includes(HOST_VARIANT)) names = withHostVariant(names);
+    const { owner, hostVariant } = state;
+    if (names.length === 0) {
+      const owned = { ...entry, generation: randomBytes(8).toString('hex') };
+      state.settle?.({ entry: owned, marker: undefined, values: undefined, owner, hostVariant });
+      this.#store(state.key, encodeResponse(owned), ttl, request);
+      return;
+    }
+    if (owner !== undefined && names.length === 1) {
+      state.settle?.({ entry, marker: undefined, values: undefined, owner, hostVariant });
+      this.#store(variantKey(state.key, owner.generation, HOST_ONLY, request.headers, state.host), encodeResponse(entry), ttl, request);
       return;
     }
     let marker = state.marker;
     const fresh = marker === undefined || !sameNames(marker.names, names);
     if (fresh) marker = new VaryMarker(names, randomBytes(8).toString('hex'));
-    state.settle?.({ entry, marker, values: JSON.stringify(varyValues(names, request.headers)) });
+    state.settle?.({ entry, marker, values: JSON.stringify(varyValues(names, request.headers, state.host)), owner, hostVariant });
     if (fresh) this.#store(state.key, encodeVaryMarker(marker!), ttl, request);
-    this.#store(variantKey(state.key, marker!.generation, names, request.headers), encodeResponse(entry), ttl, request);
+    this.#store(variantKey(state.key, marker!.generation, names, request.headers, state.host), encodeResponse(entry), ttl, request);
   }
 
-  /** The stored response or Vary list at `key`; undefined when absent, unreadable or neither. */
-  async #read(key: string, request: FastifyRequest): Promise<CachedResponse | VaryMarker | undefined> {
+  /**
+   * The stored response or Vary list at `key`; undefined when absent, unreadable or neither. A
+   * value in Larder's format that cannot be used (or whose status the route does not store) is
+   * a miss too, counted and logged: someone else wrote it.
+   */
+  async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<CachedResponse | VaryMarker | undefined> {
+    let view: CachedResponse | VaryMarker | MalformedView | undefined;
     try {
-      return this.#decoder.decode(key, await this.#cache.get(key));
+      view = this.#decoder.decode(key, await this.#cache.get(key));
     } catch (error) {
       request.log.warn({ err: error }, 'larder: view cache read failed; running the handler');
       return undefined;
     }
+    if (view !== undefined && !(view instanceof VaryMarker) && !(view instanceof MalformedView) && !statusCodes.has(view.status)) {
+      view = new MalformedView(`status ${view.status}, which the route does not store`);
+    }
+    if (!(view instanceof MalformedView)) return view;
+    this.#malformed++;
+    this.#malformedLog.record(`a stored view of ${request.routeOptions.url ?? 'a route'} is unusable (${view.reason}); running the handler`);
+    return undefined;
   }
 
   /** Makes the caller the one request that runs the handler for `key`; others wait for `settle`. */
@@ -212,6 +280,14 @@ export class ViewCache {
       .finally(() => this.#writes.delete(write));
     this.#writes.add(write);
   }
+}
+
+/** The variant list of a page stored for another Host than the one at the key. */
+const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
+
+/** The single-flight key of `lookup` for requests to `host` (a Host never holds a line feed). */
+function leaderKey(host: string, lookup: string): string {
+  return `${host}\n${lookup}`;
 }
 
 /** Skips the cache for this request: the handler runs and its response is not stored. */
