@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { Cache, LarderError, MemoryBackend } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import { MemcachedStore, SessionStoreError, type SessionData } from '../src/index.js';
-import { buildFastifyApp, captureLogger, CookieClient, randomSessionId, startExpressApp } from './helpers.js';
+import { buildFastifyApp, CookieClient, randomSessionId, startExpressApp, storeOnOwnServer } from './helpers.js';
 
 const session = (user = 'ada'): SessionData => ({ cookie: { maxAge: 3_600_000 }, user } as SessionData);
-
-/** A store on a memcached of its own (for the test to stop), logging into `lines`; both closed after the test. */
-async function storeOnOwnServer(t: TestContext): Promise<{ server: MemcachedServer; store: MemcachedStore; lines: string[] }> {
-  const server = await MemcachedServer.start();
-  t.after(() => server.stop());
-  const { logger, lines } = captureLogger();
-  const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
-  t.after(() => store.close());
-  return { server, store, lines };
-}
 
 /** Asserts an HTTP body says nothing of the server: not its host, its port, nor "memcached". */
 function assertNoServerIn(body: string, server: MemcachedServer): void {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { Cache, ConnectionError, MemoryBackend, type StoredItem } from '@larder/core';
-import { MemcachedServer } from '@larder/testing';
 import { MemcachedStore, SessionStoreError, type SessionData } from '../src/index.js';
-import { buildFastifyApp, captureLogger, CookieClient, fastifyLogin, randomSessionId, startExpressApp } from './helpers.js';
+import { buildFastifyApp, CookieClient, fastifyLogin, randomSessionId, startExpressApp, storeOnOwnServer } from './helpers.js';
 
 const session = (user = 'ada'): SessionData => ({ cookie: { maxAge: 3_600_000 }, user } as SessionData);
 
@@ -28,16 +27,6 @@ class UnreachableBackend extends MemoryBackend {
   override async touch(): Promise<boolean> {
     return this.#fail();
   }
-}
-
-/** A store on a memcached of its own (for the test to kill), logging into `lines`; both stopped after the test. */
-async function storeOnOwnServer(t: TestContext): Promise<{ server: MemcachedServer; store: MemcachedStore; lines: string[] }> {
-  const server = await MemcachedServer.start();
-  t.after(() => server.stop());
-  const { logger, lines } = captureLogger();
-  const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
-  t.after(() => store.close());
-  return { server, store, lines };
 }
 
 describe('memcached down (the harness server killed)', () => {

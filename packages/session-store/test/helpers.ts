@@ -1,12 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
 import fastifyCookie, { Signer } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import express from 'express';
 import expressSession from 'express-session';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify';
-import { withExpressSession, type MemcachedStore } from '../src/index.js';
+import { MemcachedServer } from '@larder/testing';
+import { MemcachedStore, withExpressSession } from '../src/index.js';
 
 declare module 'fastify' {
   interface Session {
@@ -201,4 +203,14 @@ export class CookieClient {
 export function signedExpressCookie(sessionId: string): string {
   const signature = createHmac('sha256', SECRET).update(sessionId).digest('base64').replace(/=+$/, '');
   return encodeURIComponent(`s:${sessionId}.${signature}`);
+}
+
+/** A store on a memcached of its own (for the test to stop or kill), logging into `lines`; both stopped after the test. */
+export async function storeOnOwnServer(t: TestContext): Promise<{ server: MemcachedServer; store: MemcachedStore; lines: string[] }> {
+  const server = await MemcachedServer.start();
+  t.after(() => server.stop());
+  const { logger, lines } = captureLogger();
+  const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
+  t.after(() => store.close());
+  return { server, store, lines };
 }
