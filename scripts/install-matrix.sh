@@ -3,7 +3,9 @@
 # pnpm with npm into a temporary prefix (never globally), clones this repository into a
 # temporary directory, and runs scripts/setup.sh in the clone with that pnpm first on PATH and
 # no other pnpm: no pnpm, pnpm 9, the latest pnpm 10, the pinned version itself, and the latest
-# pnpm; as root, also the no-pnpm case as an unprivileged user with an empty home. The cases
+# pnpm; once more with Node 22 (installed from the npm registry's `node` package into the case's
+# own prefix) and the latest pnpm, where a CommonJS require() of each built package must work
+# too; as root, also the no-pnpm case as an unprivileged user with an empty home. The cases
 # run in parallel. It prints one table and exits 1 when any setup failed. The table's last
 # column is informational only (it never fails the run): what `pnpm install` typed by hand with
 # that pnpm does in the clone. A pnpm other than the pinned version first downloads the pin
@@ -22,6 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # the unprivileged case must reach its clone
 pin="$(node -p 'require(process.argv[1]).packageManager' "$root/package.json")"
 [ ${#versions[@]} -gt 0 ] || versions=(9 10 "${pin#pnpm@}" latest)
+node22_case="node-22-pnpm-latest"
 
 # PATH without any pnpm: every directory that holds a pnpm executable is left out.
 clean_path=""
@@ -30,18 +33,26 @@ for dir in "${path_dirs[@]}"; do
   [ -n "$dir" ] && [ ! -x "$dir/pnpm" ] && clean_path="${clean_path:+$clean_path:}$dir"
 done
 
-# Runs one case: $1 name, $2 pnpm version to put first on PATH ("" for none), $3 uid ("" = this user).
+# Runs one case: $1 name, $2 pnpm version to put first on PATH ("" for none), $3 uid ("" = this user),
+# $4 Node major version to put first on PATH ("" = this machine's node).
 run_case() {
-  local name="$1" version="$2" uid="$3"
-  local dir="$tmp/$name" bin="" found="none" home="$HOME"
+  local name="$1" version="$2" uid="$3" node_major="${4:-}"
+  local dir="$tmp/$name" bin="" found="none" home="$HOME" node_bin=""
   mkdir -p "$dir"
+  if [ -n "$node_major" ]; then
+    npm install --prefix "$dir/node" --no-audit --no-fund --no-package-lock --loglevel=error "node@$node_major" >"$dir/node-install.log" 2>&1 || {
+      printf 'FAILED\t-\t-\t-\tnpm could not install node@%s\n' "$node_major" >"$dir/result"
+      return
+    }
+    node_bin="$dir/node/node_modules/.bin"
+  fi
   if [ -n "$version" ]; then
     npm install --prefix "$dir/pnpm" --no-audit --no-fund --no-package-lock --loglevel=error "pnpm@$version" >"$dir/pnpm-install.log" 2>&1 || {
       printf 'FAILED\t-\t-\t-\tnpm could not install pnpm@%s\n' "$version" >"$dir/result"
       return
     }
     bin="$dir/pnpm/node_modules/.bin"
-    found="$(cd "$dir" && "$bin/pnpm" --version 2>/dev/null | tail -n 1)"
+    found="$(cd "$dir" && PATH="${node_bin:+$node_bin:}$PATH" "$bin/pnpm" --version 2>/dev/null | tail -n 1)"
   fi
   git clone --quiet "$root" "$dir/clone"
   local as_user=()
@@ -51,10 +62,22 @@ run_case() {
     chown -R "$uid:$uid" "$dir/clone" "$home"
     as_user=(setpriv "--reuid=$uid" "--regid=$uid" --clear-groups)
   fi
-  local path="${bin:+$bin:}$clean_path" start end status=ok used typed="-"
+  local path="${node_bin:+$node_bin:}${bin:+$bin:}$clean_path" start end status=ok used typed="-"
   start="$(date +%s%N)"
   (cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" bash scripts/setup.sh) >"$dir/setup.log" 2>&1 || status=FAILED
   end="$(date +%s%N)"
+  if [ -n "$node_major" ] && [ "$status" = ok ]; then
+    # The built packages as a CommonJS app on this Node would load them: require() of ESM.
+    (cd "$dir/clone" && env PATH="$path" node -e '
+      // Resolved by name from the example app, so the "require" export conditions of each package apply.
+      const from = { paths: [require("path").resolve("examples/app")] };
+      for (const name of ["@larder/core", "@larder/fastify-plugin", "@larder/session-store"]) {
+        const loaded = require(require.resolve(name, from));
+        if (Object.keys(loaded).length === 0) throw new Error(name + " exported nothing");
+      }
+      console.log("require() of the built packages works on Node " + process.version);
+    ') >>"$dir/setup.log" 2>&1 || status=FAILED
+  fi
   used="$(cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" bash scripts/pnpm.sh --version 2>/dev/null | tail -n 1 || echo '?')"
   if [ -n "$bin" ] && [ "$status" = ok ]; then
     if (cd "$dir/clone" && "${as_user[@]}" env HOME="$home" PATH="$path" timeout 300 pnpm install --frozen-lockfile) >"$dir/typed.log" 2>&1; then
@@ -70,6 +93,7 @@ run_case() {
 
 cases=(no-pnpm)
 for version in "${versions[@]}"; do cases+=("pnpm-$version"); done
+cases+=("$node22_case")
 unprivileged=""
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   unprivileged="no-pnpm-uid-65534"
@@ -82,6 +106,7 @@ pids=()
 for name in "${cases[@]}"; do
   case "$name" in
     no-pnpm) run_case "$name" "" "" & ;;
+    "$node22_case") run_case "$name" latest "" 22 & ;;
     "$unprivileged") run_case "$name" "" 65534 & ;;
     pnpm-*) run_case "$name" "${name#pnpm-}" "" & ;;
   esac
@@ -91,7 +116,7 @@ for pid in "${pids[@]}"; do wait "$pid" || true; done
 
 failed=0
 echo
-echo "install matrix (Node $(node --version), npm $(npm --version 2>/dev/null), pin $pin, $(( $(date +%s) - overall_start )) s in all)"
+echo "install matrix (Node $(node --version) unless the case says otherwise, npm $(npm --version 2>/dev/null), pin $pin, $(( $(date +%s) - overall_start )) s in all)"
 printf '%-20s %-13s %-16s %-11s %-7s %s\n' case 'pnpm on PATH' 'setup ran pnpm' 'setup time' result '`pnpm install` typed by hand'
 for name in "${cases[@]}"; do
   result_file="$tmp/$name/result"
