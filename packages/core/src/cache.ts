@@ -1,4 +1,5 @@
 import { MemoryBackend } from './backends/memory-backend.js';
+import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './cache-option-checks.js';
 import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
 import { CacheEventEmitter } from './events.js';
@@ -70,6 +71,8 @@ export type CacheEntries = Record<string, unknown> | ReadonlyMap<string, unknown
  * flags, applies TTLs and the ignore-errors policy, and counts what happens.
  */
 export class Cache extends CacheEventEmitter {
+  /** Marks a Cache from any copy of @larder/core (see cache-brand.ts); checked instead of instanceof. */
+  readonly [CACHE_BRAND] = CACHE_BRAND_VERSION;
   /** The backend behind this cache. */
   readonly backend: Backend;
   /** The key prefix given at construction. */

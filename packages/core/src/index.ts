@@ -5,6 +5,19 @@ export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memca
 export type { NodeStateChange } from './backends/memcached/node-pool.js';
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
+export {
+  openCacheSource,
+  isCache,
+  type CacheSource,
+  type CacheSourceKind,
+  type GivenCacheSource,
+  type BackendSource,
+  type ServersSource,
+  type EnvSource,
+  type BuiltCacheOptions,
+  type OpenCacheSourceOptions,
+  type OpenedCacheSource,
+} from './cache-source.js';
 export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvBackendChoice } from './from-env.js';
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';
 export { Flags } from './flags.js';

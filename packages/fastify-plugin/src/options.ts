@@ -1,18 +1,33 @@
-import { Cache, cacheFromEnv, InvalidOptionError, type Backend, type CacheLogger, type Ttl } from '@larder/core';
+import {
+  InvalidOptionError,
+  openCacheSource,
+  type Backend,
+  type BuiltCacheOptions,
+  type Cache,
+  type CacheLogger,
+  type CacheSource,
+  type EnvSource,
+  type MemcachedBackendOptions,
+} from '@larder/core';
 import type { NunjucksEnvironment } from './nunjucks/cache-extension.js';
 
-/** Options of `app.register(larder, options)`; with none of `cache`, `backend`, `fromEnv`, an in-memory cache. */
-export interface LarderPluginOptions {
-  /** A Cache you built; the plugin uses it as is and never closes it. */
+/**
+ * Options of `app.register(larder, options)`. The cache comes from at most one of `cache`,
+ * `backend`, `servers`, `fromEnv` (the forms of `openCacheSource` in @larder/core); with none of
+ * them, an in-memory cache. Cache options (`keyPrefix`, `defaultTtl`...) apply to a cache the
+ * plugin builds, memcached options (`timeout`, `failureLimit`...) to one built from `servers`.
+ */
+export interface LarderPluginOptions extends BuiltCacheOptions, Partial<MemcachedBackendOptions> {
+  /** A Cache you built (from any copy of @larder/core); the plugin uses it as is and never closes it. */
   cache?: Cache;
   /** A backend for a Cache the plugin builds (and closes on `app.close()`). */
   backend?: Backend;
-  /** Prefix of every key of the Cache the plugin builds (default `''`). */
-  keyPrefix?: string;
-  /** Default TTL of the Cache the plugin builds: seconds or `'5m'` (default 300). */
-  defaultTtl?: Ttl;
   /** Build the Cache from MEMCACHIER_* / MEMCACHED_* variables; a string reads `<PREFIX>_MEMCACHED_*` first. */
   fromEnv?: boolean | string;
+  /** With `fromEnv`: the environment to read (default `process.env`). */
+  env?: EnvSource['env'];
+  /** With `fromEnv`: memcached options used when the environment names servers. */
+  memcached?: EnvSource['memcached'];
   /** A nunjucks Environment to give the `{% cache %}` tag (see `addCacheExtension`). */
   nunjucks?: NunjucksEnvironment;
   /** Make this cache the one `@memoize()` uses when given none (default true). */
@@ -26,38 +41,22 @@ export interface ResolvedCache {
   source: string;
 }
 
-const KNOWN = new Set(['cache', 'backend', 'keyPrefix', 'defaultTtl', 'fromEnv', 'nunjucks', 'setDefault']);
 /** Options Fastify's `register` itself reads and passes along to every plugin. */
-const FASTIFY_REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers']);
+const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 /** Validates the options and builds (or takes) the Cache; throws InvalidOptionError naming the option. */
 export function resolveCache(options: LarderPluginOptions, logger: CacheLogger): ResolvedCache {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name) && !FASTIFY_REGISTER_OPTIONS.has(name)) throw new InvalidOptionError(name, `is not a @larder/fastify-plugin option (known: ${[...KNOWN].join(', ')})`);
-  }
-  const { cache, backend, keyPrefix, defaultTtl, fromEnv } = options;
   if (options.setDefault !== undefined && typeof options.setDefault !== 'boolean') throw new InvalidOptionError('setDefault', 'must be a boolean');
-  if (fromEnv !== undefined && typeof fromEnv !== 'boolean' && (typeof fromEnv !== 'string' || fromEnv === '')) {
-    throw new InvalidOptionError('fromEnv', 'must be true or a non-empty variable prefix such as "MYAPP"');
+  const source: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'nunjucks' || name === 'setDefault' || FASTIFY_REGISTER_OPTIONS.includes(name)) continue;
+    // `fromEnv: false` is the plugin's way to say "not from the environment".
+    if (name === 'fromEnv' && value === false) continue;
+    source[name] = value;
   }
-  const sources = [cache !== undefined && 'cache', backend !== undefined && 'backend', fromEnv && 'fromEnv'].filter(Boolean);
-  if (sources.length > 1) throw new InvalidOptionError(String(sources[1]), `cannot be combined with "${String(sources[0])}": give one source of cache`);
-  if (cache !== undefined) {
-    if (!(cache instanceof Cache)) throw new InvalidOptionError('cache', 'must be a Cache from @larder/core');
-    if (keyPrefix !== undefined || defaultTtl !== undefined) {
-      throw new InvalidOptionError(keyPrefix !== undefined ? 'keyPrefix' : 'defaultTtl', 'applies to a Cache the plugin builds; set it on the Cache you pass as "cache"');
-    }
-    return { cache, owned: false, source: `the given Cache on ${cache.backend.name}` };
-  }
-  const shared = { logger, ...(keyPrefix !== undefined ? { keyPrefix } : {}), ...(defaultTtl !== undefined ? { defaultTtl } : {}) };
-  if (fromEnv) {
-    const built = cacheFromEnv({ ...shared, ...(typeof fromEnv === 'string' ? { prefix: fromEnv } : {}) });
-    return { cache: built, owned: true, source: `${built.backend.name} (from the environment)` };
-  }
-  if (backend !== undefined && (backend === null || typeof backend !== 'object' || typeof backend.get !== 'function')) {
-    throw new InvalidOptionError('backend', 'must be a Backend such as new MemcachedBackend({ servers })');
-  }
-  const built = new Cache({ ...shared, ...(backend !== undefined ? { backend } : {}) });
-  return { cache: built, owned: true, source: built.backend.name };
+  const { cache, owned, kind } = openCacheSource(source as unknown as CacheSource, { logger, memoryWhenEmpty: true });
+  const described =
+    kind === 'cache' ? `the given Cache on ${cache.backend.name}` : kind === 'fromEnv' ? `${cache.backend.name} (from the environment)` : cache.backend.name;
+  return { cache, owned, source: described };
 }

@@ -8,6 +8,7 @@ export {
   type CacheSource,
   type ServersSource,
   type EnvSource,
+  type BackendSource,
 } from './options.js';
 export { SessionStoreError, type SessionStoreErrorCode } from './errors.js';
 export { sessionLifetime, type SessionLifetime } from './session-ttl.js';

@@ -1,33 +1,24 @@
-import { Cache, cacheFromEnv, InvalidOptionError, MemcachedBackend, parseTtl, type CacheLogger, type Ttl } from '@larder/core';
+import {
+  InvalidOptionError,
+  openCacheSource,
+  parseTtl,
+  type Cache,
+  type CacheLogger,
+  type CacheSource as CoreCacheSource,
+  type GivenCacheSource,
+  type Ttl,
+} from '@larder/core';
 
-/** Sessions in a Cache you built; the store uses it and never closes it. */
-export interface CacheSource {
-  /** The cache to keep sessions in (any backend; its own `keyPrefix` comes before the store's `prefix`). */
-  readonly cache: Cache;
-}
+/** Sessions in a Cache you built; the store uses it and never closes it (a bare Cache works too). */
+export type CacheSource = GivenCacheSource;
+export type { BackendSource, ServersSource, EnvSource } from '@larder/core';
 
-/** Sessions in memcached; the store builds the Cache and closes it on `close()`. */
-export interface ServersSource {
-  /** `host:port[:weight]` entries, as an array or one comma-separated string. */
-  readonly servers: string | readonly string[];
-  /** SASL username (MemCachier, `memcached -S`); needs `password`. */
-  readonly username?: string;
-  /** SASL password; needs `username`. */
-  readonly password?: string;
-  /** Milliseconds a memcached request may take (default 500). */
-  readonly timeout?: number;
-}
-
-/** Sessions in the cache `cacheFromEnv` picks (memcached from `MEMCACHIER_*`/`MEMCACHED_*`, else memory); closed on `close()`. */
-export interface EnvSource {
-  /** `true`, or a prefix so that `<PREFIX>_MEMCACHED_SERVERS` is read first. */
-  readonly fromEnv: true | string;
-  /** The environment to read (default `process.env`). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Where a MemcachedStore keeps sessions. */
-export type MemcachedStoreSource = CacheSource | ServersSource | EnvSource;
+/**
+ * Where a MemcachedStore keeps sessions: a Cache or `{ cache }` (never closed by the store),
+ * `{ backend }`, `{ servers, username?, password?, ... }` or `{ fromEnv, env? }` (a Cache the
+ * store builds and closes on `close()`); the forms of `openCacheSource` in @larder/core.
+ */
+export type MemcachedStoreSource = CoreCacheSource;
 
 /** Options of a MemcachedStore. */
 export interface MemcachedStoreOptions {
@@ -55,12 +46,6 @@ export interface ResolvedStoreOptions {
 }
 
 const OPTION_NAMES = ['prefix', 'ttl', 'logger'];
-const SOURCE_KINDS = ['cache', 'servers', 'fromEnv'] as const;
-const SOURCE_KEYS: Record<(typeof SOURCE_KINDS)[number], readonly string[]> = {
-  cache: ['cache'],
-  servers: ['servers', 'username', 'password', 'timeout'],
-  fromEnv: ['fromEnv', 'env'],
-};
 
 /** Applies defaults and checks every option; throws InvalidOptionError naming the bad one. */
 export function resolveStoreOptions(options: MemcachedStoreOptions | undefined): ResolvedStoreOptions {
@@ -83,47 +68,12 @@ export function resolveStoreOptions(options: MemcachedStoreOptions | undefined):
 
 /** The cache a source names, and whether the store built it (and so closes it). */
 export function openSource(source: MemcachedStoreSource, logger: CacheLogger): { cache: Cache; owned: boolean } {
-  if (typeof source !== 'object' || source === null) {
-    throw new InvalidOptionError('source', 'must be { cache }, { servers, username?, password?, timeout? } or { fromEnv }');
-  }
-  const kinds = SOURCE_KINDS.filter((kind) => kind in source);
-  const kind = kinds[0];
-  if (kind === undefined || kinds.length > 1) {
-    throw new InvalidOptionError('source', `give exactly one of "cache", "servers" or "fromEnv" (got ${kinds.length ? kinds.join(', ') : 'none'})`);
-  }
-  rejectUnknown(source, SOURCE_KEYS[kind], `key of a { ${kind} } source`);
-  if (kind === 'cache') {
-    const { cache } = source as CacheSource;
-    if (!looksLikeCache(cache)) throw new InvalidOptionError('cache', 'must be a Cache from @larder/core');
-    return { cache, owned: false };
-  }
-  if (kind === 'servers') {
-    const { servers, username, password, timeout } = source as ServersSource;
-    const backend = new MemcachedBackend({
-      servers,
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-    });
-    return { cache: new Cache({ backend, logger }), owned: true };
-  }
-  const { fromEnv, env } = source as EnvSource;
-  if (fromEnv !== true && (typeof fromEnv !== 'string' || fromEnv === '')) {
-    throw new InvalidOptionError('fromEnv', 'must be true or a non-empty prefix such as "SESSIONS"');
-  }
-  const prefix = typeof fromEnv === 'string' ? { prefix: fromEnv } : {};
-  return { cache: cacheFromEnv({ ...prefix, ...(env !== undefined ? { env } : {}), logger }), owned: true };
+  const { cache, owned } = openCacheSource(source, { logger });
+  return { cache, owned };
 }
 
 function rejectUnknown(given: object, known: readonly string[], what: string): void {
   for (const name of Object.keys(given)) {
     if (!known.includes(name)) throw new InvalidOptionError(name, `is not a ${what} (known: ${known.join(', ')})`);
   }
-}
-
-// Duck-typed rather than `instanceof`, so a Cache from a second copy of @larder/core still fits.
-function looksLikeCache(value: unknown): value is Cache {
-  if (typeof value !== 'object' || value === null) return false;
-  const cache = value as Partial<Record<'get' | 'set' | 'delete' | 'touch' | 'on', unknown>>;
-  return ['get', 'set', 'delete', 'touch', 'on'].every((name) => typeof cache[name as keyof typeof cache] === 'function');
 }

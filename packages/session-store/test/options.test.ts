@@ -41,7 +41,7 @@ describe('MemcachedStore options', () => {
   const badSources: Array<[string, unknown, RegExp]> = [
     ['null', null, /"source"/],
     ['an empty object', {}, /"source".*exactly one/],
-    ['both cache and servers', { cache, servers: '127.0.0.1:11211' }, /"source".*cache, servers/],
+    ['both cache and servers', { cache, servers: '127.0.0.1:11211' }, /"servers".*cannot be combined with "cache"/],
     ['a cache that is not a Cache', { cache: {} }, /"cache"/],
     ['an empty server list', { servers: '' }, /servers/],
     ['a username without password', { servers: '127.0.0.1:11211', username: 'u' }, /"password"/],
