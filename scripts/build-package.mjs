@@ -33,12 +33,27 @@ try {
 const cjs = join(next, 'cjs');
 mkdirSync(cjs);
 writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
-const hasDefault = /^export default |^export \{[^}]*\bdefault\b[^}]*\}/m.test(readFileSync(join(next, 'index.d.ts'), 'utf8'));
-const reexport = (what) =>
+const reexport = (what, entry) =>
   '// @ts-ignore TS1479 under module node16: require() of this ES module works on Node 20.19+ and 22.12+ and returns exactly its exports.\n' +
-  `export ${what} from '../index.js';\n`;
-writeFileSync(join(cjs, 'index.d.ts'), `${reexport('*')}${hasDefault ? reexport('{ default }') : ''}`);
+  `export ${what} from '../${entry}.js';\n`;
+// One CommonJS-scoped declaration file per entry of the exports map (the root and subpaths
+// such as @larder/core/memcached): the ones its `require` conditions point at.
+for (const entry of cjsEntries(JSON.parse(readFileSync('package.json', 'utf8')).exports)) {
+  const hasDefault = /^export default |^export \{[^}]*\bdefault\b[^}]*\}/m.test(readFileSync(join(next, `${entry}.d.ts`), 'utf8'));
+  writeFileSync(join(cjs, `${entry}.d.ts`), `${reexport('*', entry)}${hasDefault ? reexport('{ default }', entry) : ''}`);
+}
 
 if (existsSync('dist')) renameSync('dist', old);
 renameSync(next, 'dist');
 rmSync(old, { recursive: true, force: true });
+
+/** Names of the entries whose `require` > `types` target is dist/cjs/<name>.d.ts (always `index`). */
+function cjsEntries(exportsMap) {
+  const names = new Set(['index']);
+  for (const target of Object.values(exportsMap ?? {})) {
+    const types = typeof target === 'object' ? target?.require?.types : undefined;
+    const match = typeof types === 'string' ? /^\.\/dist\/cjs\/(.+)\.d\.ts$/.exec(types) : null;
+    if (match) names.add(match[1]);
+  }
+  return [...names];
+}

@@ -74,7 +74,7 @@ describe('openCacheSource', () => {
     const built = openCacheSource({ backend: new MemoryBackend(), keyPrefix: 'own:' }, { defaults: { keyPrefix: 'd:', defaultTtl: 7 } });
     assert.equal(built.cache.keyPrefix, 'own:');
     assert.equal(built.cache.defaultTtl, 7);
-    const empty = openCacheSource({}, { memoryWhenEmpty: true, logger: quiet });
+    const empty = openCacheSource({} as CacheSource, { memoryWhenEmpty: true, logger: quiet });
     assert.equal(empty.kind, 'memory');
     assert.equal(empty.owned, true);
     assert.equal(empty.cache.backend.name, 'memory');

@@ -1,6 +1,6 @@
 import { MemcachedServer, metaTtl } from '@larder/testing';
 import { MemcachedBackend } from '../src/index.js';
-import { backendConformance } from './backend-conformance.js';
+import { backendConformance } from '../src/conformance.js';
 
 const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryBackend } from '../src/index.js';
-import { backendConformance } from './backend-conformance.js';
+import { backendConformance } from '../src/conformance.js';
 
 backendConformance('MemoryBackend', async () => {
   let now = 1_000_000;

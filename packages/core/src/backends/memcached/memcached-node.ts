@@ -1,4 +1,5 @@
-import memjs from 'memjs';
+import { createRequire } from 'node:module';
+import type * as Memjs from 'memjs';
 import { AuthError, ClosedError, ConnectionError, LarderError, TimeoutError } from '../../errors.js';
 import { encodeRequests, type RequestSpec, type Response } from './protocol.js';
 
@@ -18,6 +19,16 @@ export interface NodeSettings {
 
 type QuietCallback = ((response: Response) => void) & { quiet?: boolean };
 
+let memjs: typeof Memjs | undefined;
+
+// memjs (a CommonJS package) is required on the first MemcachedNode rather than imported at the
+// top, so an app that only ever uses the memory backend never loads it, even through the root
+// export of @larder/core that still re-exports MemcachedBackend.
+function loadMemjs(): typeof Memjs {
+  memjs ??= createRequire(import.meta.url)('memjs') as typeof Memjs;
+  return memjs;
+}
+
 const MAX_OPAQUE = 0xffffffff;
 // memjs tears the whole socket down when any request outlives its own timer, failing every
 // request in flight. Larder times each request itself (background ones get connectTimeout)
@@ -33,7 +44,7 @@ export class MemcachedNode {
   /** `host:port` as given. */
   readonly address: string;
   readonly #settings: NodeSettings;
-  #server: memjs.Server;
+  #server: Memjs.Server;
   #opaque = 0;
   #closed = false;
 
@@ -135,9 +146,9 @@ export class MemcachedNode {
     return new ConnectionError(this.address, code ? `${code} (${message})` : message, { cause: error });
   }
 
-  #newServer(): memjs.Server {
+  #newServer(): Memjs.Server {
     const s = this.#settings;
-    const server = new memjs.Server(s.host, s.port, s.username, s.password, {
+    const server = new (loadMemjs().Server)(s.host, s.port, s.username, s.password, {
       timeout: (Math.max(s.timeout, s.connectTimeout) * MEMJS_TIMEOUT_FACTOR) / 1000,
       conntimeout: s.connectTimeout / 1000,
       keepAlive: s.keepAlive,

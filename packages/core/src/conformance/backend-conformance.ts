@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Backend, StoredItem } from '../src/index.js';
+import type { Backend, StoredItem } from '../types/backend.js';
 
 /** What a backend under test needs besides itself. */
 export interface ConformanceTarget {
+  /** The backend under test, new and not yet connected; the suite connects, flushes and closes it. */
   readonly backend: Backend;
   /** Moves time forward: a fake clock for in-process backends, a real wait for memcached. */
   advance(seconds: number): Promise<void>;
@@ -19,8 +20,9 @@ const item = (text: string, flags = 0): StoredItem => ({ value: Buffer.from(text
 const text = (found: StoredItem | undefined): string | undefined => found?.value.toString();
 
 /**
- * The Backend contract, run against every backend with a real service behind it. Each test
- * uses its own keys after a flush, so the order of tests does not matter.
+ * The Backend contract as node:test tests (a `describe` block named after `name`), run against
+ * every backend with a real service behind it: Larder's own and any third-party one. `setup`
+ * runs once before the tests; each test flushes the backend first, so the order does not matter.
  */
 export function backendConformance(name: string, setup: () => Promise<ConformanceTarget>): void {
   describe(`Backend contract: ${name}`, () => {

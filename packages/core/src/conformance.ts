@@ -1,0 +1,3 @@
+// The `@larder/core/conformance` entry: the Backend contract as a node:test suite, kept off the
+// root entry so that importing @larder/core never loads node:test or node:assert.
+export { backendConformance, type ConformanceTarget } from './conformance/backend-conformance.js';
