@@ -10,6 +10,7 @@ import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/m
 import { SingleFlight } from './single-flight.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
+import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 
 /** Options of a Cache. */
 export interface CacheOptions {
@@ -28,9 +29,11 @@ export interface CacheOptions {
    */
   compressThreshold?: number;
   /**
-   * Backend failures become misses / `false` results plus an event (default true); false
-   * rethrows them. A stored value that cannot be read back (undecodable, or a malformed chunked
-   * value) is a miss plus an `error` event either way.
+   * `get`/`set`/`delete`/`touch` and the other plain methods turn backend failures into misses /
+   * `false` results plus a log line (default true); false rethrows them. Either way each failure
+   * is counted and emitted once. A stored value that cannot be read back (undecodable, or a
+   * malformed chunked value) is a miss plus an `error` event either way. The outcome methods
+   * (`read`, `write`, `remove`, `extend`) ignore this option: they report failures, never throw them.
    */
   ignoreErrors?: boolean;
   /** Receives one warning per burst of failures (default: `console`). */
@@ -111,17 +114,23 @@ export class Cache extends CacheEventEmitter {
     return this.backend.connect();
   }
 
-  /** The value of `key`, or undefined when absent, expired, undecodable or unreachable. */
+  /**
+   * Reads `key`: `hit` with the value, `miss` (absent, expired, or undecodable: see `undecodable`),
+   * or `failed` with the backend's error. Failures are counted and emitted (operation `get`), never
+   * thrown nor logged: logging is the caller's. Rejects only on usage errors (a key that is not a string).
+   */
+  async read<T = unknown>(key: string): Promise<ReadOutcome<T>> {
+    return this.#readOutcome<T>(key);
+  }
+
+  /** The value of `key`, or undefined when absent, expired, undecodable or unreachable (see `ignoreErrors`). */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const full = this.#key(key);
-    let item: StoredItem | undefined;
-    try {
-      item = this.#sync ? this.#sync.getSync(full) : await this.backend.get(full);
-    } catch (error) {
-      this.#fail('get', key, error);
-      item = undefined;
-    }
-    return this.#read(key, item) as T | undefined;
+    const pending = this.#readOutcome<T>(key);
+    const outcome = pending instanceof Promise ? await pending : pending;
+    if (outcome.status === 'hit') return outcome.value;
+    if (outcome.status === 'failed') this.#swallow('get', outcome.error);
+    else if (outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
+    return undefined;
   }
 
   /** True when `key` holds a value. */
@@ -129,20 +138,21 @@ export class Cache extends CacheEventEmitter {
     return (await this.get(key)) !== undefined;
   }
 
-  /** Stores `value` for `ttl` (default: defaultTtl); false when the backend did not store it. */
+  /**
+   * Stores `value` for `ttl` (default: defaultTtl): `stored`, `not-stored` (the backend declined),
+   * or `failed` with the backend's error (counted, emitted as `set`, not logged, never thrown).
+   * Rejects on usage errors: E_INVALID_ARGUMENT, E_SERIALIZE, E_VALUE_TOO_LARGE, E_CLOSED.
+   */
+  async write(key: string, value: unknown, ttl?: Ttl): Promise<WriteOutcome> {
+    return this.#writeOutcome(key, value, ttl);
+  }
+
+  /** Stores `value` for `ttl` (default: defaultTtl); false when the backend did not store it (see `ignoreErrors`). */
   async set(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const full = this.#key(key);
-    const item = this.#serializer.encode(value);
-    const seconds = this.#ttl(ttl);
-    let stored: boolean;
-    try {
-      stored = this.#sync ? this.#sync.setSync(full, item, seconds) : await this.backend.set(full, item, seconds);
-    } catch (error) {
-      this.#fail('set', key, error);
-      stored = false;
-    }
-    if (stored) this.#stats.sets++;
-    return stored;
+    const pending = this.#writeOutcome(key, value, ttl);
+    const outcome = pending instanceof Promise ? await pending : pending;
+    if (outcome.status === 'failed') this.#swallow('set', outcome.error);
+    return outcome === STORED;
   }
 
   /** Stores only if `key` is absent; true when stored. */
@@ -155,12 +165,25 @@ export class Cache extends CacheEventEmitter {
     return this.#write('replace', key, value, (full, item) => this.backend.replace(full, item, this.#ttl(ttl)));
   }
 
-  /** Deletes `key`; true when it existed. */
-  async delete(key: string): Promise<boolean> {
+  /** Deletes `key`: `removed`, `absent`, or `failed` with the backend's error (counted, emitted as `delete`, not logged, never thrown). */
+  async remove(key: string): Promise<RemoveOutcome> {
     const full = this.#key(key);
-    const deleted = await this.#attempt('delete', key, false, () => this.backend.delete(full));
-    if (deleted) this.#stats.deletes++;
-    return deleted;
+    let deleted: boolean;
+    try {
+      deleted = await this.backend.delete(full);
+    } catch (error) {
+      return this.#failure('delete', key, error);
+    }
+    if (!deleted) return ABSENT;
+    this.#stats.deletes++;
+    return REMOVED;
+  }
+
+  /** Deletes `key`; true when it existed, false when absent or failed (see `ignoreErrors`). */
+  async delete(key: string): Promise<boolean> {
+    const outcome = await this.remove(key);
+    if (outcome.status === 'failed') this.#swallow('delete', outcome.error);
+    return outcome === REMOVED;
   }
 
   /** The values of the keys found, by key; absent keys are left out. */
@@ -217,11 +240,27 @@ export class Cache extends CacheEventEmitter {
     return this.incr(key, typeof delta === 'number' ? -delta : delta);
   }
 
-  /** Gives `key` a new TTL without rewriting it; true when the key exists. */
-  async touch(key: string, ttl: Ttl): Promise<boolean> {
+  /**
+   * Gives `key` a new TTL without rewriting it (memcached `touch`): `extended`, `absent`, or
+   * `failed` with the backend's error (counted, emitted as `touch`, not logged, never thrown).
+   */
+  async extend(key: string, ttl: Ttl): Promise<ExtendOutcome> {
     const full = this.#key(key);
     const seconds = toSeconds(ttl);
-    return this.#attempt('touch', key, false, () => this.backend.touch(full, seconds));
+    let found: boolean;
+    try {
+      found = await this.backend.touch(full, seconds);
+    } catch (error) {
+      return this.#failure('touch', key, error);
+    }
+    return found ? EXTENDED : ABSENT;
+  }
+
+  /** Gives `key` a new TTL without rewriting it; true when the key exists, false when absent or failed (see `ignoreErrors`). */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    const outcome = await this.extend(key, ttl);
+    if (outcome.status === 'failed') this.#swallow('touch', outcome.error);
+    return outcome === EXTENDED;
   }
 
   /** The value of `key` with a CAS token for `cas()`; undefined when absent. */
@@ -269,8 +308,8 @@ export class Cache extends CacheEventEmitter {
     return memoizeFunction(fn, { ...options, cache: this });
   }
 
-  /** Counters since creation. */
-  async stats(): Promise<CacheStats> {
+  /** Counters since creation: a fresh snapshot, synchronous (they are kept in memory), as every Larder `stats()` is. */
+  stats(): CacheStats {
     return { ...this.#stats, backend: this.backend.name };
   }
 
@@ -296,6 +335,111 @@ export class Cache extends CacheEventEmitter {
 
   #ttl(ttl: Ttl | undefined): number {
     return ttl === undefined ? this.defaultTtl : toSeconds(ttl);
+  }
+
+  // The outcome methods and their wrappers share these two. With a synchronous backend (memory)
+  // they answer without a promise, so the wrappers add no await of their own to the hot path.
+  #readOutcome<T>(key: string): ReadOutcome<T> | Promise<ReadOutcome<T>> {
+    const full = this.#key(key);
+    if (this.#sync === undefined) return this.#readLater<T>(key, full);
+    let item: StoredItem | undefined;
+    try {
+      item = this.#sync.getSync(full);
+    } catch (error) {
+      return this.#readFailure(key, error);
+    }
+    return this.#decode<T>(key, item);
+  }
+
+  async #readLater<T>(key: string, full: string): Promise<ReadOutcome<T>> {
+    let item: StoredItem | undefined;
+    try {
+      item = await this.backend.get(full);
+    } catch (error) {
+      return this.#readFailure(key, error);
+    }
+    return this.#decode<T>(key, item);
+  }
+
+  #readFailure(key: string, error: unknown): ReadOutcome<never> {
+    if (isUnreadable(error)) return this.#undecodable(key, error);
+    const failed = this.#failure('get', key, error);
+    this.#miss(key);
+    return failed;
+  }
+
+  #writeOutcome(key: string, value: unknown, ttl: Ttl | undefined): WriteOutcome | Promise<WriteOutcome> {
+    const full = this.#key(key);
+    const item = this.#serializer.encode(value);
+    const seconds = this.#ttl(ttl);
+    if (this.#sync === undefined) return this.#writeLater(key, full, item, seconds);
+    let stored: boolean;
+    try {
+      stored = this.#sync.setSync(full, item, seconds);
+    } catch (error) {
+      return this.#failure('set', key, error);
+    }
+    return this.#stored(stored);
+  }
+
+  async #writeLater(key: string, full: string, item: StoredItem, seconds: number): Promise<WriteOutcome> {
+    let stored: boolean;
+    try {
+      stored = await this.backend.set(full, item, seconds);
+    } catch (error) {
+      return this.#failure('set', key, error);
+    }
+    return this.#stored(stored);
+  }
+
+  #stored(stored: boolean): WriteOutcome {
+    if (!stored) return NOT_STORED;
+    this.#stats.sets++;
+    return STORED;
+  }
+
+  #decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
+    if (item === undefined) {
+      this.#miss(key);
+      return MISS;
+    }
+    let value: unknown;
+    try {
+      value = this.#serializer.decode(key, item);
+    } catch (error) {
+      return this.#undecodable(key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
+    }
+    this.#stats.hits++;
+    if (this.listens('hit')) this.emit('hit', { key });
+    return { status: 'hit', value: value as T };
+  }
+
+  #miss(key: string): void {
+    this.#stats.misses++;
+    if (this.listens('miss')) this.emit('miss', { key });
+  }
+
+  // A value that is there but cannot be read back: a miss for the caller, an error for stats and listeners.
+  #undecodable(key: string, error: LarderError): ReadOutcome<never> {
+    this.#stats.misses++;
+    this.#stats.errors++;
+    this.emit('error', { operation: 'get', key, error });
+    return { status: 'miss', undecodable: error };
+  }
+
+  /** A failed outcome for an availability error, counted and emitted once; anything else (usage, E_CLOSED) is rethrown. */
+  #failure(operation: string, key: string | undefined, error: unknown): FailedOutcome {
+    if (!isUnreadable(error) && !isAvailabilityError(error)) throw error;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.#stats.errors++;
+    this.emit('error', key === undefined ? { operation, error: failure } : { operation, key, error: failure });
+    return { status: 'failed', error: failure };
+  }
+
+  /** The ignore-errors policy of the plain methods over an outcome's error: rethrow it, or log it (once per burst). */
+  #swallow(operation: string, error: Error): void {
+    if (!this.#ignoreErrors && !isUnreadable(error)) throw error;
+    this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
   }
 
   #read(key: string, item: StoredItem | undefined): unknown {
@@ -336,11 +480,7 @@ export class Cache extends CacheEventEmitter {
   }
 
   #fail(operation: string, key: string | undefined, error: unknown): void {
-    // A stored value the backend cannot read back (a foreign chunk manifest) is a miss plus an
-    // event, as an undecodable value is, whatever ignoreErrors says.
-    const unreadable = error instanceof LarderError && error.code === 'E_DESERIALIZE';
-    if (!unreadable && (!this.#ignoreErrors || !isAvailabilityError(error))) throw error;
-    this.#record(operation, key, error as Error);
+    this.#swallow(operation, this.#failure(operation, key, error).error);
   }
 
   #record(operation: string, key: string | undefined, error: Error): void {
@@ -348,6 +488,19 @@ export class Cache extends CacheEventEmitter {
     this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
     this.emit('error', key === undefined ? { operation, error } : { operation, key, error });
   }
+}
+
+const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
+const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
+const NOT_STORED: WriteOutcome = Object.freeze({ status: 'not-stored' });
+const REMOVED: RemoveOutcome = Object.freeze({ status: 'removed' });
+const EXTENDED: ExtendOutcome = Object.freeze({ status: 'extended' });
+const ABSENT: RemoveOutcome & ExtendOutcome = Object.freeze({ status: 'absent' });
+
+// A stored value the backend cannot read back (a foreign chunk manifest) is reported as an
+// undecodable value is, whatever ignoreErrors says.
+function isUnreadable(error: unknown): error is LarderError {
+  return error instanceof LarderError && error.code === 'E_DESERIALIZE';
 }
 
 function hasSyncReads(backend: Backend): backend is Backend & SyncReads {

@@ -27,6 +27,7 @@ export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
 export type { CacheEvents, CacheErrorEvent, CacheKeyEvent } from './events.js';
 export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
+export type { ReadOutcome, WriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, FailedOutcome } from './types/outcomes.js';
 export * from './errors.js';
 export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';
