@@ -1,7 +1,8 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
-import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
+import { ClosedError, InvalidOptionError, NotNumericError } from '../errors.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem, SyncReads } from '../types/backend.js';
+import { checkValueSize } from './check-value-size.js';
 import { applyDelta, parseCounter } from './counter.js';
 
 /** Options of the in-memory backend. */
@@ -98,7 +99,7 @@ export class MemoryBackend implements Backend, SyncReads {
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
     this.#open();
-    for (const [key, item] of entries) this.#checkSize(key, item);
+    for (const [key, item] of entries) checkValueSize(key, item, this.capabilities.maxValueSize);
     for (const [key, item] of entries) this.#store(key, item, ttl);
     return [];
   }
@@ -182,18 +183,12 @@ export class MemoryBackend implements Backend, SyncReads {
   }
 
   #store(key: string, item: StoredItem, ttl: number): void {
-    this.#checkSize(key, item);
+    checkValueSize(key, item, this.capabilities.maxValueSize);
     const lru = this.#lru;
     // A new key in a full cache makes room by dropping the least recently used one.
     if (lru.size >= this.#maxItems && !lru.has(key)) lru.pop();
     const entry: Entry = { item, cas: this.#nextCas++ };
     this.#lru.set(key, entry, { ttl: ttl * 1000 });
-  }
-
-  #checkSize(key: string, item: StoredItem): void {
-    if (item.value.length > this.capabilities.maxValueSize) {
-      throw new ValueTooLargeError(key, item.value.length, this.capabilities.maxValueSize);
-    }
   }
 
   #open(): void {

@@ -1,12 +1,14 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
+import { checkValueSize } from '../check-value-size.js';
 import { parseDurationOption, type Duration } from '../../duration.js';
 import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtl, toMemcachedExpiry, type Ttl } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
-import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue } from './chunked-values.js';
+import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
+import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
 import { NodePool, type NodeStateChange } from './node-pool.js';
-import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type Response } from './protocol.js';
+import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
 
 /** Options of the memcached backend. */
@@ -74,6 +76,8 @@ export interface MemcachedBackendOptions {
 const MAX_EXPIRY = 0xfffffffe;
 // Smaller chunks would turn one value into tens of thousands of items and round trips.
 const MIN_CHUNK_SIZE = 1024;
+// Keys of at most 250 bytes: the memory this takes stays within a few MB.
+const CHUNKED_KEYS_LIMIT = 10_000;
 
 /**
  * A backend on one or more memcached servers over the binary protocol (memjs), with SASL,
@@ -87,6 +91,7 @@ export class MemcachedBackend implements Backend {
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
   readonly #timeout: number;
+  readonly #chunked = new ChunkedKeys(CHUNKED_KEYS_LIMIT);
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
@@ -187,7 +192,7 @@ export class MemcachedBackend implements Backend {
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
-    for (const [key, item] of entries) this.#checkSize(key, item);
+    for (const [key, item] of entries) checkValueSize(key, item, this.capabilities.maxValueSize);
     const results = await Promise.allSettled(entries.map(([key, item]) => this.set(key, item, ttl)));
     return entries.filter((_, i) => { const r = results[i]!; return r.status === 'rejected' || !r.value; }).map(([key]) => key);
   }
@@ -200,9 +205,16 @@ export class MemcachedBackend implements Backend {
     return this.#store(Op.REPLACE, key, item, ttl, 0n).then((status) => status === Status.OK);
   }
 
+  /** Deletes `key`; when it held a chunked value, its chunks go too (best effort, see #dropChunks). */
   async delete(key: string): Promise<boolean> {
-    const response = await this.#request(key, Op.DELETE);
-    return response.header.status !== Status.NOT_FOUND;
+    const deadline = this.#deadline();
+    const node = this.#pool.nodeForWrite(key).node;
+    const { old, response } = await this.#writeOver(node, key, { opcode: Op.DELETEQ, key }, deadline);
+    this.#chunked.delete(key);
+    if (response?.header.status === Status.NOT_FOUND) return false;
+    if (response) check(node, response);
+    await this.#dropChunks(key, old, deadline);
+    return true;
   }
 
   async deleteMany(keys: readonly string[]): Promise<string[]> {
@@ -219,10 +231,22 @@ export class MemcachedBackend implements Backend {
     return this.#arith(Op.DECREMENT, key, delta);
   }
 
+  /**
+   * Gives `key` a new TTL; for a chunked value, every chunk too (found through the manifest,
+   * which a get-and-touch returns). False when the key, or any of its chunks, is gone.
+   */
   async touch(key: string, ttl: number): Promise<boolean> {
-    const response = await this.#request(key, Op.TOUCH, (maxTtl) => expiryExtras(expiry(capped(ttl, maxTtl))));
-    // Chunks keep their first TTL; they are read only through the manifest, which now lives longer.
-    return response.header.status !== Status.NOT_FOUND;
+    const deadline = this.#deadline();
+    const response = await this.#request(key, Op.GAT, (maxTtl) => expiryExtras(expiry(capped(ttl, maxTtl))));
+    if (response.header.status === Status.NOT_FOUND) return false;
+    const item = { value: response.val, flags: responseFlags(response) };
+    if (!isManifest(item)) return true;
+    const manifest = this.#manifestOf(item);
+    // A foreign value with the chunk flag has no chunks to extend; its own TTL was set.
+    if (!manifest) return true;
+    this.#chunked.add(key);
+    const statuses = await this.#onChunks(chunkKeys(key, manifest), (chunkKey, maxTtl) => ({ opcode: Op.TOUCH, key: chunkKey, extras: expiryExtras(expiry(capped(ttl, maxTtl))) }), deadline);
+    return statuses.every((status) => status === Status.OK);
   }
 
   async gets(key: string): Promise<CasItem | undefined> {
@@ -301,35 +325,146 @@ export class MemcachedBackend implements Backend {
   async #assemble(key: string, manifestItem: StoredItem, deadline: number): Promise<StoredItem | undefined> {
     const limits = { chunkSize: this.#chunkSize, maxValueSize: this.capabilities.maxValueSize };
     const manifest = decoding(key, manifestItem, () => readManifest(manifestItem, limits));
+    this.#chunked.add(key);
     const keys = chunkKeys(key, manifest);
     const chunks = await this.#getManyRaw(keys, deadline);
     return decoding(key, manifestItem, () => joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey))));
   }
 
+  /**
+   * Writes `item` under `key`, in chunks when it is longer than one. Whatever it overwrites is
+   * read in the same round trip, so the chunks of a chunked value it replaces can be removed;
+   * chunks of a write that was refused are removed too.
+   */
   async #store(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): Promise<number> {
-    this.#checkSize(key, item);
+    checkValueSize(key, item, this.capabilities.maxValueSize);
     const deadline = this.#deadline();
     let main = item;
+    let written: string[] = [];
     if (item.value.length > this.#chunkSize) {
       const split = splitValue(key, item, this.#chunkSize);
-      const failed = await Promise.all(split.chunks.map(([chunkKey, chunk]) => this.#storeOne(Op.SET, chunkKey, chunk, ttl, 0n, deadline)));
-      if (failed.some((status) => status !== Status.OK)) return Status.NOT_STORED;
+      written = split.chunks.map(([chunkKey]) => chunkKey);
+      const results = await Promise.allSettled(split.chunks.map(([chunkKey, chunk]) => this.#storeOne(Op.SET, chunkKey, chunk, ttl, 0n, deadline)));
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure || results.some((r) => r.status === 'fulfilled' && r.value !== Status.OK)) {
+        await this.#dropKeys(written, deadline);
+        if (failure) throw failure.reason;
+        return Status.NOT_STORED;
+      }
       main = split.manifest;
     }
-    return this.#storeOne(opcode, key, main, ttl, cas, deadline);
+    let status: number;
+    let old: StoredItem | undefined;
+    // add writes only where nothing is, so it replaces no chunks; a small value over a key not
+    // known to hold chunks stays one plain request (see ChunkedKeys).
+    if (opcode === Op.ADD || (written.length === 0 && !this.#chunked.has(key))) {
+      status = await this.#storeOne(opcode, key, main, ttl, cas, deadline);
+    } else {
+      const { node, spec } = this.#storeSpec(opcode === Op.SET ? Op.SETQ : Op.REPLACEQ, key, main, ttl, cas);
+      const over = await this.#writeOver(node, key, spec, deadline);
+      old = over.old;
+      status = over.response ? this.#storeStatus(node, key, main, over.response) : Status.OK;
+    }
+    if (status !== Status.OK) {
+      await this.#dropKeys(written, deadline);
+      return status;
+    }
+    if (written.length > 0) this.#chunked.add(key);
+    else this.#chunked.delete(key);
+    await this.#dropChunks(key, old, deadline);
+    return status;
   }
 
   async #storeOne(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint, deadline: number): Promise<number> {
-    const { node, maxTtl } = this.#pool.nodeForWrite(key);
-    const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
+    const { node, spec } = this.#storeSpec(opcode, key, item, ttl, cas);
     const budget = this.#left(node, deadline);
     if (typeof budget !== 'number') throw budget;
-    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras, value: item.value, cas }, budget));
+    const response = await this.#pool.call(node, () => node.request(spec, budget));
+    return this.#storeStatus(node, key, item, response);
+  }
+
+  #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: MemcachedNode; spec: RequestSpec } {
+    const { node, maxTtl } = this.#pool.nodeForWrite(key);
+    const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
+    return { node, spec: { opcode, key, extras, value: item.value, cas } };
+  }
+
+  /** The status of a store; statuses other than "done" or "refused" throw. */
+  #storeStatus(node: MemcachedNode, key: string, item: StoredItem, response: Response): number {
     const status = response.header.status;
     if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
     if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
     check(node, response);
     return status;
+  }
+
+  /**
+   * Sends a quiet get of `key` and then `spec`, a quiet write of it, in one batch,
+   * so the node hands over what `spec` then replaces: one round trip, one failure count. The
+   * write's response is there only when it did not succeed. Another client's write between the
+   * two can still slip in; the chunks it replaced then stay until their TTL, unreadable (chunk
+   * keys carry the version of their manifest).
+   */
+  async #writeOver(node: MemcachedNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
+    const budget = this.#left(node, deadline);
+    if (typeof budget !== 'number') throw budget;
+    let old: StoredItem | undefined;
+    let response: Response | undefined;
+    const onItem = (r: Response) => {
+      if (r.header.opcode !== Op.GETKQ) response = r;
+      else if (r.header.status === Status.OK) old = { value: r.val, flags: responseFlags(r) };
+    };
+    await this.#pool.call(node, () => node.requestQuietBatch([{ opcode: Op.GETKQ, key }, spec], onItem, budget));
+    return { old, response };
+  }
+
+  /** When `old` (a value just overwritten or deleted) was a chunk manifest, deletes its chunks. */
+  async #dropChunks(key: string, old: StoredItem | undefined, deadline: number): Promise<void> {
+    if (!old || !isManifest(old)) return;
+    const manifest = this.#manifestOf(old);
+    if (manifest) await this.#dropKeys(chunkKeys(key, manifest), deadline);
+  }
+
+  /**
+   * Deletes chunk keys, best effort within the call's deadline: the value they belonged to is
+   * already gone or was never written, and nothing reads chunks but through their manifest, so
+   * a chunk left behind only takes memory until its TTL or memcached's LRU ends it.
+   */
+  async #dropKeys(keys: readonly string[], deadline: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#onChunks(keys, (chunkKey) => ({ opcode: Op.DELETE, key: chunkKey }), deadline).catch(() => undefined);
+  }
+
+  /** The manifest in `item`, undefined when it is not one Larder would have written. */
+  #manifestOf(item: StoredItem): Manifest | undefined {
+    try {
+      return readManifest(item, { chunkSize: this.#chunkSize, maxValueSize: this.capabilities.maxValueSize });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Sends one request per chunk key (a delete or touch), the keys of one node under one failure
+   * count, all nodes in parallel, within `deadline`. Resolves with each key's status; rejects on
+   * the first node that fails or an error status other than NOT_FOUND.
+   */
+  async #onChunks(keys: readonly string[], spec: (chunkKey: string, maxTtl: number | undefined) => RequestSpec, deadline: number): Promise<number[]> {
+    const byNode = new Map<MemcachedNode, RequestSpec[]>();
+    for (const chunkKey of keys) {
+      const { node, maxTtl } = this.#pool.nodeForWrite(chunkKey);
+      const specs = byNode.get(node) ?? [];
+      specs.push(spec(chunkKey, maxTtl));
+      byNode.set(node, specs);
+    }
+    const batches = [...byNode].map(async ([node, specs]) => {
+      const budget = this.#left(node, deadline);
+      if (typeof budget !== 'number') throw budget;
+      const responses = await this.#pool.call(node, () => Promise.all(specs.map((s) => node.request(s, budget))));
+      for (const response of responses) if (response.header.status !== Status.NOT_FOUND) check(node, response);
+      return responses.map((response) => response.header.status);
+    });
+    return (await Promise.all(batches)).flat();
   }
 
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
@@ -356,11 +491,6 @@ export class MemcachedBackend implements Backend {
     return left >= 1 ? left : new TimeoutError(node.address, this.#timeout);
   }
 
-  #checkSize(key: string, item: StoredItem): void {
-    if (item.value.length > this.capabilities.maxValueSize) {
-      throw new ValueTooLargeError(key, item.value.length, this.capabilities.maxValueSize);
-    }
-  }
 }
 
 function check(node: MemcachedNode, response: Response): void {

@@ -10,7 +10,11 @@ export const Op = {
   FLUSH: 0x08,
   NOOP: 0x0a,
   GETKQ: 0x0d,
+  SETQ: 0x11,
+  REPLACEQ: 0x13,
+  DELETEQ: 0x14,
   TOUCH: 0x1c,
+  GAT: 0x1d,
 } as const;
 
 /** Binary protocol response status codes. */
