@@ -47,7 +47,7 @@ export function registerRoutes(app: FastifyInstance, { catalog, sessions }: Rout
   });
 
   app.get('/stats', async (request, reply) =>
-    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: await app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }),
+    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }),
   );
-  app.get('/stats.json', async () => ({ cache: await app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }));
+  app.get('/stats.json', async () => ({ cache: app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }));
 }

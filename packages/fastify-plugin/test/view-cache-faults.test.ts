@@ -26,7 +26,7 @@ describe('view caching when things go wrong', () => {
     const afterKill = await app.inject('/page');
     assert.equal(afterKill.statusCode, 200);
     assert.equal(afterKill.headers['x-cache'], 'MISS');
-    assert.ok((await cache.stats()).errors > 0, 'the failures are counted');
+    assert.ok(cache.stats().errors > 0, 'the failures are counted');
   });
 
   it('a foreign value under the view key is a miss, not a broken reply', async (t) => {
