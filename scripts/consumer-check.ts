@@ -192,7 +192,7 @@ function runSample(dir: string, file: string, sample: ReadmeSample, problems: st
 }
 
 function esmApp(dir: string, samples: (ReadmeSample & { name: string })[], manifests: Manifest[]): void {
-  step('ESM app: js samples (.mjs), import of each package', (problems) => {
+  step('ESM app: js samples (.mjs), import of each package and subpath', (problems) => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     const esm = samples.filter((sample) => sample.lang === 'js' && sample.format === 'module');
@@ -200,7 +200,7 @@ function esmApp(dir: string, samples: (ReadmeSample & { name: string })[], manif
       writeFileSync(join(dir, `${sample.name}.mjs`), sample.code);
       runSample(dir, join(dir, `${sample.name}.mjs`), sample, problems);
     }
-    const imports = manifests.map((m, i) => `import * as p${i} from '${m.name}';\nif (Object.keys(p${i}).length === 0) throw new Error('${m.name} exports nothing');`).join('\n');
+    const imports = entryPoints(manifests).map((name, i) => `import * as p${i} from '${name}';\nif (Object.keys(p${i}).length === 0) throw new Error('${name} exports nothing');`).join('\n');
     writeFileSync(join(dir, 'imports.mjs'), `${imports}\nconsole.log('every package imports');\n`);
     const smoke: ReadmeSample = { lang: 'js', runs: true, format: 'module', dir: undefined, line: 0, code: '', expectations: ['every package imports'] };
     runSample(dir, join(dir, 'imports.mjs'), smoke, problems);
@@ -209,7 +209,7 @@ function esmApp(dir: string, samples: (ReadmeSample & { name: string })[], manif
 }
 
 function commonjsApp(dir: string, samples: (ReadmeSample & { name: string })[], manifests: Manifest[]): void {
-  step('CommonJS app: js samples (.cjs), require of each package', (problems) => {
+  step('CommonJS app: js samples (.cjs), require of each package and subpath', (problems) => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'commonjs' }));
     const cjs = samples.filter((sample) => sample.lang === 'js' && sample.format === 'commonjs');
@@ -219,11 +219,11 @@ function commonjsApp(dir: string, samples: (ReadmeSample & { name: string })[], 
     }
     // require() and import() must hand out the same module instance (one Cache class, one
     // default cache): every export is the very same value both ways.
-    const checks = manifests
+    const checks = entryPoints(manifests)
       .map(
-        (m) =>
-          `  { const required = require('${m.name}'); const imported = await import('${m.name}');\n` +
-          `    for (const key of Object.keys(imported)) if (required[key] !== imported[key]) throw new Error('${m.name}: require and import give different ' + key); }`,
+        (name) =>
+          `  { const required = require('${name}'); const imported = await import('${name}');\n` +
+          `    for (const key of Object.keys(imported)) if (required[key] !== imported[key]) throw new Error('${name}: require and import give different ' + key); }`,
       )
       .join('\n');
     writeFileSync(join(dir, 'requires.cjs'), `(async () => {\n${checks}\n  console.log('every package requires, same instance as import');\n})().catch((error) => { console.error(error); process.exit(1); });\n`);
@@ -233,13 +233,25 @@ function commonjsApp(dir: string, samples: (ReadmeSample & { name: string })[], 
   });
 }
 
+/** Every entry point of the packages: each name, and each subpath of its exports map (`@larder/core/memcached`). */
+function entryPoints(manifests: Manifest[]): string[] {
+  return manifests.flatMap((m) =>
+    Object.keys(m.exports ?? { '.': '' })
+      .filter((subpath) => subpath !== './package.json')
+      .map((subpath) => (subpath === '.' ? m.name : `${m.name}/${subpath.slice(2)}`)),
+  );
+}
+
 /** A CommonJS TypeScript file: its imports compile to require(), the case TS1479 used to refuse. */
 const COMMONJS_CONSUMER = `import { Cache, LarderError, MemoryBackend } from '@larder/core';
+import { MemcachedBackend, type MemcachedBackendOptions } from '@larder/core/memcached';
 import larder, { viewKey } from '@larder/fastify-plugin';
 import { MemcachedStore } from '@larder/session-store';
 import Fastify from 'fastify';
 
 async function main(): Promise<void> {
+  const options: MemcachedBackendOptions = { servers: '127.0.0.1:1' };
+  if (typeof MemcachedBackend !== 'function' || options.servers === '') throw new Error('@larder/core/memcached did not load');
   const cache = new Cache({ backend: new MemoryBackend(), keyPrefix: 'cjs:' });
   await cache.set('visits', 1);
   const visits: number | undefined = await cache.incr('visits');

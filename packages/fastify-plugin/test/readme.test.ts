@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { readmeExamples } from '@larder/testing';
+import { readmeExamples } from '@larder/testing/readme';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const packageDir = fileURLToPath(new URL('../', import.meta.url));

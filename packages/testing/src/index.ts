@@ -6,5 +6,4 @@ export { metaTtl } from './meta-ttl.js';
 export { runPython, SYSTEM_PYTHON } from './python.js';
 export { startDelayProxy } from './delay-proxy.js';
 export { startBlackHole, startFaultServer, type FaultServer } from './tracked-server.js';
-export { readmeExamples } from './readme-examples.js';
 export { importSecondCopy, type SecondCopy } from './second-copy.js';

@@ -6,7 +6,6 @@ import { basename, join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { missingExpectations, readmeSamples, type ReadmeSample } from './readme-samples.js';
 
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /**
  * Tests the ```ts and ```js samples of `readme` meant for `packageDir` (a sample tagged
@@ -45,6 +44,8 @@ export function readmeExamples(readme: string, packageDir: string, options: { ro
             files: typed.map((sample) => basename(fileOf(sample))),
           }),
         );
+        // Resolved here, not on import: only this check needs TypeScript installed.
+        const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
         try {
           execFileSync(process.execPath, [tsc, '-p', config], { cwd: workDir, encoding: 'utf8' });
         } catch (error) {
