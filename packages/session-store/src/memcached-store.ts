@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { FailureLog, InvalidArgumentError, type Cache, type CacheLogger } from '@larder/core';
+import { FailureLog, InvalidArgumentError, type Cache, type CacheLogger, type FailedOutcome } from '@larder/core';
 import { settleSession, settleVoid } from './callbacks.js';
 import { SessionStoreError } from './errors.js';
-import { FailureWatch } from './failure-watch.js';
 import { openSource, resolveStoreOptions, type MemcachedStoreOptions, type MemcachedStoreSource } from './options.js';
 import { redactSessionId } from './redact.js';
 import { decodeSession, encodeSession } from './session-codec.js';
@@ -25,7 +24,6 @@ export class MemcachedStore extends EventEmitter {
   /** Seconds a session whose cookie has no expiry lives (0 = no expiry). */
   readonly ttl: number;
   readonly #ownsCache: boolean;
-  readonly #watch: FailureWatch;
   readonly #stats: SessionStoreStats = { badSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
   readonly #logs: Record<'bad' | 'read' | 'write' | 'touch', FailureLog>;
   #closed = false;
@@ -38,7 +36,6 @@ export class MemcachedStore extends EventEmitter {
     this.prefix = resolved.prefix;
     this.ttl = resolved.ttl;
     this.#ownsCache = owned;
-    this.#watch = new FailureWatch(cache);
     const log = (logger: CacheLogger) => new FailureLog(logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
     this.#logs = { bad: log(resolved.logger), read: log(resolved.logger), write: log(resolved.logger), touch: log(resolved.logger) };
   }
@@ -69,15 +66,15 @@ export class MemcachedStore extends EventEmitter {
    */
   async getSession(sessionId: string): Promise<StoredSession | null> {
     const key = this.#key(sessionId);
-    const { value, error } = await this.#watch.run('get', key, () => this.cache.get(key));
-    if (error !== undefined && !isDecodeError(error)) {
+    // The cache counts and emits a failure; the store alone logs it (with the id redacted) and counts it as a session read.
+    const outcome = await orFailed(this.cache.read(key));
+    if (outcome.status === 'failed') {
       this.#stats.readFailures++;
-      this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${error.message}); treating the request as having no session`);
+      this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); treating the request as having no session`);
       return null;
     }
-    if (error !== undefined) return this.#badSession(sessionId, 'a value the cache cannot decode');
-    if (value === undefined) return null;
-    const decoded = decodeSession(value);
+    if (outcome.status === 'miss') return outcome.undecodable ? this.#badSession(sessionId, 'a value the cache cannot decode') : null;
+    const decoded = decodeSession(outcome.value);
     if (!decoded.ok) return this.#badSession(sessionId, decoded.reason);
     return sessionLifetime(decoded.session.cookie, this.ttl).expired ? null : decoded.session;
   }
@@ -97,16 +94,16 @@ export class MemcachedStore extends EventEmitter {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new SessionStoreError('E_SESSION_ENCODE', redactSessionId(sessionId), `Cannot store session ${this.#redacted(sessionId)}: ${reason}`, { cause });
     }
-    const { value: stored, error } = await this.#watch.run('set', key, () => this.cache.set(key, json, lifetime.ttl));
-    if (stored === true) return;
-    throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, error ?? 'the cache did not store it');
+    const outcome = await orFailed(this.cache.write(key, json, lifetime.ttl));
+    if (outcome.status === 'stored') return;
+    throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, outcome.status === 'failed' ? outcome.error : 'the cache did not store it');
   }
 
   /** Deletes the session (absent is fine); rejects with a SessionStoreError when the cache could not be reached. */
   async destroySession(sessionId: string): Promise<void> {
     const key = this.#key(sessionId);
-    const { error } = await this.#watch.run('delete', key, () => this.cache.delete(key));
-    if (error !== undefined) throw this.#writeFailure('E_SESSION_DESTROY', 'delete', sessionId, error);
+    const outcome = await orFailed(this.cache.remove(key));
+    if (outcome.status === 'failed') throw this.#writeFailure('E_SESSION_DESTROY', 'delete', sessionId, outcome.error);
   }
 
   /**
@@ -121,10 +118,10 @@ export class MemcachedStore extends EventEmitter {
       await this.destroySession(sessionId).catch(() => undefined);
       return false;
     }
-    const { value, error } = await this.#watch.run('touch', key, () => this.cache.touch(key, lifetime.ttl));
-    if (error === undefined) return value === true;
+    const outcome = await orFailed(this.cache.extend(key, lifetime.ttl));
+    if (outcome.status !== 'failed') return outcome.status === 'extended';
     this.#stats.touchFailures++;
-    this.#logs.touch.record(`could not extend session ${this.#redacted(sessionId)} (${error.message}); it keeps its current TTL`);
+    this.#logs.touch.record(`could not extend session ${this.#redacted(sessionId)} (${outcome.error.message}); it keeps its current TTL`);
     return false;
   }
 
@@ -133,16 +130,15 @@ export class MemcachedStore extends EventEmitter {
     return this.cache.connect();
   }
 
-  /** Counters since creation. */
+  /** Counters since creation: a fresh snapshot, synchronous, as `Cache.stats()` is. */
   stats(): SessionStoreStats {
     return { ...this.#stats };
   }
 
-  /** Stops listening to the cache and closes it when the store built it (never a Cache you passed in). */
+  /** Closes the cache when the store built it (never a Cache you passed in). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watch.dispose();
     if (this.#ownsCache) await this.cache.close();
   }
 
@@ -177,6 +173,8 @@ export class MemcachedStore extends EventEmitter {
   }
 }
 
-function isDecodeError(error: Error): boolean {
-  return (error as { code?: unknown }).code === 'E_DESERIALIZE';
+// The outcome methods report unavailability; what they still reject with (a closed cache, a
+// value too large) fails the session operation the same way, with that error as the cause.
+function orFailed<T>(pending: Promise<T>): Promise<T | FailedOutcome> {
+  return pending.catch((error: unknown): FailedOutcome => ({ status: 'failed', error: error instanceof Error ? error : new Error(String(error)) }));
 }

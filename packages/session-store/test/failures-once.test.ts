@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Cache, ConnectionError, MemcachedBackend, MemoryBackend, type CacheErrorEvent, type StoredItem } from '@larder/core';
+import { MemcachedServer } from '@larder/testing';
+import { MemcachedStore, type SessionData } from '../src/index.js';
+import { captureLogger, randomSessionId } from './helpers.js';
+
+const session = (user = 'ada'): SessionData => ({ cookie: { maxAge: 3_600_000 }, user } as SessionData);
+
+/**
+ * A store and the cache under it, both logging into one `lines` array (as an app that gives both
+ * its logger does), with the cache's error events kept.
+ */
+function storeOn(backend: MemcachedBackend | MemoryBackend) {
+  const { logger, lines } = captureLogger();
+  const cache = new Cache({ backend, logger });
+  const events: CacheErrorEvent[] = [];
+  cache.on('error', (event) => events.push(event));
+  const store = new MemcachedStore({ cache }, { logger });
+  return { cache, store, lines, events };
+}
+
+/**
+ * A memory backend answering reads asynchronously, whose first read fails: two reads of one key
+ * are then in flight together, one failing and one not (fault injection).
+ */
+class FirstReadFails extends MemoryBackend {
+  #reads = 0;
+  constructor() {
+    super();
+    // Hide the synchronous path, so the Cache awaits get() as it does with memcached.
+    Object.defineProperty(this, 'getSync', { value: undefined });
+  }
+  override async get(key: string): Promise<StoredItem | undefined> {
+    const failing = this.#reads++ === 0;
+    await new Promise((resolve) => setImmediate(resolve));
+    if (failing) throw new ConnectionError('10.0.0.1:11211', 'connection reset');
+    return MemoryBackend.prototype.getSync.call(this, key);
+  }
+}
+
+describe('each failure is logged once and counted once', () => {
+  it('a read on a stopped memcached: no session, one log line (the store’s, id redacted), one counted error', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300 }));
+    t.after(() => store.close());
+    t.after(() => cache.close());
+    const id = randomSessionId();
+    await store.setSession(id, session());
+    await server.stop();
+
+    assert.equal(await store.getSession(id), null);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^larder-session: could not read session sess:.{6}… \(memcached 127\.0\.0\.1:\d+: .*\); treating the request as having no session$/);
+    assert.ok(!lines[0]!.includes(id));
+    assert.equal(cache.stats().errors, 1, 'the cache counts it once');
+    assert.equal(events.length, 1, 'the cache emits it once');
+    assert.equal(store.stats().readFailures, 1, 'the store counts it once');
+  });
+
+  it('two concurrent reads of one session on a stopped memcached each get their own failure', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300, failureLimit: 5 }));
+    t.after(() => store.close());
+    t.after(() => cache.close());
+    const id = randomSessionId();
+    await store.setSession(id, session());
+    server.pause();
+    t.after(() => server.resume());
+
+    assert.deepEqual(await Promise.all([store.getSession(id), store.getSession(id)]), [null, null]);
+    assert.equal(events.length, 2, 'two failures');
+    assert.notEqual(events[0]!.error, events[1]!.error);
+    assert.equal(cache.stats().errors, 2);
+    assert.equal(store.stats().readFailures, 2);
+    // One line for the burst, by the store; the cache's own line is for its ignore-errors wrappers.
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^larder-session: could not read session/);
+  });
+
+  it('a failed read is not also charged to a concurrent read of the same session that succeeded (the old double counting)', async () => {
+    const { cache, store, lines } = storeOn(new FirstReadFails());
+    const id = randomSessionId();
+    await store.setSession(id, session('ada'));
+    const [first, second] = await Promise.all([store.getSession(id), store.getSession(id)]);
+    assert.equal(first, null, 'the failed read: no session');
+    assert.equal(second?.user, 'ada', 'the read that succeeded gets its session');
+    assert.equal(store.stats().readFailures, 1);
+    assert.equal(cache.stats().errors, 1);
+    assert.equal(lines.length, 1, lines.join('\n'));
+  });
+
+  it('a failed write, delete and touch: one log line each kind, one count each, by the store', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300 }));
+    t.after(() => store.close());
+    t.after(() => cache.close());
+    const id = randomSessionId();
+    await server.stop();
+
+    await assert.rejects(store.setSession(id, session()), { code: 'E_SESSION_WRITE' });
+    await assert.rejects(store.destroySession(id), { code: 'E_SESSION_DESTROY' });
+    assert.equal(await store.touchSession(id, session()), false);
+    assert.equal(events.length, 3);
+    assert.equal(cache.stats().errors, 3);
+    assert.deepEqual(store.stats(), { badSessions: 0, readFailures: 0, writeFailures: 2, touchFailures: 1 });
+    // Writes and deletes share one burst log; touch has its own.
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0]!, /^larder-session: could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /);
+    assert.match(lines[1]!, /^larder-session: could not extend session sess:.{6}… \(.*\); it keeps its current TTL$/);
+  });
+
+  it('a value the cache cannot decode under a session key is a bad session: counted once by each, logged once', async () => {
+    const { cache, store, lines, events } = storeOn(new MemoryBackend());
+    const id = randomSessionId();
+    await cache.backend.set(cache.backendKey(`sess:${id}`), { value: Buffer.from([0x80, 0x04, 0x2e]), flags: 1 }, 60);
+    assert.equal(await store.getSession(id), null);
+    assert.equal(store.stats().badSessions, 1);
+    assert.equal(store.stats().readFailures, 0);
+    assert.equal(cache.stats().errors, 1);
+    assert.equal(events.length, 1);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^larder-session: the value under sess:.{6}… is not a session \(a value the cache cannot decode\)/);
+  });
+});
