@@ -60,7 +60,8 @@ export function checkMilliseconds(option: string, value: unknown): number | unde
   return value;
 }
 
-function describe(value: unknown): string {
+/** A short, key-free description of a bad option value for an error message. */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;

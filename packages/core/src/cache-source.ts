@@ -1,6 +1,7 @@
 import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
 import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
+import { describe } from './cache-option-checks.js';
 import { Cache, type CacheOptions } from './cache.js';
 import { InvalidOptionError } from './errors.js';
 import type { CacheLogger } from './failure-log.js';
@@ -192,10 +193,4 @@ function isForeignCache(value: unknown): boolean {
 function foreignCacheError(option: string, value: object): InvalidOptionError {
   const version = String((value as { [CACHE_BRAND]?: unknown })[CACHE_BRAND]);
   return new InvalidOptionError(option, `is a Cache of an incompatible @larder/core (Cache contract ${version}; this copy accepts ${CACHE_BRAND_VERSION})`);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }
