@@ -8,7 +8,7 @@ import { toSafeKey } from './keys.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
 import { SingleFlight } from './single-flight.js';
-import { parseTtl, type Ttl } from './ttl.js';
+import { parseTtl, parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 
@@ -97,7 +97,7 @@ export class Cache extends CacheEventEmitter {
     }
     this.backend = checkBackend(options.backend) ?? new MemoryBackend();
     this.keyPrefix = options.keyPrefix ?? '';
-    this.defaultTtl = wrapOption('defaultTtl', () => parseTtl(options.defaultTtl ?? 300, 'defaultTtl'));
+    this.defaultTtl = parseTtlOption('defaultTtl', options.defaultTtl ?? 300);
     this.#serializer =
       checkSerializer(options.serializer) ??
       new FlagSerializer({
@@ -530,12 +530,4 @@ function toSeconds(ttl: Ttl): number {
 function toDelta(delta: number): bigint {
   if (!Number.isSafeInteger(delta)) throw new InvalidArgumentError(`incr/decr delta must be an integer, got ${typeof delta === 'number' ? delta : typeof delta}`);
   return BigInt(delta);
-}
-
-function wrapOption<T>(option: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw new InvalidOptionError(option, error instanceof Error ? error.message : String(error), { cause: error });
-  }
 }

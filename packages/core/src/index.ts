@@ -22,7 +22,7 @@ export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvB
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';
 export { Flags } from './flags.js';
 export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
-export { parseTtl, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
+export { parseTtl, parseTtlOption, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
 export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
 export type { CacheEvents, CacheErrorEvent, CacheKeyEvent } from './events.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, InvalidOptionError } from './errors.js';
 
 /** A TTL: seconds as a number, or a duration string such as `'90s'`, `'5m'`, `'2h'`, `'7d'`. */
 export type Ttl = number | `${number}${'s' | 'm' | 'h' | 'd'}` | `${number}`;
@@ -22,6 +22,19 @@ export function parseTtl(ttl: Ttl, what = 'ttl'): number {
     throw new InvalidArgumentError(`${what} must be seconds or a duration like '90s', '5m', '2h', '7d'; got ${JSON.stringify(ttl)}`);
   }
   return Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1);
+}
+
+/**
+ * Reads a TTL option (seconds or a duration string) into whole seconds; throws an
+ * InvalidOptionError naming `option`, with `where` (say, the route) added when given.
+ */
+export function parseTtlOption(option: string, value: unknown, where?: string): number {
+  try {
+    return parseTtl(value as Ttl, option);
+  } catch (cause) {
+    const problem = cause instanceof Error ? cause.message : String(cause);
+    throw new InvalidOptionError(option, where === undefined ? problem : `${problem} (${where})`, { cause });
+  }
 }
 
 /** The expiry word memcached expects: relative up to 30 days, absolute Unix time beyond. */

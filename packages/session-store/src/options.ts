@@ -1,7 +1,7 @@
 import {
   InvalidOptionError,
   openCacheSource,
-  parseTtl,
+  parseTtlOption,
   type Cache,
   type CacheLogger,
   type CacheSource as CoreCacheSource,
@@ -54,12 +54,7 @@ export function resolveStoreOptions(options: MemcachedStoreOptions | undefined):
   rejectUnknown(given, OPTION_NAMES, 'MemcachedStore option');
   const { prefix = DEFAULT_PREFIX, ttl = DEFAULT_TTL, logger = console } = given as MemcachedStoreOptions;
   if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', `must be a string, got ${typeof prefix}`);
-  let seconds: number;
-  try {
-    seconds = parseTtl(ttl, 'ttl');
-  } catch (error) {
-    throw new InvalidOptionError('ttl', error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  const seconds = parseTtlOption('ttl', ttl);
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new InvalidOptionError('logger', 'must have a warn(message) method');
   }

@@ -1,4 +1,4 @@
-import { InvalidOptionError, parseTtl, type Ttl } from '@larder/core';
+import { InvalidOptionError, parseTtlOption, type Ttl } from '@larder/core';
 import type { FastifyRequest } from 'fastify';
 import { NEVER_STORED_STATUSES } from './http-rules.js';
 
@@ -42,14 +42,7 @@ export function toViewCacheRule(option: unknown, route: string): ViewCacheRule |
   const settings: ViewCacheSettings = option === true ? {} : checkObject(option, route);
   const fail = (name: string, problem: string) => new InvalidOptionError(`config.cache.${name}`, `${problem} (route ${route})`);
   for (const name of Object.keys(settings)) if (!SETTINGS.has(name)) throw fail(name, `is not a view cache setting (known: ${[...SETTINGS].join(', ')})`);
-  let ttl: number | undefined;
-  if (settings.ttl !== undefined) {
-    try {
-      ttl = parseTtl(settings.ttl, 'ttl');
-    } catch (error) {
-      throw fail('ttl', error instanceof Error ? error.message : String(error));
-    }
-  }
+  const ttl = settings.ttl === undefined ? undefined : parseTtlOption('config.cache.ttl', settings.ttl, `route ${route}`);
   if (settings.queryString !== undefined && typeof settings.queryString !== 'boolean') throw fail('queryString', 'must be a boolean');
   if (settings.key !== undefined && typeof settings.key !== 'function') throw fail('key', 'must be a function (request) => string');
   if (settings.unless !== undefined && typeof settings.unless !== 'function') throw fail('unless', 'must be a function (request) => boolean');

@@ -2,7 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
 import { checkValueSize } from '../check-value-size.js';
 import { parseDurationOption, type Duration } from '../../duration.js';
-import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtl, toMemcachedExpiry, type Ttl } from '../../ttl.js';
+import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, toMemcachedExpiry, type Ttl } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
@@ -516,12 +516,7 @@ function capped(ttl: number, maxTtl: number | undefined): number {
 }
 
 function failoverTtlOption(value: Ttl): number {
-  let seconds: number;
-  try {
-    seconds = parseTtl(value, 'failoverTtl');
-  } catch (cause) {
-    throw new InvalidOptionError('failoverTtl', `must be seconds or a duration like '5m', from 1 s to 30 days, got ${String(value)}`, { cause });
-  }
+  const seconds = parseTtlOption('failoverTtl', value);
   if (seconds < 1 || seconds > MEMCACHED_RELATIVE_TTL_LIMIT) {
     throw new InvalidOptionError('failoverTtl', `must be from 1 s to 30 days (0 would mean "never expire"), got ${String(value)}`);
   }
