@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { DeserializationError, InvalidOptionError, SerializationError } from './errors.js';
+import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
 import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
 import type { StoredItem } from './types/backend.js';
@@ -168,13 +168,13 @@ function decodePlain(bytes: Buffer, flags: number): unknown {
     case Flags.UINT8ARRAY:
       return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     default:
-      throw new Error(flags & Flags.PICKLE ? 'a Python pickle cannot be decoded' : `unknown flags ${flags}`);
+      throw new LarderError('E_DESERIALIZE', flags & Flags.PICKLE ? 'a Python pickle cannot be decoded' : `unknown flags ${flags}`);
   }
 }
 
 // memcached's incr may leave trailing spaces; Python writes plain decimal text.
 function parseInteger(bytes: Buffer): number {
   const text = bytes.toString('ascii').trim();
-  if (!/^-?\d+$/.test(text)) throw new Error(`not an integer: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!/^-?\d+$/.test(text)) throw new LarderError('E_DESERIALIZE', `not an integer: ${JSON.stringify(text.slice(0, 40))}`);
   return Number(text);
 }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@larder/core';
 import type { SessionData, StoredSession } from './types.js';
 
 /** What a stored value turned out to be: a session, or not one and why. */
@@ -6,14 +7,20 @@ export type DecodedSession = { readonly ok: true; readonly session: StoredSessio
 /**
  * The stored form of a session: the JSON text of its enumerable properties, `cookie` included
  * (a Cookie's `toJSON` gives plain data, Dates become ISO strings). Larder stores the text as a
- * string (memcached flag 16, UTF-8 text), which a Python client reads as a `str`. Throws a
- * TypeError when the session has no `cookie` object or cannot be written as JSON.
+ * string (memcached flag 16, UTF-8 text), which a Python client reads as a `str`. Throws an
+ * InvalidArgumentError (E_INVALID_ARGUMENT) when the session has no `cookie` object or cannot be written as JSON.
  */
 export function encodeSession(session: SessionData): string {
-  if (!isRecord(session)) throw new TypeError('a session must be an object');
-  if (!isRecord(session.cookie)) throw new TypeError('a session needs a cookie object');
-  const json: unknown = JSON.stringify(session);
-  if (typeof json !== 'string') throw new TypeError('the session has no JSON form');
+  if (!isRecord(session)) throw new InvalidArgumentError('a session must be an object');
+  if (!isRecord(session.cookie)) throw new InvalidArgumentError('a session needs a cookie object');
+  let json: unknown;
+  try {
+    json = JSON.stringify(session);
+  } catch (cause) {
+    // A cycle or a BigInt: JSON.stringify's own TypeError becomes the cause.
+    throw new InvalidArgumentError('the session cannot be written as JSON', { cause });
+  }
+  if (typeof json !== 'string') throw new InvalidArgumentError('the session has no JSON form');
   return json;
 }
 

@@ -19,7 +19,7 @@ export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unk
   forcedUpdate?: (...args: Args) => boolean;
   /** Cache a result only when this returns true. */
   responseFilter?: (result: Awaited<Result>) => boolean;
-  /** The cache to use (default: the one `setDefaultCache` set, else an in-memory one). */
+  /** The cache to use (default: the one `setDefaultCache` or the Fastify plugin set; with neither, a call throws E_INVALID_OPTION). */
   cache?: Cache;
   /** Told of identity guesses that may collide (default: console.warn). */
   warn?: (message: string) => void;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { LarderError } from '../../errors.js';
 import { HASHED_MARK } from '../../keys.js';
 import type { StoredItem } from '../../types/backend.js';
 
@@ -65,29 +66,34 @@ export function isManifest(item: StoredItem): boolean {
 /**
  * Reads a manifest and, given `limits`, checks it against them, so a foreign value carrying
  * the chunk flag can never make a reader fetch or allocate more than one legal value. Throws
- * an Error saying what is wrong when it is not a manifest Larder would have written.
+ * an E_DESERIALIZE LarderError saying what is wrong when it is not a manifest Larder would have written.
  */
 export function readManifest(item: StoredItem, limits?: ManifestLimits): Manifest {
-  if (item.value.length > MAX_MANIFEST_BYTES) throw new Error(`chunk manifest of ${item.value.length} bytes is too long`);
+  if (item.value.length > MAX_MANIFEST_BYTES) throw corrupt(`chunk manifest of ${item.value.length} bytes is too long`);
   const text = item.value.toString('utf8');
-  if (!text.startsWith(MANIFEST_PREFIX)) throw new Error('value with the chunk flag is not a chunk manifest');
+  if (!text.startsWith(MANIFEST_PREFIX)) throw corrupt('value with the chunk flag is not a chunk manifest');
   let parsed: Partial<Record<keyof Manifest, unknown>>;
   try {
     parsed = JSON.parse(text.slice(MANIFEST_PREFIX.length)) as typeof parsed;
   } catch (cause) {
-    throw new Error('chunk manifest is not JSON', { cause });
+    throw corrupt('chunk manifest is not JSON', cause);
   }
   const { version, count, length, crc } = parsed ?? {};
-  if (typeof version !== 'string' || !VERSION.test(version)) throw new Error('chunk manifest version is not 16 hex digits');
-  if (!isCount(length) || length < 1) throw new Error(`chunk manifest length ${String(length)} is not a positive integer`);
-  if (!isCount(crc) || crc > MAX_CRC) throw new Error(`chunk manifest crc ${String(crc)} is not a 32-bit value`);
-  if (!isCount(count) || count < 1) throw new Error(`chunk manifest count ${String(count)} is not a positive integer`);
+  if (typeof version !== 'string' || !VERSION.test(version)) throw corrupt('chunk manifest version is not 16 hex digits');
+  if (!isCount(length) || length < 1) throw corrupt(`chunk manifest length ${String(length)} is not a positive integer`);
+  if (!isCount(crc) || crc > MAX_CRC) throw corrupt(`chunk manifest crc ${String(crc)} is not a 32-bit value`);
+  if (!isCount(count) || count < 1) throw corrupt(`chunk manifest count ${String(count)} is not a positive integer`);
   if (limits) {
-    if (length > limits.maxValueSize) throw new Error(`chunk manifest length ${length} is over maxValueSize ${limits.maxValueSize}`);
+    if (length > limits.maxValueSize) throw corrupt(`chunk manifest length ${length} is over maxValueSize ${limits.maxValueSize}`);
     const expected = Math.ceil(length / limits.chunkSize);
-    if (count !== expected) throw new Error(`chunk manifest count ${count} does not match length ${length} in chunks of ${limits.chunkSize} (${expected})`);
+    if (count !== expected) throw corrupt(`chunk manifest count ${count} does not match length ${length} in chunks of ${limits.chunkSize} (${expected})`);
   }
   return { version, count, length, crc };
+}
+
+/** What a manifest or chunks that break the rules throw; the backend wraps it with the key. */
+function corrupt(problem: string, cause?: unknown): LarderError {
+  return new LarderError('E_DESERIALIZE', problem, cause === undefined ? undefined : { cause });
 }
 
 function isCount(value: unknown): value is number {
@@ -117,11 +123,11 @@ export function joinChunks(manifestItem: StoredItem, manifest: Manifest, chunks:
     if (chunk === undefined) return undefined;
     total += chunk.value.length;
   }
-  if (total !== manifest.length) throw new Error(`chunks hold ${total} bytes, the manifest says ${manifest.length}`);
+  if (total !== manifest.length) throw corrupt(`chunks hold ${total} bytes, the manifest says ${manifest.length}`);
   const value = Buffer.concat(
     chunks.map((c) => c!.value),
     total,
   );
-  if (crc32(value) !== manifest.crc) throw new Error('chunks do not match the manifest checksum');
+  if (crc32(value) !== manifest.crc) throw corrupt('chunks do not match the manifest checksum');
   return { value, flags: manifestItem.flags & ~CHUNKED_FLAG };
 }
