@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import memjs from 'memjs';
-import { MemcachedServer, metaTtl } from '@larder/testing';
+import { MemcachedServer, metaTtl, startDelayProxy } from '@larder/testing';
 import { MemcachedBackend } from '../src/backends/memcached/memcached-backend.js';
 import { chunkKeys, readManifest } from '../src/backends/memcached/chunked-values.js';
 import type { StoredItem } from '../src/types/backend.js';
@@ -46,6 +46,18 @@ describe('chunked values: old chunks do not outlive their value', () => {
       if (value) return { value, flags: Number(flags?.readUInt32BE(0) ?? 0) };
     }
     return undefined;
+  }
+
+  /** Items stored on all servers, as memcached counts them. */
+  async function itemCount(): Promise<number> {
+    let total = 0;
+    for (const server of servers) {
+      const one = memjs.Client.create(server.address, { logger: { log() {} } });
+      const stats = await new Promise<Record<string, string>>((resolve, reject) => one.stats((error, _server, found) => (error ? reject(error) : resolve(found ?? {}))));
+      one.close();
+      total += Number(stats.curr_items);
+    }
+    return total;
   }
 
   async function present(keys: readonly string[]): Promise<string[]> {
@@ -126,11 +138,44 @@ describe('chunked values: old chunks do not outlive their value', () => {
     assert.equal(await backend.get('touch-lossy'), undefined);
   });
 
+  it('a refused chunked add or cas removes the chunks it wrote', async () => {
+    await backend.set('taken', item(10), 0);
+    const before = await itemCount();
+    assert.equal(await backend.add('taken', item(3 * CHUNK), 0), false);
+    const { cas } = (await backend.gets('taken'))!;
+    assert.equal(await backend.cas('taken', item(3 * CHUNK), cas + 1n, 0), false);
+    assert.equal(await backend.replace('never-there', item(3 * CHUNK), 0), false);
+    assert.equal(await itemCount(), before);
+  });
+
   it('touch of a small value and of an absent key behave as before', async () => {
     await backend.set('touch-small', { value: Buffer.from('x'), flags: 3 }, 60);
     assert.equal(await backend.touch('touch-small', 100), true);
     assert.equal(await backend.touch('touch-absent', 100), false);
   });
+});
+
+it('touch of a chunked value settles within timeout: the chunk touches get only what is left', async (t) => {
+  const server = await MemcachedServer.start();
+  t.after(() => server.stop());
+  const writer = new MemcachedBackend({ servers: server.address, chunkSize: CHUNK });
+  t.after(() => writer.close());
+  assert.equal(await writer.set('big', item(3 * CHUNK), 0), true);
+  const raw = memjs.Client.create(server.address, { logger: { log() {} } });
+  const { value, flags } = await raw.get('big');
+  raw.close();
+  const [firstChunk] = chunkKeys('big', readManifest({ value: value!, flags: flags!.readUInt32BE(0) }));
+  // Two proxies in a row: one holds back the get-and-touch of "big", the other the touch of its
+  // first chunk, each by 60 % of the timeout: in time alone, too late together.
+  const inner = await startDelayProxy(server, firstChunk!, 400);
+  t.after(() => inner.close());
+  const [innerHost, innerPort] = inner.address.split(':') as [string, string];
+  const outer = await startDelayProxy({ host: innerHost, port: Number(innerPort) }, 'big', 400);
+  t.after(() => outer.close());
+  const backend = new MemcachedBackend({ servers: outer.address, chunkSize: CHUNK, timeout: 650, failureLimit: 100 });
+  t.after(() => backend.close());
+  const outcome = await backend.touch('big', 100).then(String, (error: { code?: string }) => error.code);
+  assert.equal(outcome, 'E_TIMEOUT');
 });
 
 describe('chunked values under eviction pressure', () => {
