@@ -1,77 +1,18 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
-import { checkValueSize } from '../check-value-size.js';
-import { parseDurationOption, type Duration } from '../../duration.js';
-import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, toMemcachedExpiry, type Ttl } from '../../ttl.js';
+import { parseDurationOption } from '../../duration.js';
+import { toMemcachedExpiry } from '../../ttl.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
+import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
-import { NodePool, type NodeStateChange } from './node-pool.js';
+import { count, failoverTtlOption, type MemcachedBackendOptions } from './memcached-options.js';
+import { NodePool } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
 
-/** Options of the memcached backend. */
-export interface MemcachedBackendOptions {
-  /** `host:port[:weight]` entries, as an array or one comma-separated string. */
-  servers: string | readonly string[];
-  /** SASL PLAIN username (MemCachier, `memcached -S`). */
-  username?: string;
-  /** SASL PLAIN password. */
-  password?: string;
-  /**
-   * Milliseconds (a number, or `'500ms'`, `'2s'`) within which every call settles, connecting
-   * included (default 500; from 1 ms to 2^31 - 1 ms: `0.5` is refused, it is seconds). A value
-   * over `chunkSize` takes two round trips (manifest, then chunks); together they get `timeout`.
-   */
-  timeout?: Duration;
-  /**
-   * Milliseconds (or `'2s'`) that `connect()` and background probes of a node may take to
-   * connect, authenticate and answer (default 2000). Calls never wait longer than `timeout`.
-   */
-  connectTimeout?: Duration;
-  /** TCP keep-alive on idle connections (default true). */
-  keepAlive?: boolean;
-  /**
-   * Consecutive failures (refused, reset, timed out) that take a node out of the ring (default 2).
-   * One failure followed by a failed probe does too; a refused SASL login does at once.
-   */
-  failureLimit?: number;
-  /**
-   * Seconds (or `'500ms'`, `'2s'`) between background probes of a node out of the ring
-   * (default 2, MemCachier's advice for pylibmc). Requests never wait on a dead node.
-   */
-  deadTimeout?: Duration;
-  /**
-   * Keys remembered per dead node (written or deleted on another node while it was out) to
-   * delete from it before it rejoins; past this it is flushed before it rejoins
-   * (default 10,000, at most 250 bytes each; 0 = always flush a node that comes back).
-   */
-  rejoinKeyLimit?: number;
-  /**
-   * Longest TTL, in seconds (or `'5m'`), of a value written to another node for a dead node's
-   * key once more than `rejoinKeyLimit` keys changed (or with `rejoinKeyLimit` 0): such copies
-   * are not tracked, so nothing deletes them after the rejoin; capping them means a later outage
-   * of the same node cannot bring back a value deleted after the rejoin, once this time has passed
-   * since the write (default 300; 1 s to 30 days). Values kept rewritten (rolling sessions)
-   * survive a long outage; idle ones expire. Tracked keys keep their TTL.
-   */
-  failoverTtl?: Ttl;
-  /** Told when a node leaves or rejoins the ring; called last, a listener that throws is ignored. */
-  onNodeChange?: (change: NodeStateChange) => void;
-  /**
-   * Largest value in bytes; larger ones are split into chunks up to this (default 32 MiB; at
-   * most `buffer.constants.MAX_LENGTH`, the largest Buffer).
-   */
-  maxValueSize?: number;
-  /**
-   * Largest single memcached item the backend writes, in bytes, a whole number from 1024
-   * (default 1,000,000: fits memcached's and MemCachier's 1 MB). Processes sharing a cache must
-   * use the same value: a chunked value whose chunk count does not match it is refused as
-   * foreign (a miss).
-   */
-  chunkSize?: number;
-}
+export type { MemcachedBackendOptions } from './memcached-options.js';
 
 const MAX_EXPIRY = 0xfffffffe;
 // Smaller chunks would turn one value into tens of thousands of items and round trips.
@@ -515,22 +456,6 @@ function capped(ttl: number, maxTtl: number | undefined): number {
   return maxTtl === undefined || (ttl > 0 && ttl <= maxTtl) ? ttl : maxTtl;
 }
 
-function failoverTtlOption(value: Ttl): number {
-  const seconds = parseTtlOption('failoverTtl', value);
-  if (seconds < 1 || seconds > MEMCACHED_RELATIVE_TTL_LIMIT) {
-    throw new InvalidOptionError('failoverTtl', `must be from 1 s to 30 days (0 would mean "never expire"), got ${String(value)}`);
-  }
-  return seconds;
-}
-
 function unique(keys: readonly string[]): string[] {
   return [...new Set(keys)];
 }
-
-function count(option: string, value: number, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionError(option, `must be a whole number of at least ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
