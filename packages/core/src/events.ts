@@ -1,6 +1,6 @@
 /** Emitted when a backend call fails or a stored value cannot be decoded. */
 export interface CacheErrorEvent {
-  /** The Cache method that failed, e.g. `get` or `set`. */
+  /** The operation that failed: `get` (also for `read`), `set` (`write`), `delete` (`remove`), `touch` (`extend`), `getMany`... */
   readonly operation: string;
   /** The caller's key, when the operation had one. */
   readonly key?: string;
