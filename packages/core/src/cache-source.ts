@@ -83,6 +83,7 @@ const MEMCACHED_OPTIONS = [
   'maxValueSize',
   'chunkSize',
 ] as const;
+const ENV_OPTIONS = ['fromEnv', 'env', 'memcached'] as const;
 type Exactly<Listed, Declared> = [Exclude<Declared, Listed>, Exclude<Listed, Declared>] extends [never, never] ? true : false;
 const cacheOptionsListed: Exactly<(typeof CACHE_OPTIONS)[number], keyof BuiltCacheOptions> = true;
 const memcachedOptionsListed: Exactly<(typeof MEMCACHED_OPTIONS)[number], keyof MemcachedBackendOptions> = true;
@@ -160,7 +161,7 @@ function openServers(given: Record<string, unknown>, base: Record<string, unknow
 }
 
 function openEnv(given: Record<string, unknown>, base: Record<string, unknown>): OpenedCacheSource {
-  rejectUnknown(given, ['fromEnv', 'env', 'memcached', ...CACHE_OPTIONS], '{ fromEnv }');
+  rejectUnknown(given, [...ENV_OPTIONS, ...CACHE_OPTIONS], '{ fromEnv }');
   const { fromEnv, env, memcached, ...cacheOptions } = given;
   if (fromEnv !== true && (typeof fromEnv !== 'string' || fromEnv === '')) {
     throw new InvalidOptionError('fromEnv', `must be true or a non-empty variable prefix such as "MYAPP", got ${describe(fromEnv)}`);
@@ -182,7 +183,11 @@ function openEnv(given: Record<string, unknown>, base: Record<string, unknown>):
 
 function rejectUnknown(given: Record<string, unknown>, known: readonly string[], form: string): void {
   for (const name of Object.keys(given)) {
-    if (!known.includes(name)) throw new InvalidOptionError(name, `is not an option of a ${form} source (known: ${known.join(', ')})`);
+    if (known.includes(name)) continue;
+    // A memcached option beside `backend`, or `env` without `fromEnv`: say where it belongs.
+    const home = (ENV_OPTIONS as readonly string[]).includes(name) ? '{ fromEnv }' : (MEMCACHED_OPTIONS as readonly string[]).includes(name) ? '{ servers }' : undefined;
+    if (home !== undefined) throw new InvalidOptionError(name, `applies to a ${home} source only, not to a ${form} source`);
+    throw new InvalidOptionError(name, `is not an option of a ${form} source (known: ${known.join(', ')})`);
   }
 }
 

@@ -95,7 +95,10 @@ describe('openCacheSource', () => {
     ['a bad cache option on servers', { servers: '127.0.0.1:1', defaultTtl: -1 }, /^Invalid option "defaultTtl"/],
     ['fromEnv false', { fromEnv: false }, /^Invalid option "fromEnv": must be true or a non-empty variable prefix/],
     ['an env that is not an object', { fromEnv: true, env: 'X=1' }, /^Invalid option "env": must be an object/],
-    ['a memcached option beside fromEnv', { fromEnv: true, timeout: 5 }, /^Invalid option "timeout": is not an option of a \{ fromEnv \} source/],
+    ['a memcached option beside fromEnv', { fromEnv: true, timeout: 5 }, /^Invalid option "timeout": applies to a \{ servers \} source only, not to a \{ fromEnv \} source/],
+    ['a memcached option beside backend', { backend: new MemoryBackend(), failureLimit: 2 }, /^Invalid option "failureLimit": applies to a \{ servers \} source only/],
+    ['env without fromEnv', { servers: '127.0.0.1:1', env: {} }, /^Invalid option "env": applies to a \{ fromEnv \} source only/],
+    ['an option no source has', { backend: new MemoryBackend(), ttl: 5 }, /^Invalid option "ttl": is not an option of a \{ backend \} source \(known: backend, keyPrefix/],
   ];
   for (const [what, source, message] of bad) {
     it(`refuses ${what} with an InvalidOptionError naming the option`, () => {

@@ -93,12 +93,15 @@ describe('the plugin takes every form of cache source (openCacheSource)', () => 
     ['a bad fromEnv', { fromEnv: 7 }],
     ['an env that is not an object', { fromEnv: true, env: 'X=1' }],
     ['a memcached option beside fromEnv', { fromEnv: true, timeout: 5 }],
+    ['env without fromEnv', { env: {} }],
+    ['a memcached option beside backend', { backend: new MemoryBackend(), timeout: 5 }],
   ];
   for (const [what, options] of bad) {
     it(`fails register on ${what} with the very error openCacheSource gives`, async () => {
       let expected: unknown;
       try {
-        openCacheSource(options as unknown as CacheSource, { logger: quiet });
+        // The plugin's one difference: no source at all is a memory cache (memoryWhenEmpty).
+        openCacheSource(options as unknown as CacheSource, { logger: quiet, memoryWhenEmpty: true });
       } catch (error) {
         expected = error;
       }

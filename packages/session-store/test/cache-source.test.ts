@@ -92,6 +92,7 @@ describe('the session store takes every form of cache source (openCacheSource)',
     ['a bad fromEnv', { fromEnv: 7 }],
     ['an env that is not an object', { fromEnv: true, env: 'X=1' }],
     ['a memcached option beside fromEnv', { fromEnv: true, timeout: 5 }],
+    ['a memcached option beside backend', { backend: new MemoryBackend(), timeout: 5 }],
   ];
   for (const [what, source] of bad) {
     it(`refuses ${what} with the very error openCacheSource gives`, () => {
