@@ -3,6 +3,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
 import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
+import { itemByteLength, TextItem } from './text-item.js';
 import type { StoredItem } from './types/backend.js';
 
 /** Any value a Cache can store and give back with its type. */
@@ -40,11 +41,6 @@ export interface FlagSerializerOptions {
 
 const DEFAULT_COMPRESS_THRESHOLD = 16 * 1024;
 const DEFAULT_MAX_VALUE_SIZE = 32 * 1024 * 1024;
-// An item encoded here from an immutable value (string, number, boolean, null) carries that
-// value under this symbol. A backend that keeps the item object itself (the memory backend)
-// hands it back, and decoding is skipped; items read from the wire never carry it.
-const DECODED = Symbol('larder.decoded');
-type MemoItem = StoredItem & { [DECODED]?: unknown };
 
 /**
  * The default serializer: Python-compatible flags for text (16), safe integers (4) and
@@ -74,8 +70,11 @@ export class FlagSerializer implements Serializer {
 
   encode(value: unknown): StoredItem {
     const item = encodePlain(value);
-    const length = item.value.length;
-    if (this.#compressThreshold > 0 && length > this.#compressThreshold && length <= this.#maxValueSize) {
+    const threshold = this.#compressThreshold;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so short text is not even counted.
+    if (threshold === 0 || (item instanceof TextItem && item.text.length * 3 <= threshold)) return item;
+    const length = itemByteLength(item);
+    if (length > threshold && length <= this.#maxValueSize) {
       const packed = deflateSync(item.value);
       if (packed.length < item.value.length) return { value: packed, flags: item.flags | Flags.ZLIB };
     }
@@ -83,7 +82,7 @@ export class FlagSerializer implements Serializer {
   }
 
   decode(key: string, item: StoredItem): unknown {
-    if (DECODED in item) return (item as MemoItem)[DECODED];
+    if (item instanceof TextItem && item.hasDecoded) return item.decoded;
     let bytes = item.value;
     let flags = item.flags;
     try {
@@ -99,11 +98,15 @@ export class FlagSerializer implements Serializer {
   }
 }
 
+// Text, integers and JSON are encoded as TextItems: their bytes are made only when a backend
+// reads them (the memory backend never does). One encoded from an immutable value (string,
+// number, boolean, null) also carries that value: a backend that keeps the item object itself
+// (the memory backend) hands it back, and decoding is skipped; items read from the wire never
+// carry it.
 function encodePlain(value: unknown): StoredItem {
-  if (typeof value === 'string') return memo(Buffer.from(value, 'utf8'), Flags.TEXT, value);
-  if (typeof value === 'number' && Number.isSafeInteger(value)) {
-    return memo(Buffer.from(String(value), 'ascii'), Flags.LONG, value);
-  }
+  if (typeof value === 'string') return new TextItem(value, Flags.TEXT, true, value);
+  // Decimal digits and a sign: the same bytes in ASCII and UTF-8.
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return new TextItem(String(value), Flags.LONG, true, value);
   // Bytes are copied both ways so that a caller mutating its Buffer never changes the cache.
   if (Buffer.isBuffer(value)) return { value: Buffer.from(value), flags: Flags.BYTES };
   if (value instanceof Uint8Array) {
@@ -124,8 +127,8 @@ function encodePlain(value: unknown): StoredItem {
   }
   // JSON.stringify has refused cycles and BigInts by now, so the walk always ends.
   if (typeof value === 'object' && value !== null) refuseUnfaithful(value);
-  const bytes = Buffer.from(json, 'utf8');
-  return value === null || typeof value === 'boolean' || typeof value === 'number' ? memo(bytes, Flags.JSON, value) : { value: bytes, flags: Flags.JSON };
+  const immutable = value === null || typeof value === 'boolean' || typeof value === 'number';
+  return new TextItem(json, Flags.JSON, immutable, immutable ? value : undefined);
 }
 
 function refuseUnfaithful(value: object): void {
@@ -148,10 +151,6 @@ function refuseUnfaithful(value: object): void {
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
-}
-
-function memo(value: Buffer, flags: number, decoded: unknown): MemoItem {
-  return { value, flags, [DECODED]: decoded };
 }
 
 function decodePlain(bytes: Buffer, flags: number): unknown {

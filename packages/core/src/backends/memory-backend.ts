@@ -1,8 +1,8 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
-import { ClosedError, InvalidOptionError, NotNumericError } from '../errors.js';
+import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
+import { itemByteLength } from '../text-item.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem, SyncReads } from '../types/backend.js';
-import { checkValueSize } from './check-value-size.js';
 import { applyDelta, parseCounter } from './counter.js';
 
 /** Options of the in-memory backend. */
@@ -17,10 +17,13 @@ export interface MemoryBackendOptions {
   now?: () => number;
 }
 
-// The item object is kept as handed in (the Cache's serializer may have attached data to it).
+// The item object is kept as handed in (the Cache's serializer may have attached data to it),
+// with its size counted once. The CAS token is a plain number (a BigInt per write costs more
+// than the rest of the entry); `gets` hands it out as the bigint the contract promises.
 interface Entry {
-  item: StoredItem;
-  cas: bigint;
+  readonly item: StoredItem;
+  readonly size: number;
+  readonly cas: number;
 }
 
 const ENTRY_OVERHEAD = 64;
@@ -37,7 +40,10 @@ export class MemoryBackend implements Backend, SyncReads {
   readonly capabilities: BackendCapabilities;
   readonly #lru: LRUCache<string, Entry>;
   readonly #maxItems: number;
-  #nextCas = 1n;
+  #nextCas = 1;
+  // The options of the last TTL stored with, reused while the TTL stays the same.
+  #ttlSeconds = -1;
+  #ttlOptions: { ttl: number } = { ttl: 0 };
   #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
@@ -57,7 +63,7 @@ export class MemoryBackend implements Backend, SyncReads {
     const now = options.now;
     this.#lru = new LRUCache<string, Entry>({
       maxSize: maxBytes,
-      sizeCalculation: (entry, key) => entry.item.value.length + key.length + ENTRY_OVERHEAD,
+      sizeCalculation: (entry, key) => entry.size + key.length + ENTRY_OVERHEAD,
       // lru-cache reads the clock at most once a millisecond by default; a hand-moved clock
       // (tests) must be read on every call.
       ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
@@ -79,7 +85,7 @@ export class MemoryBackend implements Backend, SyncReads {
 
   setSync(key: string, item: StoredItem, ttl: number): boolean {
     this.#open();
-    this.#store(key, item, ttl);
+    this.#store(key, item, this.#checkedSize(key, item), ttl);
     return true;
   }
 
@@ -99,22 +105,22 @@ export class MemoryBackend implements Backend, SyncReads {
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
     this.#open();
-    for (const [key, item] of entries) checkValueSize(key, item, this.capabilities.maxValueSize);
-    for (const [key, item] of entries) this.#store(key, item, ttl);
+    const sizes = entries.map(([key, item]) => this.#checkedSize(key, item));
+    entries.forEach(([key, item], i) => this.#store(key, item, sizes[i]!, ttl));
     return [];
   }
 
   async add(key: string, item: StoredItem, ttl: number): Promise<boolean> {
     this.#open();
     if (this.#lru.has(key)) return false;
-    this.#store(key, item, ttl);
+    this.#store(key, item, this.#checkedSize(key, item), ttl);
     return true;
   }
 
   async replace(key: string, item: StoredItem, ttl: number): Promise<boolean> {
     this.#open();
     if (!this.#lru.has(key)) return false;
-    this.#store(key, item, ttl);
+    this.#store(key, item, this.#checkedSize(key, item), ttl);
     return true;
   }
 
@@ -140,22 +146,22 @@ export class MemoryBackend implements Backend, SyncReads {
     this.#open();
     const entry = this.#lru.get(key);
     if (!entry) return false;
-    this.#lru.set(key, entry, { ttl: ttl * 1000 });
+    this.#lru.set(key, entry, this.#ttl(ttl));
     return true;
   }
 
   async gets(key: string): Promise<CasItem | undefined> {
     this.#open();
     const entry = this.#lru.get(key);
-    return entry && { value: entry.item.value, flags: entry.item.flags, cas: entry.cas };
+    return entry && { value: entry.item.value, flags: entry.item.flags, cas: BigInt(entry.cas) };
   }
 
   async cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined> {
     this.#open();
     const entry = this.#lru.get(key);
     if (!entry) return undefined;
-    if (entry.cas !== cas) return false;
-    this.#store(key, item, ttl);
+    if (BigInt(entry.cas) !== cas) return false;
+    this.#store(key, item, this.#checkedSize(key, item), ttl);
     return true;
   }
 
@@ -177,18 +183,34 @@ export class MemoryBackend implements Backend, SyncReads {
     if (current === undefined) throw new NotNumericError(key);
     const next = applyDelta(current, delta, direction);
     // Like memcached: the value changes, the flags and the expiry stay.
-    const updated: Entry = { item: { value: Buffer.from(next.toString(), 'ascii'), flags: entry.item.flags }, cas: this.#nextCas++ };
+    const value = Buffer.from(next.toString(), 'ascii');
+    const updated: Entry = { item: { value, flags: entry.item.flags }, size: value.length, cas: this.#nextCas++ };
     this.#lru.set(key, updated, { noUpdateTTL: true });
     return next;
   }
 
-  #store(key: string, item: StoredItem, ttl: number): void {
-    checkValueSize(key, item, this.capabilities.maxValueSize);
+  // The size check of checkValueSize, reading a TextItem's length without encoding its bytes.
+  #checkedSize(key: string, item: StoredItem): number {
+    const size = itemByteLength(item);
+    if (size > this.capabilities.maxValueSize) throw new ValueTooLargeError(key, size, this.capabilities.maxValueSize);
+    return size;
+  }
+
+  #store(key: string, item: StoredItem, size: number, ttl: number): void {
     const lru = this.#lru;
     // A new key in a full cache makes room by dropping the least recently used one.
     if (lru.size >= this.#maxItems && !lru.has(key)) lru.pop();
-    const entry: Entry = { item, cas: this.#nextCas++ };
-    this.#lru.set(key, entry, { ttl: ttl * 1000 });
+    const entry: Entry = { item, size, cas: this.#nextCas++ };
+    lru.set(key, entry, this.#ttl(ttl));
+  }
+
+  // lru-cache only reads the options object, so one per distinct TTL in a row is enough.
+  #ttl(seconds: number): { ttl: number } {
+    if (seconds !== this.#ttlSeconds) {
+      this.#ttlOptions = { ttl: seconds * 1000 };
+      this.#ttlSeconds = seconds;
+    }
+    return this.#ttlOptions;
   }
 
   #open(): void {
