@@ -6,6 +6,8 @@ import type { StoredItem } from './types/backend.js';
  * time the same Buffer); a backend that keeps the item object itself (the memory backend)
  * never pays for the encoding, and reads the size through `itemByteLength`.
  * Optionally carries the value it was encoded from, for the serializer's decode shortcut.
+ * `value` is an accessor, so a backend that copies an item must read it
+ * (`{ value: item.value, flags: item.flags }`), not spread the object.
  */
 export class TextItem implements StoredItem {
   /** The flags word. */
