@@ -4,6 +4,7 @@ import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOption
 import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
+import { toGetOrSetOptions, type GetOrSetOption } from './get-or-set-options.js';
 import { toSafeKey } from './keys.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
@@ -286,20 +287,28 @@ export class Cache extends CacheEventEmitter {
   }
 
   /**
-   * The cached value of `key`, or the factory's result stored for `ttl`. Concurrent callers
-   * of one key in this process share one run of the factory; a throwing factory is not
-   * cached and every waiter sees its error.
+   * The cached value of `key`, or the factory's result stored (the one read-compute-write path:
+   * memoize, views and fragments use it). `option` is a TTL or `{ ttl, force, shouldStore }`.
+   * Concurrent callers of one key in this cache share one run of the factory, keyed on the full
+   * backend key (prefix and safe-key step), so two caches never share a run; forced callers share
+   * a run of their own and never receive a value read from the cache. A throwing factory is not
+   * cached and every waiter sees its error; undefined is never stored.
    */
-  async getOrSet<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl): Promise<T> {
+  async getOrSet<T>(key: string, factory: () => T | Promise<T>, option?: GetOrSetOption<T>): Promise<T> {
     const full = this.#key(key);
     if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
+    const { ttl, force = false, shouldStore } = toGetOrSetOptions(option);
     const seconds = this.#ttl(ttl);
+    const compute = async (): Promise<T> => {
+      const value = await factory();
+      if (value !== undefined && (shouldStore?.(value) ?? true)) await this.set(key, value, seconds);
+      return value;
+    };
+    // A safe key holds no line feed, so a forced flight never meets a plain one.
+    if (force) return this.#flights.run(`${full}\nforce`, compute);
     return this.#flights.run(full, async () => {
       const cached = await this.get<T>(key);
-      if (cached !== undefined) return cached;
-      const value = await factory();
-      if (value !== undefined) await this.set(key, value, seconds);
-      return value;
+      return cached !== undefined ? cached : compute();
     });
   }
 

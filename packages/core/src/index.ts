@@ -32,5 +32,7 @@ export * from './errors.js';
 export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';
 export { setDefaultCache, getDefaultCache, clearDefaultCache } from './memoize/default-cache.js';
+export type { MemoizeCache } from './memoize/memoize-cache.js';
+export type { GetOrSetOptions, GetOrSetOption } from './get-or-set-options.js';
 export { hashArguments } from './memoize/argument-hash.js';
 export { makeTemplateFragmentKey, TEMPLATE_FRAGMENT_PREFIX } from './template-fragment-key.js';

@@ -124,6 +124,31 @@ memoizeSuite('memcached', async () => {
   return { backend: new MemcachedBackend({ servers: server.address }), dispose: () => server.stop() };
 });
 
+describe('memoize single-flight', () => {
+  it('two caches with one prefix over different backends do not share flights', async () => {
+    const one = new Cache({ backend: new MemoryBackend(), keyPrefix: 'app:', logger: quiet });
+    const two = new Cache({ backend: new MemoryBackend(), keyPrefix: 'app:', logger: quiet });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // One identity and one version in both caches, so both compute the same result key.
+    await one.set('memoize:shared-flight:version', 'v1', 0);
+    await two.set('memoize:shared-flight:version', 'v1', 0);
+    let runs = 0;
+    const compute = async (source: string): Promise<string> => {
+      runs++;
+      if (source === 'one') await held;
+      return `from ${source}`;
+    };
+    const inOne = memoize({ name: 'shared-flight', cache: one, warn: () => {} })(compute);
+    const inTwo = memoize({ name: 'shared-flight', cache: two, warn: () => {} })((_: string) => compute('two'));
+    const first = inOne('one');
+    assert.equal(await inTwo('one'), 'from two', 'the second cache ran its own function while the first was still running');
+    release();
+    assert.equal(await first, 'from one');
+    assert.equal(runs, 2);
+  });
+});
+
 describe('@memoize() decorators compiled by tsc', () => {
   const buildDir = fileURLToPath(new URL('../.decorator-build', import.meta.url));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

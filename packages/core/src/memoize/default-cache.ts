@@ -1,15 +1,15 @@
-import type { Cache } from '../cache.js';
+import type { MemoizeCache } from './memoize-cache.js';
 import { InvalidOptionError } from '../errors.js';
 
-let current: Cache | undefined;
+let current: MemoizeCache | undefined;
 
 /** Sets the cache `memoize()` uses when it is given none (the Fastify plugin calls this on register). */
-export function setDefaultCache(cache: Cache | undefined): void {
+export function setDefaultCache(cache: MemoizeCache | undefined): void {
   current = cache;
 }
 
 /** The default cache; a clear E_INVALID_OPTION error when none was set. */
-export function getDefaultCache(): Cache {
+export function getDefaultCache(): MemoizeCache {
   if (!current) {
     throw new InvalidOptionError('cache', 'memoize() got no cache and no default is set: pass { cache }, register @larder/fastify-plugin, or call setDefaultCache(cache)');
   }
@@ -17,6 +17,6 @@ export function getDefaultCache(): Cache {
 }
 
 /** Forgets the default cache if it is still `cache` (a plugin closing its cache calls this). */
-export function clearDefaultCache(cache: Cache): void {
+export function clearDefaultCache(cache: MemoizeCache): void {
   if (current === cache) current = undefined;
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Cache } from '../cache.js';
 import { InvalidArgumentError } from '../errors.js';
-import { SingleFlight } from '../single-flight.js';
 import type { Ttl } from '../ttl.js';
 import { hashArguments } from './argument-hash.js';
 import { getDefaultCache } from './default-cache.js';
 import { functionIdentity } from './function-identity.js';
+import type { MemoizeCache } from './memoize-cache.js';
 
 /** Options of `memoize` (Flask-Caching's `@cache.memoize()`). */
 export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unknown> {
@@ -20,18 +19,17 @@ export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unk
   /** Cache a result only when this returns true. */
   responseFilter?: (result: Awaited<Result>) => boolean;
   /** The cache to use (default: the one `setDefaultCache` or the Fastify plugin set; with neither, a call throws E_INVALID_OPTION). */
-  cache?: Cache;
+  cache?: MemoizeCache;
   /** Told of identity guesses that may collide (default: console.warn). */
   warn?: (message: string) => void;
 }
 
 interface MemoizeState {
   readonly identity: string;
-  readonly cache: () => Cache;
+  readonly cache: () => MemoizeCache;
 }
 
 const states = new WeakMap<object, MemoizeState>();
-const flights = new SingleFlight();
 
 /** A memoized function: always async, since the cache is. */
 export type Memoized<Args extends unknown[], Result> = (...args: Args) => Promise<Awaited<Result>>;
@@ -52,18 +50,13 @@ export function memoizeFunction<Args extends unknown[], Result>(
     const target = cache();
     const version = await currentVersion(target, identity);
     const key = resultKey(identity, version, this, args);
-    const run = async (): Promise<Awaited<Result>> => {
-      const result = (await fn.apply(this, args)) as Awaited<Result>;
-      if (result !== undefined && (options.responseFilter?.(result) ?? true)) await target.set(key, result, options.ttl);
-      return result;
-    };
-    const flightKey = `${target.keyPrefix}${key}`;
-    if (options.forcedUpdate?.(...args)) return flights.run(flightKey, run);
-    const readOrRun = async (): Promise<Awaited<Result>> => {
-      const cached: Awaited<Result> | undefined = await target.get<Awaited<Result>>(key);
-      return cached === undefined ? run() : cached;
-    };
-    return flights.run(flightKey, readOrRun);
+    // The cache's getOrSet holds the single-flight, keyed on its full backend key.
+    const compute = async (): Promise<Awaited<Result>> => (await fn.apply(this, args)) as Awaited<Result>;
+    return target.getOrSet(key, compute, {
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      force: options.forcedUpdate?.(...args) ?? false,
+      ...(options.responseFilter === undefined ? {} : { shouldStore: options.responseFilter }),
+    });
   };
   Object.defineProperty(memoized, 'name', { value: fn.name });
   states.set(memoized, { identity, cache });
@@ -99,7 +92,7 @@ function resultKey(identity: string, version: string, self: unknown, args: reado
 }
 
 // The version is created on first use with add, so concurrent processes agree on one.
-async function currentVersion(cache: Cache, identity: string): Promise<string> {
+async function currentVersion(cache: MemoizeCache, identity: string): Promise<string> {
   const key = versionKey(identity);
   const existing = await cache.get<string>(key);
   if (typeof existing === 'string') return existing;
