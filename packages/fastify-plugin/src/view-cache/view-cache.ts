@@ -115,7 +115,7 @@ export class ViewCache {
       let marker: VaryMarker | undefined;
       let owner: CachedResponse | undefined;
       let hostVariant = false;
-      let running = this.#leaders.get(leaderKey(host, key));
+      let running = this.#leaders.get(this.#leaderKey(host, key));
       if (!running) {
         let stored = await this.#read(key, request, rule.statusCodes);
         if (stored instanceof VaryMarker) {
@@ -127,7 +127,7 @@ export class ViewCache {
           lookup = variantKey(key, owner.generation, HOST_ONLY, headers, host);
         }
         if (lookup !== key) {
-          running = this.#leaders.get(leaderKey(host, lookup));
+          running = this.#leaders.get(this.#leaderKey(host, lookup));
           stored = running ? undefined : await this.#read(lookup, request, rule.statusCodes);
           if (stored instanceof VaryMarker) stored = undefined;
           // A Vary list without the Host can hold another Host's response here: the Host joins the list.
@@ -138,9 +138,9 @@ export class ViewCache {
         }
         if (stored !== undefined && !(stored instanceof VaryMarker)) return replayResponse(reply, stored, 'HIT');
         // No await between this check and #lead: of the requests that missed, exactly one leads.
-        running ??= this.#leaders.get(leaderKey(host, lookup));
+        running ??= this.#leaders.get(this.#leaderKey(host, lookup));
         if (!running) {
-          states.set(request, { key, marker, owner, hostVariant, host, settle: this.#lead(leaderKey(host, lookup)) });
+          states.set(request, { key, marker, owner, hostVariant, host, settle: this.#lead(this.#leaderKey(host, lookup)) });
           return undefined;
         }
       }
@@ -258,6 +258,14 @@ export class ViewCache {
     return undefined;
   }
 
+  /**
+   * The single-flight key of `lookup` for requests to `host`: the cache's full backend key (prefix
+   * and safe-key step, as getOrSet's flights) and the Host (which never holds a line feed).
+   */
+  #leaderKey(host: string, lookup: string): string {
+    return `${host}\n${this.#cache.backendKey(lookup)}`;
+  }
+
   /** Makes the caller the one request that runs the handler for `key`; others wait for `settle`. */
   #lead(key: string): (shared: Shared | undefined) => void {
     let resolve!: (shared: Shared | undefined) => void;
@@ -285,10 +293,6 @@ export class ViewCache {
 /** The variant list of a page stored for another Host than the one at the key. */
 const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
 
-/** The single-flight key of `lookup` for requests to `host` (a Host never holds a line feed). */
-function leaderKey(host: string, lookup: string): string {
-  return `${host}\n${lookup}`;
-}
 
 /** Skips the cache for this request: the handler runs and its response is not stored. */
 function bypass(reply: FastifyReply): undefined {
