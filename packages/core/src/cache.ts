@@ -2,6 +2,7 @@ import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './cache-option-checks.js';
 import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
+import { DecodeMemo, NOT_REMEMBERED } from './decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toGetOrSetOptions, type GetOrSetOption } from './get-or-set-options.js';
@@ -310,6 +311,37 @@ export class Cache extends CacheEventEmitter {
       const cached = await this.get<T>(key);
       return cached !== undefined ? cached : compute();
     });
+  }
+
+  /**
+   * `memo.decode` of the value of `key` (as `get` reads it), or undefined when absent, expired,
+   * undecodable or unreachable (see `ignoreErrors`). A read of the stored item `memo` last decoded
+   * at this key (see DecodeMemo) skips the serializer and the decode: the typed form of the view
+   * cache's decode shortcut. Counted and emitted as `get` is.
+   */
+  async readDecoded<R>(key: string, memo: DecodeMemo<R>): Promise<R | undefined> {
+    const full = this.#key(key);
+    let item: StoredItem | undefined;
+    try {
+      item = this.#sync === undefined ? await this.backend.get(full) : this.#sync.getSync(full);
+    } catch (error) {
+      const outcome = this.#readFailure(key, error);
+      if (outcome.status === 'failed') this.#swallow('get', outcome.error);
+      else if (outcome.status === 'miss' && outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
+      return undefined;
+    }
+    if (item !== undefined) {
+      const known = memo.recall(full, item);
+      if (known !== NOT_REMEMBERED) {
+        this.#stats.hits++;
+        if (this.listens('hit')) this.emit('hit', { key });
+        return known;
+      }
+    }
+    const outcome = this.#decode(key, item);
+    if (outcome.status === 'hit') return memo.remember(full, item!, outcome.value, memo.decode(outcome.value));
+    if (outcome.status === 'miss' && outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
+    return undefined;
   }
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */

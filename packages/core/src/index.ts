@@ -34,5 +34,6 @@ export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } 
 export { setDefaultCache, getDefaultCache, clearDefaultCache } from './memoize/default-cache.js';
 export type { MemoizeCache } from './memoize/memoize-cache.js';
 export type { GetOrSetOptions, GetOrSetOption } from './get-or-set-options.js';
+export { DecodeMemo, NOT_REMEMBERED, type DecodeMemoBounds } from './decode-memo.js';
 export { hashArguments } from './memoize/argument-hash.js';
 export { makeTemplateFragmentKey, TEMPLATE_FRAGMENT_PREFIX } from './template-fragment-key.js';

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
-import { InvalidOptionError, MemoryBackend, type Cache } from '@larder/core';
+import { DecodeMemo, InvalidOptionError, MemoryBackend, type Cache } from '@larder/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import larder, { queryHash, viewKey } from '../src/index.js';
 import { viewCaches } from '../src/plugin.js';
-import { DEFAULT_MEMO_BYTES, encodeResponse, MalformedView, ResponseDecoder, VaryMarker } from '../src/view-cache/stored-view.js';
+import { decodeStoredView, DEFAULT_MEMO_BYTES, encodeResponse, MalformedView, VaryMarker } from '../src/view-cache/stored-view.js';
 import { buildApp, quietCache, suiteBackends } from './build-app.js';
 import { get, listen } from './http-client.js';
 
@@ -345,20 +345,27 @@ describe('item 7: decoded responses held in process are bounded in bytes', () =>
     assert.ok(held > 0 && held <= DEFAULT_MEMO_BYTES, `memo holds ${held} bytes, bound ${DEFAULT_MEMO_BYTES}`);
   });
 
-  it('the decoder keeps within maxBytes, never holds a value over maxEntryBytes, and still decodes it', () => {
-    const decoder = new ResponseDecoder({ maxBytes: 64 * 1024, maxEntryBytes: 16 * 1024 });
+  it('the decode memo keeps within maxBytes, never holds a value over maxEntryBytes, and still decodes it', async (t) => {
+    const cache = quietCache(new MemoryBackend());
+    t.after(() => cache.close());
+    let decodes = 0;
+    const memo = new DecodeMemo((value) => (decodes++, decodeStoredView(value)), { maxBytes: 64 * 1024, maxEntryBytes: 16 * 1024 });
     const response = (body: string) => encodeResponse({ status: 200, host: 'h', generation: 'g', headers: {}, body, encoding: 'utf8' });
     for (let n = 0; n < 100; n++) {
-      const decoded = decoder.decode(`k${n}`, response('y'.repeat(5_000)));
-      assert.ok(decoded && !(decoded instanceof VaryMarker) && !(decoded instanceof MalformedView) && decoded.body.length === 5_000);
-      assert.ok(decoder.bytes <= 64 * 1024);
+      await cache.set(`k${n}`, response('y'.repeat(3_000)));
+      const decoded = await cache.readDecoded(`k${n}`, memo);
+      assert.ok(decoded && !(decoded instanceof VaryMarker) && !(decoded instanceof MalformedView) && decoded.body.length === 3_000);
+      assert.ok(memo.bytes <= 64 * 1024);
     }
-    const before = decoder.bytes;
-    const big = decoder.decode('big', response('z'.repeat(20_000)));
+    const before = memo.bytes;
+    await cache.set('big', response('z'.repeat(20_000)));
+    const big = await cache.readDecoded('big', memo);
     assert.ok(big && !(big instanceof VaryMarker) && !(big instanceof MalformedView) && big.body.length === 20_000);
-    assert.equal(decoder.bytes, before, 'a value over maxEntryBytes is not held');
-    const stored = response('same');
-    assert.equal(decoder.decode('same', stored), decoder.decode('same', stored), 'a held value decodes once');
+    assert.equal(memo.bytes, before, 'a value over maxEntryBytes is not held');
+    await cache.set('same', response('same'));
+    decodes = 0;
+    assert.equal(await cache.readDecoded('same', memo), await cache.readDecoded('same', memo), 'a held value decodes once');
+    assert.equal(decodes, 1);
   });
 });
 

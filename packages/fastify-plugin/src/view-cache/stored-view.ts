@@ -1,8 +1,9 @@
+import type { DecodeMemoBounds } from '@larder/core';
 import { validateHeaderValue } from 'node:http';
 import { HOST_VARIANT } from './http-rules.js';
 
 // The stored form of cached responses, framework-neutral: what is written to the cache and how it
-// is read back, with a memo of recent decodes bounded in bytes.
+// is read back (the view cache reads through Cache.readDecoded, which memoizes the decode).
 
 /** A response as the view cache stores it. */
 export interface CachedResponse {
@@ -56,8 +57,8 @@ const VARY_FORMAT = 'larder-vary/1 ';
 
 /**
  * One text value, a JSON head line then the body. Text (flag 16) is what memcached peers read as
- * a string, and Larder's in-memory backend hands back the very same string on every hit, which
- * `ResponseDecoder` uses to skip decoding.
+ * a string; the view cache reads it back with `Cache.readDecoded` and `decodeStoredView`, so a hit
+ * on an unchanged stored item skips decoding (the contract is DecodeMemo's, in core).
  */
 export function encodeResponse(entry: CachedResponse): string {
   return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, host: entry.host, generation: entry.generation, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
@@ -68,68 +69,21 @@ export function encodeVaryMarker(marker: VaryMarker): string {
   return `${VARY_FORMAT}${JSON.stringify({ vary: marker.names, generation: marker.generation })}`;
 }
 
-/** Default bound of the decode memo: bytes of stored text held at once. */
+/** Default bound of the view cache's decode memo, in bytes (see DecodeMemo). */
 export const DEFAULT_MEMO_BYTES = 8 * 1024 * 1024;
 /** Default size above which a stored value is decoded on every read and not held. */
 export const DEFAULT_MEMO_ENTRY_BYTES = 1024 * 1024;
-// Map entry, key and decoded objects, beyond the text itself: a rough upper bound.
-const ENTRY_OVERHEAD = 256;
 
-/** Bounds of a `ResponseDecoder`'s memo. */
-export interface DecoderBounds {
-  /** Bytes of stored text (counted at 2 per character, V8's widest) held at most (default 8 MiB). */
-  maxBytes?: number;
-  /** Values larger than this are never held (default 1 MiB). */
-  maxEntryBytes?: number;
-}
+/** Bounds of the view cache's decode memo. */
+export type DecoderBounds = DecodeMemoBounds;
 
 /**
- * Turns stored values back into responses, remembering recent decodes by key. The memo is bounded
- * in bytes, oldest first out; a value over `maxEntryBytes` is decoded on each read (a head line
- * and a slice, so cheap) and never held.
+ * The response or Vary list in a cache value; undefined when the value is not in Larder's format
+ * (absent, or another program's), a `MalformedView` when it is but cannot be used. Pure, as
+ * DecodeMemo requires: its result is shared by every read of one stored item.
  */
-export class ResponseDecoder {
-  readonly #recent = new Map<string, { stored: string; view: StoredView; bytes: number }>();
-  readonly #maxBytes: number;
-  readonly #maxEntryBytes: number;
-  #bytes = 0;
-
-  constructor(bounds: DecoderBounds = {}) {
-    this.#maxBytes = bounds.maxBytes ?? DEFAULT_MEMO_BYTES;
-    this.#maxEntryBytes = Math.min(bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES, this.#maxBytes);
-  }
-
-  /** Bytes the memo holds now (estimated as above). */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /**
-   * The response or Vary list in `stored`; undefined when the value is not in Larder's format
-   * (absent, or another program's), a `MalformedView` (never held) when it is but cannot be used.
-   */
-  decode(key: string, stored: unknown): StoredView | MalformedView | undefined {
-    if (typeof stored !== 'string') return undefined;
-    const recent = this.#recent.get(key);
-    if (recent !== undefined && recent.stored === stored) return recent.view;
-    const view = parse(stored);
-    if (recent !== undefined) this.#forget(key, recent.bytes);
-    if (view === undefined || view instanceof MalformedView) return view;
-    const bytes = stored.length * 2 + key.length * 2 + ENTRY_OVERHEAD;
-    if (bytes > this.#maxEntryBytes) return view;
-    for (const [oldest, entry] of this.#recent) {
-      if (this.#bytes + bytes <= this.#maxBytes) break;
-      this.#forget(oldest, entry.bytes);
-    }
-    this.#recent.set(key, { stored, view, bytes });
-    this.#bytes += bytes;
-    return view;
-  }
-
-  #forget(key: string, bytes: number): void {
-    this.#recent.delete(key);
-    this.#bytes -= bytes;
-  }
+export function decodeStoredView(stored: unknown): StoredView | MalformedView | undefined {
+  return typeof stored === 'string' ? parse(stored) : undefined;
 }
 
 function parse(stored: string): StoredView | MalformedView | undefined {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { FailureLog, type Cache, type CacheLogger } from '@larder/core';
+import { DecodeMemo, FailureLog, type Cache, type CacheLogger } from '@larder/core';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
 import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
 import type { ViewCacheRule } from './route-config.js';
-import { encodeResponse, encodeVaryMarker, MalformedView, ResponseDecoder, VaryMarker, type CachedResponse, type DecoderBounds } from './stored-view.js';
+import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 
 /** The hooks that cache one route's responses. */
 export interface ViewCacheHooks {
@@ -65,7 +65,7 @@ interface SessionRequest {
  * request with a foreign Host never disables caching for the real one; when Vary is involved the
  * Host joins the Vary list (`HOST_VARIANT`). Deleting the key orphans every Host's variant.
  *
- * In-process state is bounded: the decode memo in bytes (`ResponseDecoder`), the leaders map and
+ * In-process state is bounded: the decode memo in bytes (a core `DecodeMemo`), the leaders map and
  * the per-request states by the requests in flight (an entry lives from a miss to its response).
  */
 export class ViewCache {
@@ -73,20 +73,20 @@ export class ViewCache {
   readonly #states = new WeakMap<FastifyRequest, MissState | typeof SESSION_BYPASS>();
   readonly #leaders = new Map<string, Promise<Shared | undefined>>();
   readonly #writes = new Set<Promise<void>>();
-  readonly #decoder: ResponseDecoder;
+  readonly #memo: DecodeMemo<StoredView | MalformedView | undefined>;
   readonly #malformedLog: FailureLog;
   #malformed = 0;
 
   /** `logger` hears of unusable stored values, once per 10 s burst (default: nowhere). */
   constructor(cache: Cache, bounds: DecoderBounds = {}, logger: CacheLogger = { warn: () => {} }) {
     this.#cache = cache;
-    this.#decoder = new ResponseDecoder(bounds);
+    this.#memo = new DecodeMemo(decodeStoredView, { maxBytes: bounds.maxBytes ?? DEFAULT_MEMO_BYTES, maxEntryBytes: bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES });
     this.#malformedLog = new FailureLog(logger, 10_000, Date.now, 'larder view cache');
   }
 
   /** Bytes the decode memo holds now (internal: for tests and diagnostics). */
   get memoBytes(): number {
-    return this.#decoder.bytes;
+    return this.#memo.bytes;
   }
 
   /** Stored values read that were in Larder's format but unusable (forged, corrupt), each a miss (internal: for tests and diagnostics). */
@@ -244,7 +244,7 @@ export class ViewCache {
   async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<CachedResponse | VaryMarker | undefined> {
     let view: CachedResponse | VaryMarker | MalformedView | undefined;
     try {
-      view = this.#decoder.decode(key, await this.#cache.get(key));
+      view = await this.#cache.readDecoded(key, this.#memo);
     } catch (error) {
       request.log.warn({ err: error }, 'larder: view cache read failed; running the handler');
       return undefined;
