@@ -115,7 +115,8 @@ export class ViewCache {
       let marker: VaryMarker | undefined;
       let owner: CachedResponse | undefined;
       let hostVariant = false;
-      let running = this.#leaders.get(this.#leaderKey(host, key));
+      // Most requests are hits with nobody leading: they skip making the leader key.
+      let running = this.#leaders.size === 0 ? undefined : this.#leaders.get(this.#leaderKey(host, key));
       if (!running) {
         let stored = await this.#read(key, request, rule.statusCodes);
         if (stored instanceof VaryMarker) {
