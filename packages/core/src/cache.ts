@@ -128,11 +128,7 @@ export class Cache extends CacheEventEmitter {
   /** The value of `key`, or undefined when absent, expired, undecodable or unreachable (see `ignoreErrors`). */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const pending = this.#readOutcome<T>(key);
-    const outcome = pending instanceof Promise ? await pending : pending;
-    if (outcome.status === 'hit') return outcome.value;
-    if (outcome.status === 'failed') this.#swallow('get', outcome.error);
-    else if (outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
-    return undefined;
+    return this.#valueOf(pending instanceof Promise ? await pending : pending);
   }
 
   /** True when `key` holds a value. */
@@ -200,7 +196,7 @@ export class Cache extends CacheEventEmitter {
     }
     const result: Record<string, T> = {};
     keys.forEach((key, i) => {
-      const value = this.#read(key, found.get(fullKeys[i]!));
+      const value = this.#valueOf(this.#decode(key, found.get(fullKeys[i]!)));
       if (value !== undefined) result[key] = value as T;
     });
     return result;
@@ -269,7 +265,7 @@ export class Cache extends CacheEventEmitter {
   async gets<T = unknown>(key: string): Promise<CasResult<T> | undefined> {
     const full = this.#key(key);
     const item = await this.#attempt('gets', key, undefined, () => this.backend.gets(full));
-    const value = this.#read(key, item);
+    const value = this.#valueOf(this.#decode(key, item));
     return item && value !== undefined ? { value: value as T, cas: item.cas } : undefined;
   }
 
@@ -325,10 +321,7 @@ export class Cache extends CacheEventEmitter {
     try {
       item = this.#sync === undefined ? await this.backend.get(full) : this.#sync.getSync(full);
     } catch (error) {
-      const outcome = this.#readFailure(key, error);
-      if (outcome.status === 'failed') this.#swallow('get', outcome.error);
-      else if (outcome.status === 'miss' && outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
-      return undefined;
+      return this.#valueOf(this.#readFailure(key, error));
     }
     if (item !== undefined) {
       const known = memo.recall(full, item);
@@ -340,8 +333,7 @@ export class Cache extends CacheEventEmitter {
     }
     const outcome = this.#decode(key, item);
     if (outcome.status === 'hit') return memo.remember(full, item!, outcome.value, memo.decode(outcome.value));
-    if (outcome.status === 'miss' && outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
-    return undefined;
+    return this.#valueOf(outcome);
   }
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
@@ -477,29 +469,18 @@ export class Cache extends CacheEventEmitter {
     return { status: 'failed', error: failure };
   }
 
+  /** A read outcome as the plain methods return it: the value, or undefined after the ignore-errors policy. */
+  #valueOf<T>(outcome: ReadOutcome<T>): T | undefined {
+    if (outcome.status === 'hit') return outcome.value;
+    if (outcome.status === 'failed') this.#swallow('get', outcome.error);
+    else if (outcome.undecodable !== undefined) this.#swallow('get', outcome.undecodable);
+    return undefined;
+  }
+
   /** The ignore-errors policy of the plain methods over an outcome's error: rethrow it, or log it (once per burst). */
   #swallow(operation: string, error: Error): void {
     if (!this.#ignoreErrors && !isUnreadable(error)) throw error;
     this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
-  }
-
-  #read(key: string, item: StoredItem | undefined): unknown {
-    if (item === undefined) {
-      this.#stats.misses++;
-      if (this.listens('miss')) this.emit('miss', { key });
-      return undefined;
-    }
-    let value: unknown;
-    try {
-      value = this.#serializer.decode(key, item);
-    } catch (error) {
-      this.#stats.misses++;
-      this.#record('get', key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
-      return undefined;
-    }
-    this.#stats.hits++;
-    if (this.listens('hit')) this.emit('hit', { key });
-    return value;
   }
 
   /** Encodes and writes through `write`, under the ignore-errors policy; counts what was stored. */
@@ -522,12 +503,6 @@ export class Cache extends CacheEventEmitter {
 
   #fail(operation: string, key: string | undefined, error: unknown): void {
     this.#swallow(operation, this.#failure(operation, key, error).error);
-  }
-
-  #record(operation: string, key: string | undefined, error: Error): void {
-    this.#stats.errors++;
-    this.#failures.record(`${operation} failed on ${this.backend.name}: ${error.message}`);
-    this.emit('error', key === undefined ? { operation, error } : { operation, key, error });
   }
 }
 
