@@ -65,21 +65,26 @@ interface SessionRequest {
  * request with a foreign Host never disables caching for the real one; when Vary is involved the
  * Host joins the Vary list (`HOST_VARIANT`). Deleting the key orphans every Host's variant.
  *
- * In-process state is bounded: the decode memo in bytes (a core `DecodeMemo`), the leaders map and
- * the per-request states by the requests in flight (an entry lives from a miss to its response).
+ * In-process state is bounded: the decode memo in bytes (a core `DecodeMemo`), the responses
+ * waiting to be written in bytes (`maxPendingWriteBytes`: past it a response is sent but not
+ * stored, so a slow memcached cannot make them pile up), the leaders map and the per-request
+ * states by the requests in flight (an entry lives from a miss to its response).
  */
 export class ViewCache {
   readonly #cache: Cache;
   readonly #states = new WeakMap<FastifyRequest, MissState | typeof SESSION_BYPASS>();
   readonly #leaders = new Map<string, Promise<Shared | undefined>>();
   readonly #writes = new Set<Promise<void>>();
+  readonly #maxPendingWriteBytes: number;
+  #pendingWriteBytes = 0;
   readonly #memo: DecodeMemo<StoredView | MalformedView | undefined>;
   readonly #malformedLog: FailureLog;
   #malformed = 0;
 
   /** `logger` hears of unusable stored values, once per 10 s burst (default: nowhere). */
-  constructor(cache: Cache, bounds: DecoderBounds = {}, logger: CacheLogger = { warn: () => {} }) {
+  constructor(cache: Cache, bounds: ViewCacheBounds = {}, logger: CacheLogger = { warn: () => {} }) {
     this.#cache = cache;
+    this.#maxPendingWriteBytes = bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES;
     this.#memo = new DecodeMemo(decodeStoredView, { maxBytes: bounds.maxBytes ?? DEFAULT_MEMO_BYTES, maxEntryBytes: bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES });
     this.#malformedLog = new FailureLog(logger, 10_000, Date.now, 'larder view cache');
   }
@@ -280,16 +285,34 @@ export class ViewCache {
 
   /** Stores in the background, so a slow cache never delays the response; failures are logged. */
   #store(key: string, value: string, ttl: number | undefined, request: FastifyRequest): void {
+    // Two bytes per UTF-16 code unit: what the string holds in memory until it is written.
+    const bytes = value.length * 2;
+    if (this.#pendingWriteBytes + bytes > this.#maxPendingWriteBytes) {
+      request.log.debug('larder: response not cached: the writes already waiting for the cache are at their byte bound');
+      return;
+    }
+    this.#pendingWriteBytes += bytes;
     const write = this.#cache
       .set(key, value, ttl)
       .then(
         () => undefined,
         (error: unknown) => request.log.warn({ err: error }, 'larder: response not cached'),
       )
-      .finally(() => this.#writes.delete(write));
+      .finally(() => {
+        this.#writes.delete(write);
+        this.#pendingWriteBytes -= bytes;
+      });
     this.#writes.add(write);
   }
 }
+
+/** Bounds of a view cache's in-process state. */
+export interface ViewCacheBounds extends DecoderBounds {
+  /** Bytes of responses waiting to be written to the cache at once (default 64 MiB). */
+  maxPendingWriteBytes?: number;
+}
+
+const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
 /** The variant list of a page stored for another Host than the one at the key. */
 const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
