@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { MemcachedServer } from '@larder/testing';
-import { Cache, ConnectionError, MemcachedBackend, MemoryBackend, type Backend, type CacheErrorEvent, type StoredItem } from '../src/index.js';
+import { Cache, MemcachedBackend, MemoryBackend, type Backend, type CacheErrorEvent } from '../src/index.js';
+import { UnreachableBackend } from '../src/conformance.js';
 
 const PICKLE = 1;
 
@@ -12,25 +13,6 @@ function watched(backend: Backend, options: { ignoreErrors?: boolean } = {}) {
   const cache = new Cache({ backend, logger: { warn: (line) => lines.push(line) }, ...options });
   cache.on('error', (event) => errors.push(event));
   return { cache, lines, errors };
-}
-
-/** A MemoryBackend whose every call fails as an unreachable server's would (fault injection). */
-class UnreachableBackend extends MemoryBackend {
-  #fail(): never {
-    throw new ConnectionError('10.0.0.1:11211', 'connect ECONNREFUSED');
-  }
-  override getSync(): StoredItem | undefined {
-    return this.#fail();
-  }
-  override setSync(): boolean {
-    return this.#fail();
-  }
-  override async delete(): Promise<boolean> {
-    return this.#fail();
-  }
-  override async touch(): Promise<boolean> {
-    return this.#fail();
-  }
 }
 
 /** A MemoryBackend that declines every write without failing (as a full or refusing store may). */

@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
-import { Cache, ConnectionError, MemoryBackend, type StoredItem } from '@larder/core';
+import { Cache, MemoryBackend } from '@larder/core';
 import { MemcachedStore, SessionStoreError, type SessionData } from '../src/index.js';
 import { buildFastifyApp, CookieClient, fastifyLogin, randomSessionId, startExpressApp, storeOnOwnServer } from './helpers.js';
+import { UnreachableBackend } from '@larder/core/conformance';
 
 const session = (user = 'ada'): SessionData => ({ cookie: { maxAge: 3_600_000 }, user } as SessionData);
 
 /** Everything a person or a log pipeline could see of an error: message, stack, properties, causes. */
 const everything = (error: unknown) => inspect(error, { depth: 6 });
-
-/** A MemoryBackend whose reads and writes all fail as an unreachable server's would. */
-class UnreachableBackend extends MemoryBackend {
-  #fail(): never {
-    throw new ConnectionError('10.0.0.1:11211', 'connect ECONNREFUSED');
-  }
-  override getSync(): StoredItem | undefined {
-    return this.#fail();
-  }
-  override setSync(): boolean {
-    return this.#fail();
-  }
-  override async delete(): Promise<boolean> {
-    return this.#fail();
-  }
-  override async touch(): Promise<boolean> {
-    return this.#fail();
-  }
-}
 
 describe('memcached down (the harness server killed)', () => {
   it('under @fastify/session: reads fail open to logged out, a login fails with E_SESSION_WRITE, logs never hold a whole id', async (t) => {
