@@ -6,16 +6,26 @@ import { DecodeMemo, NOT_REMEMBERED } from './decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toGetOrSetOptions, type GetOrSetOption } from './get-or-set-options.js';
+import { GraceEnvelope, isGraceEnvelope, openGraceEnvelope } from './recompute/grace-envelope.js';
+import { Recomputer, type Entry, type StaleReason } from './recompute/recompute.js';
+import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, type RecomputePolicy, type RecomputeTimeouts } from './recompute/recompute-options.js';
+import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
+import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toSafeKey } from './keys.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
-import { SingleFlight } from './single-flight.js';
 import { parseTtl, parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 
-/** Options of a Cache. */
-export interface CacheOptions {
+/**
+ * Options of a Cache. `grace`, `staleIfError`, `factoryTimeout` and `lock` are the defaults of the
+ * read-compute-write path (getOrSet, memoize, views, fragments); each call or route may override
+ * them (there `factoryTimeout` is spelled `timeout`).
+ */
+export interface CacheOptions extends Omit<RecomputeOptions, 'timeout'> {
+  /** Default `timeout` of getOrSet: `{ soft, hard }` (named apart from a memcached backend's network `timeout`). */
+  factoryTimeout?: RecomputeTimeouts;
   /** Where values live (default: a new MemoryBackend). The Cache closes it on `close()`. */
   backend?: Backend;
   /** Prepended to every key (default `''`). */
@@ -56,6 +66,10 @@ export interface CacheStats {
   deletes: number;
   /** Backend failures and undecodable values. */
   errors: number;
+  /** Stale values served (past their ttl, within grace) by the read-compute-write path. */
+  stale: number;
+  /** Misses on which this process waited for another process's lock instead of computing. */
+  lockWaits: number;
   /** The backend's name, e.g. `memory` or `memcached(127.0.0.1:11211)`. */
   backend: string;
 }
@@ -66,6 +80,14 @@ export interface CasResult<T> {
   value: T;
   /** Pass this back to `cas()` unchanged. */
   cas: bigint;
+}
+
+/** A decoded value as `readDecodedEntry` found it. */
+export interface DecodedEntry<R> {
+  /** The decoded value. */
+  readonly value: R;
+  /** True when the value is past its ttl and within grace. */
+  readonly stale: boolean;
 }
 
 /** Entries for `setMany`: an object, a Map, or `[key, value]` pairs. */
@@ -87,8 +109,11 @@ export class Cache extends CacheEventEmitter {
   readonly #serializer: Serializer;
   readonly #ignoreErrors: boolean;
   readonly #failures: FailureLog;
-  readonly #flights = new SingleFlight();
-  readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0 };
+  readonly #recomputer: Recomputer;
+  readonly #refreshFailures: FailureLog;
+  /** The read-compute-write defaults from the options (all off unless given). */
+  readonly recompute: RecomputePolicy;
+  readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0, stale: 0, lockWaits: 0 };
   readonly #sync: SyncReads | undefined;
 
   constructor(options: CacheOptions = {}) {
@@ -109,6 +134,19 @@ export class Cache extends CacheEventEmitter {
     this.#ignoreErrors = checkBoolean('ignoreErrors', options.ignoreErrors) ?? true;
     this.#failures = new FailureLog(checkLogger(options.logger) ?? console, checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000);
     this.#sync = hasSyncReads(this.backend) ? this.backend : undefined;
+    const { grace, staleIfError, factoryTimeout, lock } = options;
+    this.recompute = toRecomputePolicy({ grace, staleIfError, timeout: factoryTimeout, lock }, NO_RECOMPUTE, (name, problem) =>
+      optionFailure()(name === 'timeout' || name.startsWith('timeout.') ? `factory${name[0]!.toUpperCase()}${name.slice(1)}` : name, problem),
+    );
+    this.#refreshFailures = new FailureLog(checkLogger(options.logger) ?? console, checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000, Date.now, 'larder refresh');
+    this.#recomputer = new Recomputer({
+      readEntry: (key) => this.#readEntry(key),
+      store: (key, value, ttlSeconds, graceSeconds) => this.set(key, value, { ttl: ttlSeconds, grace: graceSeconds }),
+      tryLock: (key, lockMs) => this.tryLock(key, lockMs),
+      servedStale: (key, reason) => this.#servedStale(key, reason),
+      waitedForLock: () => void this.#stats.lockWaits++,
+      refreshFailed: (_key, error) => this.refreshFailed(error),
+    });
   }
 
   /** Opens the backend and checks credentials; rejects with a typed error (E_AUTH, E_CONNECTION...). */
@@ -137,16 +175,17 @@ export class Cache extends CacheEventEmitter {
   }
 
   /**
-   * Stores `value` for `ttl` (default: defaultTtl): `stored`, `not-stored` (the backend declined),
-   * or `failed` with the backend's error (counted, emitted as `set`, not logged, never thrown).
+   * Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace }`, see WriteOptions):
+   * `stored`, `not-stored` (the backend declined), or `failed` with the backend's error (counted,
+   * emitted as `set`, not logged, never thrown).
    * Rejects on usage errors: E_INVALID_ARGUMENT, E_SERIALIZE, E_VALUE_TOO_LARGE, E_CLOSED.
    */
-  async write(key: string, value: unknown, ttl?: Ttl): Promise<WriteOutcome> {
+  async write(key: string, value: unknown, ttl?: WriteOption): Promise<WriteOutcome> {
     return this.#writeOutcome(key, value, ttl);
   }
 
-  /** Stores `value` for `ttl` (default: defaultTtl); false when the backend did not store it (see `ignoreErrors`). */
-  async set(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+  /** Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace }`); false when the backend did not store it (see `ignoreErrors`). */
+  async set(key: string, value: unknown, ttl?: WriteOption): Promise<boolean> {
     const pending = this.#writeOutcome(key, value, ttl);
     const outcome = pending instanceof Promise ? await pending : pending;
     if (outcome.status === 'failed') this.#swallow('set', outcome.error);
@@ -285,28 +324,42 @@ export class Cache extends CacheEventEmitter {
 
   /**
    * The cached value of `key`, or the factory's result stored (the one read-compute-write path:
-   * memoize, views and fragments use it). `option` is a TTL or `{ ttl, force, shouldStore }`.
+   * memoize, views and fragments use it). `option` is a TTL or `{ ttl, force, shouldStore }` plus
+   * the recompute options (`grace`, `staleIfError`, `timeout`, `lock`; defaults from the Cache).
    * Concurrent callers of one key in this cache share one run of the factory, keyed on the full
    * backend key (prefix and safe-key step), so two caches never share a run; forced callers share
-   * a run of their own and never receive a value read from the cache. A throwing factory is not
-   * cached and every waiter sees its error; undefined is never stored.
+   * a run of their own and never receive a value read from the cache. With grace a stale value is
+   * served while one caller refreshes it; with a lock one process in the cluster computes a miss.
+   * A throwing factory is not cached and every waiter sees its error (or, with grace, the stale
+   * value); undefined is never stored. Bad options reject with E_INVALID_ARGUMENT.
    */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, option?: GetOrSetOption<T>): Promise<T> {
     const full = this.#key(key);
     if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
-    const { ttl, force = false, shouldStore } = toGetOrSetOptions(option);
-    const seconds = this.#ttl(ttl);
-    const compute = async (): Promise<T> => {
-      const value = await factory();
-      if (value !== undefined && (shouldStore?.(value) ?? true)) await this.set(key, value, seconds);
-      return value;
-    };
-    // A safe key holds no line feed, so a forced flight never meets a plain one.
-    if (force) return this.#flights.run(`${full}\nforce`, compute);
-    return this.#flights.run(full, async () => {
-      const cached = await this.get<T>(key);
-      return cached !== undefined ? cached : compute();
-    });
+    const options = toGetOrSetOptions(option);
+    const policy = !hasRecomputeOptions(options) ? this.recompute : toRecomputePolicy(options, this.recompute, (name, problem) => new InvalidArgumentError(`getOrSet option ${name} ${problem}`));
+    const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore };
+    return this.#recomputer.run(key, full, factory, call);
+  }
+
+  /**
+   * Tries to take the cross-process lock of `key` for at most `lockMs` (see stampede-lock.ts):
+   * `acquired` (call its `release`), `held` by someone else, or `unavailable` (the backend failed).
+   * Undefined when the backend is not shared (memory): a process's own single-flight is the lock there.
+   */
+  tryLock(key: string, lockMs: number): Promise<LockAttempt> | undefined {
+    if (!this.backend.capabilities.shared) return undefined;
+    return tryLock(this.backend, this.#key(key), Math.ceil(lockMs / 1000) + 1);
+  }
+
+  /** Counts and announces a stale value served by a read-compute-write path of its own (the view cache's). */
+  servedStale(key: string, reason: StaleReason): void {
+    this.#servedStale(key, reason);
+  }
+
+  /** Logs a failed refresh of a stale value, once per burst (for read-compute-write paths of their own). */
+  refreshFailed(error: unknown): void {
+    this.#refreshFailures.record(`refreshing a stale value failed, serving it until its grace ends: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /**
@@ -316,24 +369,41 @@ export class Cache extends CacheEventEmitter {
    * cache's decode shortcut. Counted and emitted as `get` is.
    */
   async readDecoded<R>(key: string, memo: DecodeMemo<R>): Promise<R | undefined> {
+    const entry = await this.readDecodedEntry(key, memo);
+    return entry === undefined || entry.stale ? undefined : entry.value;
+  }
+
+  /**
+   * As `readDecoded`, but a value past its ttl and within grace is returned too, marked `stale`
+   * (counted as a miss): for read-compute-write paths of their own, such as the view cache.
+   */
+  async readDecodedEntry<R>(key: string, memo: DecodeMemo<R>): Promise<DecodedEntry<R> | undefined> {
     const full = this.#key(key);
     let item: StoredItem | undefined;
     try {
       item = this.#sync === undefined ? await this.backend.get(full) : this.#sync.getSync(full);
     } catch (error) {
-      return this.#valueOf(this.#readFailure(key, error));
+      this.#valueOf(this.#readFailure(key, error));
+      return undefined;
     }
     if (item !== undefined) {
       const known = memo.recall(full, item);
       if (known !== NOT_REMEMBERED) {
-        this.#stats.hits++;
-        if (this.listens('hit')) this.emit('hit', { key });
-        return known;
+        // The memo holds only items that decoded, so an envelope here opens.
+        const stale = isGraceEnvelope(item) && openGraceEnvelope(key, item).expiresAt <= Date.now();
+        if (stale) this.#miss(key);
+        else {
+          this.#stats.hits++;
+          if (this.listens('hit')) this.emit('hit', { key });
+        }
+        return { value: known, stale };
       }
     }
     const outcome = this.#decode(key, item);
-    if (outcome.status === 'hit') return memo.remember(full, item!, outcome.value, memo.decode(outcome.value));
-    return this.#valueOf(outcome);
+    if (outcome.status === 'hit') return { value: memo.remember(full, item!, outcome.value, memo.decode(outcome.value)), stale: false };
+    if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.remember(full, item!, outcome.stale.value, memo.decode(outcome.stale.value)), stale: true };
+    this.#valueOf(outcome);
+    return undefined;
   }
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
@@ -401,10 +471,19 @@ export class Cache extends CacheEventEmitter {
     return failed;
   }
 
-  #writeOutcome(key: string, value: unknown, ttl: Ttl | undefined): WriteOutcome | Promise<WriteOutcome> {
+  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined): WriteOutcome | Promise<WriteOutcome> {
     const full = this.#key(key);
-    const item = this.#serializer.encode(value);
-    const seconds = this.#ttl(ttl);
+    let item = this.#serializer.encode(value);
+    let seconds: number;
+    if (typeof option === 'object' && option !== null) {
+      const { ttl, grace } = toWriteOptions(option);
+      seconds = this.#ttl(ttl);
+      // A value that never expires is never stale: it is stored as it is.
+      if (grace > 0 && seconds > 0) {
+        item = new GraceEnvelope(item, Date.now() + seconds * 1000);
+        seconds += grace;
+      }
+    } else seconds = this.#ttl(option);
     if (this.#sync === undefined) return this.#writeLater(key, full, item, seconds);
     let stored: boolean;
     try {
@@ -431,20 +510,45 @@ export class Cache extends CacheEventEmitter {
     return STORED;
   }
 
+  /** A stored item as a read outcome; a grace envelope past its ttl is a miss that carries the stale value. */
   #decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
     if (item === undefined) {
       this.#miss(key);
       return MISS;
     }
     let value: unknown;
+    let expiresAt = Infinity;
     try {
+      if (isGraceEnvelope(item)) {
+        const opened = openGraceEnvelope(key, item);
+        expiresAt = opened.expiresAt;
+        item = opened.inner;
+      }
       value = this.#serializer.decode(key, item);
     } catch (error) {
       return this.#undecodable(key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
     }
+    if (expiresAt <= Date.now()) {
+      this.#miss(key);
+      return { status: 'miss', stale: { value: value as T, expiredAt: expiresAt } };
+    }
     this.#stats.hits++;
     if (this.listens('hit')) this.emit('hit', { key });
     return { status: 'hit', value: value as T };
+  }
+
+  async #readEntry<T>(key: string): Promise<Entry<T>> {
+    const pending = this.#readOutcome<T>(key);
+    const outcome = pending instanceof Promise ? await pending : pending;
+    if (outcome.status === 'hit') return { kind: 'fresh', value: outcome.value };
+    if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value };
+    this.#valueOf(outcome);
+    return NO_ENTRY;
+  }
+
+  #servedStale(key: string, reason: StaleReason): void {
+    this.#stats.stale++;
+    if (this.listens('stale')) this.emit('stale', { key, reason });
   }
 
   #miss(key: string): void {
@@ -507,6 +611,7 @@ export class Cache extends CacheEventEmitter {
 }
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
+const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
 const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
 const NOT_STORED: WriteOutcome = Object.freeze({ status: 'not-stored' });
 const REMOVED: RemoveOutcome = Object.freeze({ status: 'removed' });
@@ -517,6 +622,10 @@ const ABSENT: RemoveOutcome & ExtendOutcome = Object.freeze({ status: 'absent' }
 // undecodable value is, whatever ignoreErrors says.
 function isUnreadable(error: unknown): error is LarderError {
   return error instanceof LarderError && error.code === 'E_DESERIALIZE';
+}
+
+function hasRecomputeOptions(options: RecomputeOptions): boolean {
+  return options.grace !== undefined || options.staleIfError !== undefined || options.timeout !== undefined || options.lock !== undefined;
 }
 
 function hasSyncReads(backend: Backend): backend is Backend & SyncReads {

@@ -129,6 +129,17 @@ export class TimeoutError extends LarderError {
   }
 }
 
+/** A getOrSet factory (or memoized function) did not settle within `timeout.hard`; it is not a backend failure. */
+export class FactoryTimeoutError extends LarderError {
+  /** The hard timeout, in ms. */
+  readonly ms: number;
+
+  constructor(ms: number) {
+    super('E_TIMEOUT', `the value's factory did not settle within ${ms} ms (timeout.hard)`);
+    this.ms = ms;
+  }
+}
+
 /** The server answered with an error status Larder does not map to a result. */
 export class ServerError extends LarderError {
   /** The binary protocol status code. */

@@ -14,11 +14,20 @@ export interface CacheKeyEvent {
   readonly key: string;
 }
 
+/** Emitted when a stale value (past its ttl, within grace) is served. */
+export interface CacheStaleEvent {
+  /** The caller's key. */
+  readonly key: string;
+  /** `expired` (served while one caller refreshes), `error` (the refresh failed), `timeout` (the refresh outlasted `timeout.soft`). */
+  readonly reason: 'expired' | 'error' | 'timeout';
+}
+
 /** The events a Cache emits. */
 export interface CacheEvents {
   error: CacheErrorEvent;
   hit: CacheKeyEvent;
   miss: CacheKeyEvent;
+  stale: CacheStaleEvent;
 }
 
 type Listener<T> = (event: T) => void;

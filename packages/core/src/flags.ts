@@ -19,4 +19,6 @@ export const Flags = {
   JSON: 1 << 8,
   /** Larder: bytes that were a plain Uint8Array rather than a Buffer. */
   UINT8ARRAY: 1 << 9,
+  /** Larder: a grace envelope (a value with its logical expiry, see recompute/grace-envelope.ts); never OR-ed with other bits. */
+  GRACE: 1 << 10,
 } as const;

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from './errors.js';
+import type { RecomputeOptions } from './recompute/recompute-options.js';
 import type { Ttl } from './ttl.js';
 
-/** Options of `getOrSet` beyond a plain TTL. */
-export interface GetOrSetOptions<T = unknown> {
+/** Options of `getOrSet` beyond a plain TTL; the recompute options override the cache's defaults. */
+export interface GetOrSetOptions<T = unknown> extends RecomputeOptions {
   /** How long a computed value lives (default: the cache's defaultTtl). */
   ttl?: Ttl;
   /** Recompute and overwrite whatever is cached (concurrent forced callers of one key share one run). */
@@ -17,7 +18,7 @@ export type GetOrSetOption<T = unknown> = Ttl | GetOrSetOptions<T>;
 /** `getOrSet`'s third argument as an options object; a usage error names what is wrong. */
 export function toGetOrSetOptions<T>(option: GetOrSetOption<T> | undefined): GetOrSetOptions<T> {
   if (option === undefined || typeof option === 'number' || typeof option === 'string') return option === undefined ? {} : { ttl: option };
-  if (option === null || typeof option !== 'object') throw new InvalidArgumentError(`getOrSet takes a ttl or { ttl, force, shouldStore }, got ${option === null ? 'null' : typeof option}`);
+  if (option === null || typeof option !== 'object') throw new InvalidArgumentError(`getOrSet takes a ttl or { ttl, force, shouldStore, grace, staleIfError, timeout, lock }, got ${option === null ? 'null' : typeof option}`);
   if (option.force !== undefined && typeof option.force !== 'boolean') throw new InvalidArgumentError(`getOrSet option force must be a boolean, got ${typeof option.force}`);
   if (option.shouldStore !== undefined && typeof option.shouldStore !== 'function') throw new InvalidArgumentError(`getOrSet option shouldStore must be a function, got ${typeof option.shouldStore}`);
   return option;

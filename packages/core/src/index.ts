@@ -1,4 +1,19 @@
-export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEntries } from './cache.js';
+export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEntries, type DecodedEntry } from './cache.js';
+export type { WriteOptions, WriteOption } from './write-options.js';
+export {
+  toRecomputePolicy,
+  optionFailure,
+  isRecomputeOption,
+  NO_RECOMPUTE,
+  type RecomputeOptions,
+  type RecomputeTimeouts,
+  type LockOptions,
+  type RecomputePolicy,
+  type OptionFailure,
+} from './recompute/recompute-options.js';
+export { lockKey, type LockAttempt } from './recompute/stampede-lock.js';
+export type { StaleReason } from './recompute/recompute.js';
+export { GRACE_ENVELOPE_VERSION } from './recompute/grace-envelope.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory-backend.js';
 export { NullBackend } from './backends/null-backend.js';
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
@@ -25,9 +40,9 @@ export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
 export { parseTtl, parseTtlOption, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
 export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
-export type { CacheEvents, CacheErrorEvent, CacheKeyEvent } from './events.js';
+export type { CacheEvents, CacheErrorEvent, CacheKeyEvent, CacheStaleEvent } from './events.js';
 export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
-export type { ReadOutcome, WriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, FailedOutcome } from './types/outcomes.js';
+export type { ReadOutcome, WriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, StaleValue, FailedOutcome } from './types/outcomes.js';
 export * from './errors.js';
 export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
+import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions } from '../recompute/recompute-options.js';
 import type { Ttl } from '../ttl.js';
 import { hashArguments } from './argument-hash.js';
 import { getDefaultCache } from './default-cache.js';
 import { functionIdentity } from './function-identity.js';
 import type { MemoizeCache } from './memoize-cache.js';
 
-/** Options of `memoize` (Flask-Caching's `@cache.memoize()`). */
-export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unknown> {
+/** Options of `memoize` (Flask-Caching's `@cache.memoize()`); `grace`, `staleIfError`, `timeout` and `lock` as getOrSet's. */
+export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unknown> extends RecomputeOptions {
   /** How long results live (default: the cache's defaultTtl). */
   ttl?: Ttl;
   /** Stable identity of the function; without it the module and function name are used. */
@@ -43,6 +44,15 @@ export function memoizeFunction<Args extends unknown[], Result>(
   if (typeof fn !== 'function') throw new InvalidArgumentError('memoize wraps a function');
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const identity = functionIdentity(options.name, qualifiedName, warn);
+  // Checked now, so a bad value is an error where the function is wrapped, not at its first call.
+  toRecomputePolicy(options, NO_RECOMPUTE, optionFailure());
+  const { grace, staleIfError, timeout, lock } = options;
+  const recompute: RecomputeOptions = {
+    ...(grace === undefined ? {} : { grace }),
+    ...(staleIfError === undefined ? {} : { staleIfError }),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(lock === undefined ? {} : { lock }),
+  };
   const cache = () => options.cache ?? getDefaultCache();
 
   const memoized = async function (this: unknown, ...args: Args): Promise<Awaited<Result>> {
@@ -53,6 +63,7 @@ export function memoizeFunction<Args extends unknown[], Result>(
     // The cache's getOrSet holds the single-flight, keyed on its full backend key.
     const compute = async (): Promise<Awaited<Result>> => (await fn.apply(this, args)) as Awaited<Result>;
     return target.getOrSet(key, compute, {
+      ...recompute,
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
       force: options.forcedUpdate?.(...args) ?? false,
       ...(options.responseFilter === undefined ? {} : { shouldStore: options.responseFilter }),

@@ -19,14 +19,24 @@ export interface HitOutcome<T> {
  * holds a value Larder cannot decode (a Python pickle, a malformed chunked value), which is
  * also counted in `stats().errors` and emitted as an E_DESERIALIZE `error` event.
  */
-export interface MissOutcome {
+export interface MissOutcome<T = unknown> {
   readonly status: 'miss';
   /** The decode error, when a value was there but cannot be read back; absent for a plain miss. */
   readonly undecodable?: LarderError;
+  /** A value written with grace, past its ttl and within grace: what a read-compute-write path may serve stale. */
+  readonly stale?: StaleValue<T>;
 }
 
-/** What `Cache.read` found: `hit` with the value, `miss`, or `failed` with the error. */
-export type ReadOutcome<T> = HitOutcome<T> | MissOutcome | FailedOutcome;
+/** A value past its ttl, kept for its grace. */
+export interface StaleValue<T> {
+  /** The decoded value. */
+  readonly value: T;
+  /** Unix time in ms when its ttl ended. */
+  readonly expiredAt: number;
+}
+
+/** What `Cache.read` found: `hit` with the value, `miss` (perhaps with a stale value), or `failed` with the error. */
+export type ReadOutcome<T> = HitOutcome<T> | MissOutcome<T> | FailedOutcome;
 
 /** What `Cache.write` did: `stored`, `not-stored` (the backend declined it), or `failed`. */
 export type WriteOutcome = { readonly status: 'stored' } | { readonly status: 'not-stored' } | FailedOutcome;

@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FactoryTimeoutError } from '../errors.js';
+import { SingleFlight } from '../single-flight.js';
+import type { RecomputePolicy } from './recompute-options.js';
+import type { LockAttempt } from './stampede-lock.js';
+
+/** What a read on the recompute path found. */
+export type Entry<T> = { readonly kind: 'fresh'; readonly value: T } | { readonly kind: 'stale'; readonly value: T } | { readonly kind: 'none' };
+
+/** Why a stale value was served. */
+export type StaleReason = 'expired' | 'error' | 'timeout';
+
+/** What the engine needs of the Cache: reads that tell fresh from stale, writes with grace, the lock, and where to report. */
+export interface RecomputeStore {
+  /** Reads `key`, a stale value (within grace) included. */
+  readEntry<T>(key: string): Promise<Entry<T>>;
+  /** Writes `value` for `ttlSeconds`, in a grace envelope when `graceSeconds` > 0. */
+  store(key: string, value: unknown, ttlSeconds: number, graceSeconds: number): Promise<unknown>;
+  /** Takes the cross-process lock of `key`; undefined when the backend is not shared (the single-flight is the lock). */
+  tryLock(key: string, lockMs: number): Promise<LockAttempt> | undefined;
+  /** A stale value is being served. */
+  servedStale(key: string, reason: StaleReason): void;
+  /** A caller waited for another process's lock. */
+  waitedForLock(key: string): void;
+  /** A refresh in the background failed (log it once per burst). */
+  refreshFailed(key: string, error: unknown): void;
+}
+
+/** One getOrSet call's settings, resolved. */
+export interface RecomputeCall<T> {
+  readonly ttlSeconds: number;
+  readonly policy: RecomputePolicy;
+  readonly force: boolean;
+  readonly shouldStore: ((value: T) => boolean) | undefined;
+}
+
+type Refreshed<T> = { readonly status: 'fresh'; readonly value: T } | { readonly status: 'failed'; readonly error: unknown } | { readonly status: 'skipped' };
+
+const SKIPPED = Object.freeze({ status: 'skipped' as const });
+const SOFT_TIMEOUT = Symbol('soft timeout');
+const FIRST_POLL_MS = 10;
+const MAX_POLL_MS = 200;
+// memcached counts TTLs in whole seconds on a clock that ticks once a second: a lock taken for
+// ceil(timeout) + 1 s lives at least `timeout`, and is surely gone this long after that.
+const LOCK_CLOCK_MS = 1000;
+
+/**
+ * The one read-compute-write path. Within a process, concurrent callers of a key share one flight
+ * (keyed on the full backend key). A fresh value is returned. A stale one (past ttl, within grace)
+ * is returned at once, or after at most `timeout.soft`, while one refresh runs in the background,
+ * taking the cross-process lock first when there is one (a process that cannot take it leaves the
+ * refresh to its holder). On a miss with a lock, one process computes while the others poll the
+ * value with backoff, each waiting at most the lock's timeout per holder, then computing
+ * themselves: a dead holder delays them, never blocks them. Errors are never stored.
+ */
+export class Recomputer {
+  readonly #store: RecomputeStore;
+  readonly #flights = new SingleFlight();
+  readonly #refreshes = new SingleFlight();
+
+  constructor(store: RecomputeStore) {
+    this.#store = store;
+  }
+
+  /** The value of `key` (see the class comment); `full` is its backend key, which names the flights. */
+  run<T>(key: string, full: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
+    // A safe key holds no line feed, so a forced flight never meets a plain one.
+    if (call.force) return this.#flights.run(`${full}\nforce`, () => this.#compute(key, factory, call));
+    return this.#flights.run(full, async () => {
+      const entry = await this.#store.readEntry<T>(key);
+      if (entry.kind === 'fresh') return entry.value;
+      if (entry.kind === 'stale') return this.#serveStale(key, full, factory, call, entry.value);
+      return call.policy.lockMs > 0 ? this.#computeOnce(key, factory, call) : this.#compute(key, factory, call);
+    });
+  }
+
+  /** The refreshes running in the background now (for drain and tests). */
+  get refreshing(): number {
+    return this.#refreshes.size;
+  }
+
+  async #serveStale<T>(key: string, full: string, factory: () => T | Promise<T>, call: RecomputeCall<T>, stale: T): Promise<T> {
+    const refresh = this.#refreshes.run(full, () => this.#refresh(key, factory, call));
+    const { softMs, staleIfError } = call.policy;
+    if (softMs === 0) return this.#stale(key, 'expired', stale);
+    const outcome = await Promise.race([refresh, sleep(softMs, SOFT_TIMEOUT, { ref: false })]);
+    if (outcome === SOFT_TIMEOUT) return this.#stale(key, 'timeout', stale);
+    if (outcome.status === 'fresh') return outcome.value;
+    if (outcome.status === 'skipped' || staleIfError) return this.#stale(key, outcome.status === 'skipped' ? 'expired' : 'error', stale);
+    throw outcome.error;
+  }
+
+  #stale<T>(key: string, reason: StaleReason, value: T): T {
+    this.#store.servedStale(key, reason);
+    return value;
+  }
+
+  /** One background refresh: never rejects; a failure is reported, and the stale value stays until its grace ends. */
+  async #refresh<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<Refreshed<T>> {
+    const lock = call.policy.lockMs > 0 ? await this.#store.tryLock(key, call.policy.lockMs) : undefined;
+    if (lock?.status === 'held') return SKIPPED;
+    try {
+      return { status: 'fresh', value: await this.#compute(key, factory, call) };
+    } catch (error) {
+      this.#store.refreshFailed(key, error);
+      return { status: 'failed', error };
+    } finally {
+      if (lock?.status === 'acquired') await lock.release();
+    }
+  }
+
+  /** A miss under the cross-process lock: compute when it is ours (or cannot be had), else wait for the holder's value. */
+  async #computeOnce<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
+    const lockMs = call.policy.lockMs;
+    let holder: string | undefined;
+    let deadline = 0;
+    let pause = FIRST_POLL_MS;
+    let waited = false;
+    const giveUpAt = performance.now() + 2 * (lockMs + LOCK_CLOCK_MS);
+    for (;;) {
+      const lock = await this.#store.tryLock(key, lockMs);
+      if (lock === undefined || lock.status === 'unavailable') return this.#compute(key, factory, call);
+      if (lock.status === 'acquired') {
+        try {
+          return await this.#compute(key, factory, call);
+        } finally {
+          void lock.release();
+        }
+      }
+      const now = performance.now();
+      // Each holder gets the lock's timeout; a new holder (the last one died or failed) starts it again, within an overall bound.
+      if (lock.holder !== holder) {
+        holder = lock.holder;
+        deadline = Math.min(now + lockMs + LOCK_CLOCK_MS, giveUpAt);
+      }
+      if (now >= deadline) return this.#compute(key, factory, call);
+      if (!waited) {
+        waited = true;
+        this.#store.waitedForLock(key);
+      }
+      await sleep(Math.min(pause, deadline - now));
+      pause = Math.min(pause * 2, MAX_POLL_MS);
+      const entry = await this.#store.readEntry<T>(key);
+      if (entry.kind === 'fresh') return entry.value;
+      if (entry.kind === 'stale') return this.#stale(key, 'expired', entry.value);
+    }
+  }
+
+  /** Runs the factory (bounded by `timeout.hard`) and stores what it gives, unless undefined or refused by `shouldStore`. */
+  async #compute<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
+    const keep = async (value: T): Promise<T> => {
+      if (value !== undefined && (call.shouldStore?.(value) ?? true)) await this.#store.store(key, value, call.ttlSeconds, call.policy.graceSeconds);
+      return value;
+    };
+    const running = (async () => factory())();
+    const hardMs = call.policy.hardMs;
+    if (hardMs === 0) return keep(await running);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new FactoryTimeoutError(hardMs)), hardMs);
+      timer.unref();
+    });
+    try {
+      return await keep(await Promise.race([running, timedOut]));
+    } catch (error) {
+      // A factory that settles after the hard timeout still fills the cache for the next caller.
+      if (error instanceof FactoryTimeoutError) running.then(keep).catch(() => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
