@@ -83,7 +83,7 @@ export class Recomputer {
     const refresh = this.#refreshes.run(full, () => this.#refresh(key, factory, call));
     const { softMs, staleIfError } = call.policy;
     if (softMs === 0) return this.#stale(key, 'expired', stale);
-    const outcome = await Promise.race([refresh, sleep(softMs, SOFT_TIMEOUT, { ref: false })]);
+    const outcome = await Promise.race([refresh, sleep(softMs, SOFT_TIMEOUT)]);
     if (outcome === SOFT_TIMEOUT) return this.#stale(key, 'timeout', stale);
     if (outcome.status === 'fresh') return outcome.value;
     if (outcome.status === 'skipped' || staleIfError) return this.#stale(key, outcome.status === 'skipped' ? 'expired' : 'error', stale);
@@ -158,7 +158,6 @@ export class Recomputer {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FactoryTimeoutError(hardMs)), hardMs);
-      timer.unref();
     });
     try {
       return await keep(await Promise.race([running, timedOut]));
