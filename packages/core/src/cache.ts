@@ -146,6 +146,7 @@ export class Cache extends CacheEventEmitter {
       servedStale: (key, reason) => this.#servedStale(key, reason),
       waitedForLock: () => void this.#stats.lockWaits++,
       refreshFailed: (_key, error) => this.refreshFailed(error),
+      remove: (key) => this.remove(key),
     });
   }
 

@@ -314,3 +314,15 @@ async function hasStale(cache: Cache, key: string): Promise<boolean> {
 async function waitUntil(check: () => Promise<boolean>): Promise<void> {
   for (let pause = 2; !(await check()); pause = Math.min(pause * 2, 100)) await new Promise((resolve) => setTimeout(resolve, pause));
 }
+
+describe('staleIfError: false', () => {
+  it('a failed background refresh ends the stale value: the next caller meets the error', async () => {
+    const cache = new Cache({ logger: quiet });
+    await writeStale(cache, 'k', 'old', 60);
+    const failing = (): Promise<string> => Promise.reject(new Error('origin down'));
+    const options = { ttl: 60, grace: '1h', staleIfError: false } as const;
+    assert.equal(await cache.getOrSet('k', failing, options), 'old', 'served stale while the refresh runs');
+    await waitUntil(async () => (await cache.read('k')).status === 'miss' && !(await hasStale(cache, 'k')));
+    await assert.rejects(cache.getOrSet('k', failing, options), /origin down/);
+  });
+});

@@ -24,6 +24,8 @@ export interface RecomputeStore {
   waitedForLock(key: string): void;
   /** A refresh in the background failed (log it once per burst). */
   refreshFailed(key: string, error: unknown): void;
+  /** Deletes `key` (a stale value whose refresh failed, with staleIfError off). */
+  remove(key: string): Promise<unknown>;
 }
 
 /** One getOrSet call's settings, resolved. */
@@ -44,12 +46,19 @@ const MAX_POLL_MS = 200;
 // ceil(timeout) + 1 s lives at least `timeout`, and is surely gone this long after that.
 const LOCK_CLOCK_MS = 1000;
 
+/** How long the lock of a refresh is held at most: the lock's timeout, else the hard timeout, else 5 s. */
+export function refreshLockMs(policy: RecomputePolicy): number {
+  return policy.lockMs || policy.hardMs || DEFAULT_REFRESH_LOCK_MS;
+}
+
+const DEFAULT_REFRESH_LOCK_MS = 5000;
+
 /**
  * The one read-compute-write path. Within a process, concurrent callers of a key share one flight
  * (keyed on the full backend key). A fresh value is returned. A stale one (past ttl, within grace)
  * is returned at once, or after at most `timeout.soft`, while one refresh runs in the background,
- * taking the cross-process lock first when there is one (a process that cannot take it leaves the
- * refresh to its holder). On a miss with a lock, one process computes while the others poll the
+ * taking the cross-process lock first on a shared backend (a process that cannot take it leaves
+ * the refresh to its holder), so one caller in the cluster refreshes. On a miss with a lock, one process computes while the others poll the
  * value with backoff, each waiting at most the lock's timeout per holder, then computing
  * themselves: a dead holder delays them, never blocks them. Errors are never stored.
  */
@@ -97,12 +106,15 @@ export class Recomputer {
 
   /** One background refresh: never rejects; a failure is reported, and the stale value stays until its grace ends. */
   async #refresh<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<Refreshed<T>> {
-    const lock = call.policy.lockMs > 0 ? await this.#store.tryLock(key, call.policy.lockMs) : undefined;
+    // One refresh in the cluster: the lock is taken whether or not misses use it.
+    const lock = await this.#store.tryLock(key, refreshLockMs(call.policy));
     if (lock?.status === 'held') return SKIPPED;
     try {
       return { status: 'fresh', value: await this.#compute(key, factory, call) };
     } catch (error) {
       this.#store.refreshFailed(key, error);
+      // Without stale-if-error a failed refresh ends the stale value, so the next caller meets the error.
+      if (!call.policy.staleIfError) await this.#store.remove(key).catch(() => {});
       return { status: 'failed', error };
     } finally {
       if (lock?.status === 'acquired') await lock.release();
