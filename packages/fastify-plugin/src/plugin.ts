@@ -16,11 +16,11 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
   if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
-  const views = new ViewCache(cache, {}, app.log);
+  const views = new ViewCache(cache, {}, app.log, (request) => app.inject(request));
   viewCaches.set(app, views);
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
-    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`);
+    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`, cache.recompute);
     if (rule) attachHooks(route, views.hooksFor(rule));
   });
 

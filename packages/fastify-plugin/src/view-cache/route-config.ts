@@ -1,4 +1,4 @@
-import { InvalidOptionError, parseTtlOption, type Ttl } from '@larder/core';
+import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
 import type { FastifyRequest } from 'fastify';
 import { NEVER_STORED_STATUSES } from './http-rules.js';
 
@@ -18,6 +18,12 @@ export interface ViewCacheSettings {
   shareAuthorized?: boolean;
   /** Serve and store requests that carry a session (signed in) from the shared entry (default false: they bypass the cache). */
   shareSessions?: boolean;
+  /** Keep pages this long past `ttl` and answer with them (`x-cache: STALE`) while one request in the cluster refreshes them (default: the cache's `grace`). */
+  grace?: Ttl;
+  /** With grace: a refresh that fails keeps the stale page until its grace ends (default true); false ends it, so the next request runs the handler. */
+  staleIfError?: boolean;
+  /** On memcached, one process runs the handler of a missing page while the others wait for it: `true` (5 s) or `{ timeout }` (default: the cache's `lock`). */
+  lock?: boolean | LockOptions;
 }
 
 /** What a route's `config.cache` accepts. */
@@ -32,12 +38,17 @@ export interface ViewCacheRule {
   statusCodes: ReadonlySet<number>;
   shareAuthorized: boolean;
   shareSessions: boolean;
+  /** Grace, stale-if-error and lock over the cache's defaults (timeouts do not apply: the handler is not cut short). */
+  policy: RecomputePolicy;
 }
 
-const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions']);
+const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock']);
 
-/** Validates a route's `config.cache`; undefined when the route is not cached. Errors name the route and option. */
-export function toViewCacheRule(option: unknown, route: string): ViewCacheRule | undefined {
+/**
+ * Validates a route's `config.cache` over the cache's recompute defaults (`defaults`); undefined
+ * when the route is not cached. Errors name the route and option, at registration.
+ */
+export function toViewCacheRule(option: unknown, route: string, defaults: RecomputePolicy): ViewCacheRule | undefined {
   if (option === undefined || option === false) return undefined;
   const settings: ViewCacheSettings = option === true ? {} : checkObject(option, route);
   const fail = (name: string, problem: string) => new InvalidOptionError(`config.cache.${name}`, `${problem} (route ${route})`);
@@ -55,7 +66,10 @@ export function toViewCacheRule(option: unknown, route: string): ViewCacheRule |
   for (const name of ['shareAuthorized', 'shareSessions'] as const) {
     if (settings[name] !== undefined && typeof settings[name] !== 'boolean') throw fail(name, 'must be a boolean');
   }
+  const { grace, staleIfError, lock } = settings;
+  const policy = toRecomputePolicy({ grace, staleIfError, lock }, defaults, optionFailure('config.cache.', `route ${route}`));
   return {
+    policy,
     ttl,
     queryString: settings.queryString ?? false,
     key: settings.key,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { DecodeMemo, FailureLog, type Cache, type CacheLogger } from '@larder/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
 import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
 import type { ViewCacheRule } from './route-config.js';
+import { ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 
 /** The hooks that cache one route's responses. */
@@ -38,7 +40,28 @@ interface MissState {
   /** True when the Host must be part of the variant (another Host's response was found). */
   hostVariant: boolean;
   host: string;
-  settle: ((shared: Shared | undefined) => void) | undefined;
+  settle: ((shared: Shared | typeof LOOK_AGAIN | undefined) => void) | undefined;
+  /** The cross-process lock this request holds while its handler runs, released once its page is stored. */
+  lock: Extract<LockAttempt, { status: 'acquired' }> | undefined;
+  /** For a refresh request: where its writes go, so the refresh can wait for them. */
+  refreshWrites: RefreshWrites | undefined;
+}
+
+/** What a leader that found the page in the cache (another process stored it) tells its waiters: read it yourselves. */
+const LOOK_AGAIN = Symbol('look again');
+
+/** What a request found at its key: the page (fresh or stale) and where it lives, or where it would be stored. */
+interface Lookup {
+  stored: CachedResponse | undefined;
+  stale: boolean;
+  lookup: string;
+  marker: VaryMarker | undefined;
+  owner: CachedResponse | undefined;
+  hostVariant: boolean;
+  /** A leader of this process already running the handler for `lookup`. */
+  running: Promise<Shared | typeof LOOK_AGAIN | undefined> | undefined;
+  /** Set when this request became the leader for `lookup`: how it hands its response to waiters. */
+  settle: MissState['settle'];
 }
 
 /** Marks a request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
@@ -73,7 +96,8 @@ interface SessionRequest {
 export class ViewCache {
   readonly #cache: Cache;
   readonly #states = new WeakMap<FastifyRequest, MissState | typeof SESSION_BYPASS>();
-  readonly #leaders = new Map<string, Promise<Shared | undefined>>();
+  readonly #leaders = new Map<string, Promise<Shared | typeof LOOK_AGAIN | undefined>>();
+  readonly #refresher: ViewRefresher;
   readonly #writes = new Set<Promise<void>>();
   readonly #maxPendingWriteBytes: number;
   #pendingWriteBytes = 0;
@@ -81,9 +105,13 @@ export class ViewCache {
   readonly #malformedLog: FailureLog;
   #malformed = 0;
 
-  /** `logger` hears of unusable stored values, once per 10 s burst (default: nowhere). */
-  constructor(cache: Cache, bounds: ViewCacheBounds = {}, logger: CacheLogger = { warn: () => {} }) {
+  /**
+   * `logger` hears of unusable stored values, once per 10 s burst (default: nowhere); `inject`
+   * runs a request through the app again, for the background refresh of stale pages (routes with grace).
+   */
+  constructor(cache: Cache, bounds: ViewCacheBounds = {}, logger: CacheLogger = { warn: () => {} }, inject: Injector = noInjector) {
     this.#cache = cache;
+    this.#refresher = new ViewRefresher(cache, inject);
     this.#maxPendingWriteBytes = bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES;
     this.#memo = new DecodeMemo(decodeStoredView, { maxBytes: bounds.maxBytes ?? DEFAULT_MEMO_BYTES, maxEntryBytes: bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES });
     this.#malformedLog = new FailureLog(logger, 10_000, Date.now, 'larder view cache');
@@ -105,6 +133,8 @@ export class ViewCache {
     // Replying from an async hook is done as Fastify documents it: send, then return the reply.
     const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+      // A refresh of a stale page: it runs the handler and stores whatever is at its key now.
+      const refreshWrites = this.#refresher.claim(request);
       if (rule.unless?.(request)) return undefined;
       const headers = request.headers;
       if (!rule.shareAuthorized && hasCredentials(headers)) return bypass(reply);
@@ -116,54 +146,42 @@ export class ViewCache {
       // No Host (HTTP/1.0) is a Host of its own, ''.
       const host: string = request.host ?? '';
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
-      let lookup = key;
-      let marker: VaryMarker | undefined;
-      let owner: CachedResponse | undefined;
-      let hostVariant = false;
-      // Most requests are hits with nobody leading: they skip making the leader key.
-      let running = this.#leaders.size === 0 ? undefined : this.#leaders.get(this.#leaderKey(host, key));
-      if (!running) {
-        let stored = await this.#read(key, request, rule.statusCodes);
-        if (stored instanceof VaryMarker) {
-          marker = stored;
-          lookup = variantKey(key, marker.generation, marker.names, headers, host);
-        } else if (stored !== undefined && stored.host !== host) {
-          owner = stored;
-          hostVariant = true;
-          lookup = variantKey(key, owner.generation, HOST_ONLY, headers, host);
+      for (;;) {
+        const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined);
+        if (found.stored !== undefined && refreshWrites === undefined) {
+          if (!found.stale) return replayResponse(reply, found.stored, 'HIT');
+          this.#cache.servedStale(found.lookup, 'expired');
+          this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, request, rule.policy);
+          return replayResponse(reply, found.stored, 'STALE');
         }
-        if (lookup !== key) {
-          running = this.#leaders.get(this.#leaderKey(host, lookup));
-          stored = running ? undefined : await this.#read(lookup, request, rule.statusCodes);
-          if (stored instanceof VaryMarker) stored = undefined;
-          // A Vary list without the Host can hold another Host's response here: the Host joins the list.
-          if (stored !== undefined && stored.host !== host) {
-            hostVariant = true;
-            stored = undefined;
+        const { marker, owner, hostVariant } = found;
+        if (found.settle !== undefined) {
+          const state: MissState = { key, marker, owner, hostVariant, host, settle: found.settle, lock: undefined, refreshWrites };
+          if (refreshWrites === undefined && rule.policy.lockMs > 0) {
+            const other = await this.#awaitOtherProcess(state, found.lookup, rule);
+            if (other === LOOK_AGAIN) continue;
           }
-        }
-        if (stored !== undefined && !(stored instanceof VaryMarker)) return replayResponse(reply, stored, 'HIT');
-        // No await between this check and #lead: of the requests that missed, exactly one leads.
-        running ??= this.#leaders.get(this.#leaderKey(host, lookup));
-        if (!running) {
-          states.set(request, { key, marker, owner, hostVariant, host, settle: this.#lead(this.#leaderKey(host, lookup)) });
+          states.set(request, state);
           return undefined;
         }
+        // Leaders are per Host, so what a leader hands over was made for this Host.
+        const shared = await found.running!;
+        if (shared === LOOK_AGAIN) continue;
+        if (refreshWrites === undefined && shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
+          return replayResponse(reply, shared.entry, 'HIT');
+        }
+        states.set(request, {
+          key,
+          marker: shared?.marker ?? marker,
+          owner: shared?.owner ?? owner,
+          hostVariant: (shared?.hostVariant ?? false) || hostVariant,
+          host,
+          settle: undefined,
+          lock: undefined,
+          refreshWrites,
+        });
+        return undefined;
       }
-      // Leaders are per Host, so what a leader hands over was made for this Host.
-      const shared = await running;
-      if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
-        return replayResponse(reply, shared.entry, 'HIT');
-      }
-      states.set(request, {
-        key,
-        marker: shared?.marker ?? marker,
-        owner: shared?.owner ?? owner,
-        hostVariant: (shared?.hostVariant ?? false) || hostVariant,
-        host,
-        settle: undefined,
-      });
-      return undefined;
     };
     // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
     // callback hooks, which cost less than async ones.
@@ -181,9 +199,10 @@ export class ViewCache {
       if (refused !== undefined) {
         request.log.debug(`larder: response of ${request.routeOptions.url ?? request.url} not cached: ${refused}`);
         state.settle?.(undefined);
+        void state.lock?.release();
         return done(null, payload);
       }
-      this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host, ''), reply.getHeader('vary'), rule.ttl);
+      this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host, ''), reply.getHeader('vary'), rule);
       return done(null, payload);
     };
     // A request that led and ended without onSend (aborted, hijacked) must still release its waiters.
@@ -191,7 +210,9 @@ export class ViewCache {
       const state = states.get(request);
       if (state === undefined) return;
       states.delete(request);
-      if (state !== SESSION_BYPASS) state.settle?.(undefined);
+      if (state === SESSION_BYPASS) return;
+      state.settle?.(undefined);
+      void state.lock?.release();
     };
     return {
       preHandler,
@@ -207,9 +228,88 @@ export class ViewCache {
     };
   }
 
-  /** Waits for the cache writes still under way (called before the cache closes). */
+  /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
   async drain(): Promise<void> {
+    await this.#refresher.drain();
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  /**
+   * What is stored for a request to `host` at `key`: the Vary list or another Host's page there
+   * leads to the variant where this request's page lives. When no page is found (or for a
+   * refresh), either `running` is set (a leader of this process already runs the handler for it)
+   * or this request becomes the leader (`settle`).
+   */
+  async #lookup(key: string, host: string, request: FastifyRequest, rule: ViewCacheRule, refresh: boolean): Promise<Lookup> {
+    const found: Lookup = { stored: undefined, stale: false, lookup: key, marker: undefined, owner: undefined, hostVariant: false, running: undefined, settle: undefined };
+    // Most requests are hits with nobody leading: they skip making the leader key.
+    found.running = this.#leaders.size === 0 ? undefined : this.#leaders.get(this.#leaderKey(host, key));
+    if (found.running) return found;
+    let read = await this.#read(key, request, rule.statusCodes);
+    let stored = read?.view;
+    if (stored instanceof VaryMarker) {
+      found.marker = stored;
+      found.lookup = variantKey(key, stored.generation, stored.names, request.headers, host);
+    } else if (stored !== undefined && stored.host !== host) {
+      found.owner = stored;
+      found.hostVariant = true;
+      found.lookup = variantKey(key, stored.generation, HOST_ONLY, request.headers, host);
+    }
+    if (found.lookup !== key) {
+      found.running = this.#leaders.get(this.#leaderKey(host, found.lookup));
+      if (found.running) return found;
+      read = await this.#read(found.lookup, request, rule.statusCodes);
+      stored = read?.view;
+      if (stored instanceof VaryMarker) stored = undefined;
+      // A Vary list without the Host can hold another Host's response here: the Host joins the list.
+      if (stored !== undefined && stored.host !== host) {
+        found.hostVariant = true;
+        stored = undefined;
+      }
+    }
+    if (stored !== undefined && !(stored instanceof VaryMarker)) {
+      found.stored = stored;
+      found.stale = read!.stale;
+    }
+    if (found.stored !== undefined && !refresh) return found;
+    // No await between this check and #lead: of the requests that missed, exactly one leads.
+    const flight = this.#leaderKey(host, found.lookup);
+    found.running = this.#leaders.get(flight);
+    if (found.running === undefined) found.settle = this.#lead(flight);
+    return found;
+  }
+
+  /**
+   * A leader of this process on a route with the lock: takes the page's lock in the cluster, or
+   * waits for the process that holds it, polling the page with backoff. LOOK_AGAIN when the page
+   * appeared (its waiters read it too); otherwise the request runs the handler, holding the lock
+   * when it got it, or without it once the holder has had the lock's timeout (a dead holder delays,
+   * never blocks).
+   */
+  async #awaitOtherProcess(state: MissState, lookup: string, rule: ViewCacheRule): Promise<typeof LOOK_AGAIN | undefined> {
+    const lockMs = rule.policy.lockMs;
+    let holder: string | undefined;
+    let deadline = 0;
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      const lock = await this.#cache.tryLock(lookup, lockMs);
+      if (lock === undefined || lock.status === 'unavailable') return undefined;
+      if (lock.status === 'acquired') {
+        state.lock = lock;
+        return undefined;
+      }
+      const now = performance.now();
+      if (lock.holder !== holder) {
+        holder = lock.holder;
+        deadline = now + lockMs + 1000;
+      }
+      if (now >= deadline) return undefined;
+      await sleep(Math.min(pause, deadline - now));
+      const item = await this.#cache.read(lookup);
+      if (item.status === 'hit' || (item.status === 'miss' && item.stale !== undefined)) {
+        state.settle?.(LOOK_AGAIN);
+        return LOOK_AGAIN;
+      }
+    }
   }
 
   /**
@@ -217,7 +317,19 @@ export class ViewCache {
    * there and it has no Vary; under a variant of another Host's page at the key; else under its
    * variant, with the Vary list (the Host in it when needed) at the key.
    */
-  #keep(state: MissState, request: FastifyRequest, entry: CachedResponse, vary: unknown, ttl: number | undefined): void {
+  #keep(state: MissState, request: FastifyRequest, entry: CachedResponse, vary: unknown, rule: ViewCacheRule): void {
+    const writes: Array<Promise<void>> = [];
+    const store = (key: string, value: string) => {
+      const write = this.#store(key, value, rule, request);
+      if (write) writes.push(write);
+    };
+    this.#storeVariants(state, request, entry, vary, store);
+    state.refreshWrites?.push(...writes);
+    // The lock goes once the page is stored, so a process that takes it next finds the page.
+    if (state.lock) void Promise.allSettled(writes).then(() => state.lock?.release());
+  }
+
+  #storeVariants(state: MissState, request: FastifyRequest, entry: CachedResponse, vary: unknown, store: (key: string, value: string) => void): void {
     const varied = varyHeaderNames(vary);
     let names = varied === '*' ? [] : varied;
     // Once the Host is in the list it stays there, or hosts would take turns replacing the list.
@@ -226,31 +338,34 @@ export class ViewCache {
     if (names.length === 0) {
       const owned = { ...entry, generation: randomBytes(8).toString('hex') };
       state.settle?.({ entry: owned, marker: undefined, values: undefined, owner, hostVariant });
-      this.#store(state.key, encodeResponse(owned), ttl, request);
+      store(state.key, encodeResponse(owned));
       return;
     }
     if (owner !== undefined && names.length === 1) {
       state.settle?.({ entry, marker: undefined, values: undefined, owner, hostVariant });
-      this.#store(variantKey(state.key, owner.generation, HOST_ONLY, request.headers, state.host), encodeResponse(entry), ttl, request);
+      store(variantKey(state.key, owner.generation, HOST_ONLY, request.headers, state.host), encodeResponse(entry));
       return;
     }
     let marker = state.marker;
     const fresh = marker === undefined || !sameNames(marker.names, names);
     if (fresh) marker = new VaryMarker(names, randomBytes(8).toString('hex'));
     state.settle?.({ entry, marker, values: JSON.stringify(varyValues(names, request.headers, state.host)), owner, hostVariant });
-    if (fresh) this.#store(state.key, encodeVaryMarker(marker!), ttl, request);
-    this.#store(variantKey(state.key, marker!.generation, names, request.headers, state.host), encodeResponse(entry), ttl, request);
+    if (fresh) store(state.key, encodeVaryMarker(marker!));
+    store(variantKey(state.key, marker!.generation, names, request.headers, state.host), encodeResponse(entry));
   }
 
   /**
    * The stored response or Vary list at `key`; undefined when absent, unreadable or neither. A
    * value in Larder's format that cannot be used (or whose status the route does not store) is
-   * a miss too, counted and logged: someone else wrote it.
+   * a miss too, counted and logged: someone else wrote it. `stale`: past its ttl, within grace.
    */
-  async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<CachedResponse | VaryMarker | undefined> {
+  async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<{ view: CachedResponse | VaryMarker; stale: boolean } | undefined> {
     let view: CachedResponse | VaryMarker | MalformedView | undefined;
+    let stale = false;
     try {
-      view = await this.#cache.readDecoded(key, this.#memo);
+      const entry = await this.#cache.readDecodedEntry(key, this.#memo);
+      view = entry?.value;
+      stale = entry?.stale ?? false;
     } catch (error) {
       request.log.warn({ err: error }, 'larder: view cache read failed; running the handler');
       return undefined;
@@ -258,7 +373,8 @@ export class ViewCache {
     if (view !== undefined && !(view instanceof VaryMarker) && !(view instanceof MalformedView) && !statusCodes.has(view.status)) {
       view = new MalformedView(`status ${view.status}, which the route does not store`);
     }
-    if (!(view instanceof MalformedView)) return view;
+    if (view === undefined) return undefined;
+    if (!(view instanceof MalformedView)) return { view, stale };
     this.#malformed++;
     this.#malformedLog.record(`a stored view of ${request.routeOptions.url ?? 'a route'} is unusable (${view.reason}); running the handler`);
     return undefined;
@@ -273,9 +389,9 @@ export class ViewCache {
   }
 
   /** Makes the caller the one request that runs the handler for `key`; others wait for `settle`. */
-  #lead(key: string): (shared: Shared | undefined) => void {
-    let resolve!: (shared: Shared | undefined) => void;
-    const outcome = new Promise<Shared | undefined>((done) => (resolve = done));
+  #lead(key: string): (shared: Shared | typeof LOOK_AGAIN | undefined) => void {
+    let resolve!: (shared: Shared | typeof LOOK_AGAIN | undefined) => void;
+    const outcome = new Promise<Shared | typeof LOOK_AGAIN | undefined>((done) => (resolve = done));
     this.#leaders.set(key, outcome);
     return (shared) => {
       if (this.#leaders.get(key) === outcome) this.#leaders.delete(key);
@@ -283,17 +399,17 @@ export class ViewCache {
     };
   }
 
-  /** Stores in the background, so a slow cache never delays the response; failures are logged. */
-  #store(key: string, value: string, ttl: number | undefined, request: FastifyRequest): void {
+  /** Stores in the background (with the route's grace), so a slow cache never delays the response; failures are logged. */
+  #store(key: string, value: string, rule: ViewCacheRule, request: FastifyRequest): Promise<void> | undefined {
     // Two bytes per UTF-16 code unit: what the string holds in memory until it is written.
     const bytes = value.length * 2;
     if (this.#pendingWriteBytes + bytes > this.#maxPendingWriteBytes) {
       request.log.debug('larder: response not cached: the writes already waiting for the cache are at their byte bound');
-      return;
+      return undefined;
     }
     this.#pendingWriteBytes += bytes;
     const write = this.#cache
-      .set(key, value, ttl)
+      .set(key, value, { ...(rule.ttl === undefined ? {} : { ttl: rule.ttl }), grace: rule.policy.graceSeconds })
       .then(
         () => undefined,
         (error: unknown) => request.log.warn({ err: error }, 'larder: response not cached'),
@@ -303,6 +419,7 @@ export class ViewCache {
         this.#pendingWriteBytes -= bytes;
       });
     this.#writes.add(write);
+    return write;
   }
 }
 
@@ -317,6 +434,8 @@ const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 /** The variant list of a page stored for another Host than the one at the key. */
 const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
 
+
+const noInjector: Injector = () => Promise.reject(new Error('this view cache was made without an injector, so it cannot refresh stale pages'));
 
 /** Skips the cache for this request: the handler runs and its response is not stored. */
 function bypass(reply: FastifyReply): undefined {
