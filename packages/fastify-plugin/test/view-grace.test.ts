@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Cache, MemoryBackend } from '@larder/core';
+import Fastify from 'fastify';
+import larder from '../src/index.js';
+import { quiet } from './build-app.js';
+
+describe('view cache grace on one process (memory backend)', () => {
+  it('a page past its ttl is answered STALE at once while one refresh runs; then HIT with the new page', async (t) => {
+    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
+    const app = Fastify();
+    t.after(async () => {
+      await app.close();
+      await cache.close();
+    });
+    await app.register(larder, { cache });
+    let calls = 0;
+    let seenRefreshHeader = false;
+    app.get('/page', { config: { cache: { ttl: 1, grace: 60 } } }, async (request) => {
+      calls++;
+      if (request.headers['x-larder-refresh'] !== undefined) seenRefreshHeader = true;
+      return `page #${calls}`;
+    });
+    const first = await app.inject('/page');
+    assert.equal(first.body, 'page #1');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const stale = await Promise.all(Array.from({ length: 20 }, () => app.inject('/page')));
+    assert.ok(stale.every((response) => response.headers['x-cache'] === 'STALE' && response.body === 'page #1'));
+    let next = stale[0]!;
+    while (next.headers['x-cache'] !== 'HIT') next = await app.inject('/page');
+    assert.equal(next.body, 'page #2');
+    assert.equal(calls, 2, 'one refresh');
+    assert.equal(seenRefreshHeader, false, 'the handler never sees the refresh header');
+    assert.equal(cache.stats().stale >= 20, true);
+  });
+
+  it('a client cannot force a refresh: a forged x-larder-refresh header is dropped and the page is a HIT', async (t) => {
+    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
+    const app = Fastify();
+    t.after(async () => {
+      await app.close();
+      await cache.close();
+    });
+    await app.register(larder, { cache });
+    let calls = 0;
+    app.get('/page', { config: { cache: { ttl: 60, grace: 60 } } }, async () => `page #${++calls}`);
+    await app.inject('/page');
+    const forged = await app.inject({ url: '/page', headers: { 'x-larder-refresh': 'guess.0' } });
+    assert.equal(forged.headers['x-cache'], 'HIT');
+    assert.equal(calls, 1);
+  });
+
+  for (const [setting, value] of [
+    ['grace', 'soon'],
+    ['lock', 'yes'],
+    ['staleIfError', 1],
+    ['lock', { timeout: 0.5 }],
+  ] as const) {
+    it(`config.cache.${setting} = ${JSON.stringify(value)} is an E_INVALID_OPTION at registration, naming the route`, async () => {
+      const app = Fastify();
+      await app.register(larder, { cache: new Cache({ logger: quiet }) });
+      assert.throws(
+        () => app.get('/x', { config: { cache: { [setting]: value } as never } }, async () => 'x'),
+        (error: Error & { code?: string }) => error.code === 'E_INVALID_OPTION' && error.message.includes(`config.cache.${setting}`) && error.message.includes('GET /x'),
+      );
+      await app.close();
+    });
+  }
+});
