@@ -5,6 +5,7 @@ import { benchCluster } from './cluster.js';
 import { benchCoreMemcached } from './core-memcached.js';
 import { benchCoreMemory } from './core-memory.js';
 import { benchHttpSessions } from './http-sessions.js';
+import { benchHttpStale } from './http-stale.js';
 import { benchHttpViews } from './http-views.js';
 import { toMarkdown, type ResultRow } from './report.js';
 
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   memcached: benchCoreMemcached,
   cluster: benchCluster,
   http: benchHttpViews,
+  stale: benchHttpStale,
   sessions: benchHttpSessions,
 };
 
