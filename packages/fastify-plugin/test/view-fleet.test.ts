@@ -64,7 +64,10 @@ describe('view cache grace and lock: 2 Fastify processes over one real memcached
 
     await ttlOver(storedAt, 3);
     const stale = await Promise.all(Array.from({ length: 100 }, (_, i) => get(apps[i % 2]!.base, '/slow', HOST)));
-    assert.ok(stale.every((response) => response.headers['x-cache'] === 'STALE' && response.text === responses[0]!.text), 'all answered with the stale page');
+    // Nobody waits for the handler: each got the stale page, or (on a slow machine, once the refresh is in) the new one as a hit.
+    const labels = stale.map((response) => `${response.headers['x-cache']} ${response.text === responses[0]!.text ? 'old' : 'new'}`);
+    assert.deepEqual(new Set(labels.filter((label) => label !== 'STALE old' && label !== 'HIT new')), new Set(), 'no MISS, no stale HIT');
+    assert.equal(labels[0], 'STALE old');
     let fresh = stale[0]!;
     for (let pause = 10; fresh.headers['x-cache'] !== 'HIT'; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, pause));
