@@ -67,7 +67,7 @@ describe('view cache grace and lock: 2 Fastify processes over one real memcached
     // Nobody waits for the handler: each got the stale page, or (on a slow machine, once the refresh is in) the new one as a hit.
     const labels = stale.map((response) => `${response.headers['x-cache']} ${response.text === responses[0]!.text ? 'old' : 'new'}`);
     assert.deepEqual(new Set(labels.filter((label) => label !== 'STALE old' && label !== 'HIT new')), new Set(), 'no MISS, no stale HIT');
-    assert.equal(labels[0], 'STALE old');
+    assert.ok(labels.includes('STALE old'), 'the page was answered stale');
     let fresh = stale[0]!;
     for (let pause = 10; fresh.headers['x-cache'] !== 'HIT'; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, pause));

@@ -155,9 +155,14 @@ export class ViewCache {
           return replayResponse(reply, found.stored, 'STALE');
         }
         const { marker, owner, hostVariant } = found;
+        // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
+        if (refreshWrites !== undefined) {
+          states.set(request, { key, marker, owner, hostVariant, host, settle: undefined, lock: undefined, refreshWrites });
+          return undefined;
+        }
         if (found.settle !== undefined) {
           const state: MissState = { key, marker, owner, hostVariant, host, settle: found.settle, lock: undefined, refreshWrites };
-          if (refreshWrites === undefined && rule.policy.lockMs > 0) {
+          if (rule.policy.lockMs > 0) {
             const other = await this.#awaitOtherProcess(state, found.lookup, rule);
             if (other === LOOK_AGAIN) continue;
           }
@@ -167,7 +172,7 @@ export class ViewCache {
         // Leaders are per Host, so what a leader hands over was made for this Host.
         const shared = await found.running!;
         if (shared === LOOK_AGAIN) continue;
-        if (refreshWrites === undefined && shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
+        if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
           return replayResponse(reply, shared.entry, 'HIT');
         }
         states.set(request, {
@@ -243,7 +248,7 @@ export class ViewCache {
   async #lookup(key: string, host: string, request: FastifyRequest, rule: ViewCacheRule, refresh: boolean): Promise<Lookup> {
     const found: Lookup = { stored: undefined, stale: false, lookup: key, marker: undefined, owner: undefined, hostVariant: false, running: undefined, settle: undefined };
     // Most requests are hits with nobody leading: they skip making the leader key.
-    found.running = this.#leaders.size === 0 ? undefined : this.#leaders.get(this.#leaderKey(host, key));
+    found.running = this.#leaders.size === 0 || refresh ? undefined : this.#leaders.get(this.#leaderKey(host, key));
     if (found.running) return found;
     let read = await this.#read(key, request, rule.statusCodes);
     let stored = read?.view;
@@ -256,7 +261,7 @@ export class ViewCache {
       found.lookup = variantKey(key, stored.generation, HOST_ONLY, request.headers, host);
     }
     if (found.lookup !== key) {
-      found.running = this.#leaders.get(this.#leaderKey(host, found.lookup));
+      found.running = refresh ? undefined : this.#leaders.get(this.#leaderKey(host, found.lookup));
       if (found.running) return found;
       read = await this.#read(found.lookup, request, rule.statusCodes);
       stored = read?.view;
@@ -271,7 +276,7 @@ export class ViewCache {
       found.stored = stored;
       found.stale = read!.stale;
     }
-    if (found.stored !== undefined && !refresh) return found;
+    if (found.stored !== undefined || refresh) return found;
     // No await between this check and #lead: of the requests that missed, exactly one leads.
     const flight = this.#leaderKey(host, found.lookup);
     found.running = this.#leaders.get(flight);
