@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FactoryTimeoutError } from '../errors.js';
+import { awaitLock } from './lock-wait.js';
 import { SingleFlight } from '../single-flight.js';
 import type { RecomputePolicy } from './recompute-options.js';
 import type { LockAttempt } from './stampede-lock.js';
@@ -40,11 +41,6 @@ type Refreshed<T> = { readonly status: 'fresh'; readonly value: T } | { readonly
 
 const SKIPPED = Object.freeze({ status: 'skipped' as const });
 const SOFT_TIMEOUT = Symbol('soft timeout');
-const FIRST_POLL_MS = 10;
-const MAX_POLL_MS = 200;
-// memcached counts TTLs in whole seconds on a clock that ticks once a second: a lock taken for
-// ceil(timeout) + 1 s lives at least `timeout`, and is surely gone this long after that.
-const LOCK_CLOCK_MS = 1000;
 
 /** How long the lock of a refresh is held at most: the lock's timeout, else the hard timeout, else 5 s. */
 export function refreshLockMs(policy: RecomputePolicy): number {
@@ -58,9 +54,9 @@ const DEFAULT_REFRESH_LOCK_MS = 5000;
  * (keyed on the full backend key). A fresh value is returned. A stale one (past ttl, within grace)
  * is returned at once, or after at most `timeout.soft`, while one refresh runs in the background,
  * taking the cross-process lock first on a shared backend (a process that cannot take it leaves
- * the refresh to its holder), so one caller in the cluster refreshes. On a miss with a lock, one process computes while the others poll the
- * value with backoff, each waiting at most the lock's timeout per holder, then computing
- * themselves: a dead holder delays them, never blocks them. Errors are never stored.
+ * the refresh to its holder), so one caller in the cluster refreshes. On a miss with a lock, one
+ * process computes while the others wait for its value (see `awaitLock`: a dead holder delays
+ * them, never blocks them). Errors are never stored.
  */
 export class Recomputer {
   readonly #store: RecomputeStore;
@@ -121,40 +117,20 @@ export class Recomputer {
     }
   }
 
-  /** A miss under the cross-process lock: compute when it is ours (or cannot be had), else wait for the holder's value. */
+  /** A miss under the cross-process lock: compute when it is ours (or cannot be had), else take the holder's value. */
   async #computeOnce<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
-    const lockMs = call.policy.lockMs;
-    let holder: string | undefined;
-    let deadline = 0;
-    let pause = FIRST_POLL_MS;
-    let waited = false;
-    const giveUpAt = performance.now() + 2 * (lockMs + LOCK_CLOCK_MS);
-    for (;;) {
-      const lock = await this.#store.tryLock(key, lockMs);
-      if (lock === undefined || lock.status === 'unavailable') return this.#compute(key, factory, call);
-      if (lock.status === 'acquired') {
-        try {
-          return await this.#compute(key, factory, call);
-        } finally {
-          void lock.release();
-        }
-      }
-      const now = performance.now();
-      // Each holder gets the lock's timeout; a new holder (the last one died or failed) starts it again, within an overall bound.
-      if (lock.holder !== holder) {
-        holder = lock.holder;
-        deadline = Math.min(now + lockMs + LOCK_CLOCK_MS, giveUpAt);
-      }
-      if (now >= deadline) return this.#compute(key, factory, call);
-      if (!waited) {
-        waited = true;
-        this.#store.waitedForLock(key);
-      }
-      await sleep(Math.min(pause, deadline - now));
-      pause = Math.min(pause * 2, MAX_POLL_MS);
+    const find = async (): Promise<{ value: T } | undefined> => {
       const entry = await this.#store.readEntry<T>(key);
-      if (entry.kind === 'fresh') return entry.value;
-      if (entry.kind === 'stale') return this.#stale(key, 'expired', entry.value);
+      if (entry.kind === 'fresh') return { value: entry.value };
+      if (entry.kind === 'stale') return { value: this.#stale(key, 'expired', entry.value) };
+      return undefined;
+    };
+    const wait = await awaitLock(() => this.#store.tryLock(key, call.policy.lockMs), call.policy.lockMs, find, () => this.#store.waitedForLock(key));
+    if (wait.status === 'found') return wait.value.value;
+    try {
+      return await this.#compute(key, factory, call);
+    } finally {
+      if (wait.status === 'acquired') void wait.lock.release();
     }
   }
 

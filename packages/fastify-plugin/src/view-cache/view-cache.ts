@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
+import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
@@ -292,29 +291,15 @@ export class ViewCache {
    * never blocks).
    */
   async #awaitOtherProcess(state: MissState, lookup: string, rule: ViewCacheRule): Promise<typeof LOOK_AGAIN | undefined> {
-    const lockMs = rule.policy.lockMs;
-    let holder: string | undefined;
-    let deadline = 0;
-    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
-      const lock = await this.#cache.tryLock(lookup, lockMs);
-      if (lock === undefined || lock.status === 'unavailable') return undefined;
-      if (lock.status === 'acquired') {
-        state.lock = lock;
-        return undefined;
-      }
-      const now = performance.now();
-      if (lock.holder !== holder) {
-        holder = lock.holder;
-        deadline = now + lockMs + 1000;
-      }
-      if (now >= deadline) return undefined;
-      await sleep(Math.min(pause, deadline - now));
+    const find = async () => {
       const item = await this.#cache.read(lookup);
-      if (item.status === 'hit' || (item.status === 'miss' && item.stale !== undefined)) {
-        state.settle?.(LOOK_AGAIN);
-        return LOOK_AGAIN;
-      }
-    }
+      return item.status === 'hit' || (item.status === 'miss' && item.stale !== undefined) ? LOOK_AGAIN : undefined;
+    };
+    const wait = await awaitLock(() => this.#cache.tryLock(lookup, rule.policy.lockMs), rule.policy.lockMs, find);
+    if (wait.status === 'acquired') state.lock = wait.lock;
+    if (wait.status !== 'found') return undefined;
+    state.settle?.(LOOK_AGAIN);
+    return LOOK_AGAIN;
   }
 
   /**
