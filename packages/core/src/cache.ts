@@ -529,7 +529,8 @@ export class Cache extends CacheEventEmitter {
     } catch (error) {
       return this.#undecodable(key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
     }
-    if (expiresAt <= Date.now()) {
+    // Only an envelope has an expiry: a plain hit costs no clock read.
+    if (expiresAt !== Infinity && expiresAt <= Date.now()) {
       this.#miss(key);
       return { status: 'miss', stale: { value: value as T, expiredAt: expiresAt } };
     }
