@@ -34,6 +34,8 @@ const MAX_OPAQUE = 0xffffffff;
 // request in flight. Larder times each request itself (background ones get connectTimeout)
 // and gives memjs a much longer timer, so one slow answer fails only its own request.
 const MEMJS_TIMEOUT_FACTOR = 20;
+// Requests up to this size are joined into one socket write with the others of the same turn.
+const COALESCE_MAX_BYTES = 16 * 1024;
 
 /**
  * One memcached server: a memjs `Server` (socket, SASL PLAIN, framing, dispatch by opaque)
@@ -45,6 +47,8 @@ export class MemcachedNode {
   readonly address: string;
   readonly #settings: NodeSettings;
   #server: Memjs.Server;
+  /** Requests waiting for the end of this turn of the event loop, to be written together (see #write). */
+  #queued: Array<{ readonly frame: Buffer; readonly settled: () => boolean }> | undefined;
   #opaque = 0;
   #closed = false;
 
@@ -126,8 +130,43 @@ export class MemcachedNode {
         clearTimeout(timer);
         reject(this.#toTypedError(error));
       });
-      server.write(frame);
+      this.#write(frame, () => settled);
     });
+  }
+
+  // Requests made during one turn of the event loop (the concurrent requests of every caller)
+  // go out together at its end: small ones in one socket write instead of one system call each
+  // (memcached then reads them in one go too), large ones (chunks of big values) as they are,
+  // never copied. A request that settled meanwhile (its connection failed, the node was closed)
+  // is not sent.
+  #write(frame: Buffer, settled: () => boolean): void {
+    if (this.#queued !== undefined) {
+      this.#queued.push({ frame, settled });
+      return;
+    }
+    this.#queued = [{ frame, settled }];
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const queued = this.#queued ?? [];
+    this.#queued = undefined;
+    let small: Buffer[] = [];
+    const writeSmall = () => {
+      if (small.length > 0) this.#server.write(small.length === 1 ? small[0]! : Buffer.concat(small));
+      small = [];
+    };
+    for (const { frame, settled } of queued) {
+      if (this.#closed) return;
+      if (settled()) continue;
+      if (frame.length <= COALESCE_MAX_BYTES) {
+        small.push(frame);
+        continue;
+      }
+      writeSmall();
+      this.#server.write(frame);
+    }
+    writeSmall();
   }
 
   #nextOpaque(): number {
