@@ -7,7 +7,7 @@ const MOVING_COOKIE_FIELDS = new Set(['expires', 'originalExpires', 'maxAge', '_
 
 /**
  * The settings of a session cookie that do not move by themselves (path, domain, secure,
- * sameSite, httpOnly, originalMaxAge...), as one string: in the cookie's own order (a Cookie's
+ * sameSite, httpOnly, originalMaxAge in seconds...), as one string: in the cookie's own order (a Cookie's
  * `toJSON` has a fixed one, and a stored cookie keeps it), undefined left out, values as JSON.
  * `cookie` is plain data (a Cookie's `toJSON()` or a stored cookie). Two cookies with the same
  * settings in another order differ here: that only costs a write.
@@ -16,8 +16,11 @@ export function cookieSettings(cookie: Readonly<Record<string, unknown>>): strin
   let text = '';
   for (const name in cookie) {
     if (!Object.hasOwn(cookie, name) || MOVING_COOKIE_FIELDS.has(name)) continue;
-    const value = cookie[name];
+    let value = cookie[name];
     if (value === undefined) continue;
+    // express-session recomputes originalMaxAge from the clock whenever it moves the expiry
+    // (expires - Date.now(), a millisecond short now and then): compared in whole seconds.
+    if (name === 'originalMaxAge' && typeof value === 'number') value = Math.round(value / 1000);
     const json = value === null || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
     text += `${JSON.stringify(name)}:${json};`;
   }

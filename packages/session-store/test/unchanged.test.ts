@@ -50,6 +50,14 @@ describe('unchanged-session fingerprints', () => {
     assert.equal(storedFingerprint(json, JSON.parse(json) as StoredSession), readBack(first));
   });
 
+  it('express-session’s originalMaxAge a millisecond short (it recomputes it from the clock) is no change; a new maxAge is', () => {
+    const stored = { cookie: { originalMaxAge: 3_600_000, expires: new Date(NOW).toISOString(), httpOnly: true, path: '/' }, user: 'ada' } as SessionData;
+    const jittered = { cookie: { originalMaxAge: 3_599_999, expires: new Date(NOW + 5000), httpOnly: true, path: '/' }, user: 'ada' } as SessionData;
+    const rememberMe = { cookie: { originalMaxAge: 30 * 86_400_000, expires: new Date(NOW + 5000), httpOnly: true, path: '/' }, user: 'ada' } as SessionData;
+    assert.equal(encodeSessionParts(jittered).fingerprint, readBack(stored));
+    assert.notEqual(encodeSessionParts(rememberMe).fingerprint, readBack(stored));
+  });
+
   it('the JSON text is made only on demand and is what encodeSession always wrote', () => {
     assert.equal(encodeSessionParts({ cookie: { path: '/' } } as SessionData).json(), '{"cookie":{"path":"/"}}');
     assert.equal(encodeSessionParts({ cookie: { path: '/' }, n: 1 } as SessionData).json(), '{"cookie":{"path":"/"},"n":1}');
