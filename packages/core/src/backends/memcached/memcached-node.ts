@@ -151,6 +151,12 @@ export class MemcachedNode {
   #flush(): void {
     const queued = this.#queued ?? [];
     this.#queued = undefined;
+    // The server closed the connection and Node has destroyed the socket, but memjs learns it
+    // only from the 'close' event, which comes after this (check-phase) callback: a write now
+    // would vanish without an error and its requests time out. Fail them as a closed
+    // connection instead; the next request connects again.
+    const socket = (this.#server as unknown as { _socket?: { destroyed: boolean; writableEnded: boolean } })._socket;
+    if (socket !== undefined && (socket.destroyed || socket.writableEnded)) this.#server.error(new Error('connection closed by the server'));
     let small: Buffer[] = [];
     const writeSmall = () => {
       if (small.length > 0) this.#server.write(small.length === 1 ? small[0]! : Buffer.concat(small));
