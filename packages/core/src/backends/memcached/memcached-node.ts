@@ -48,7 +48,7 @@ export class MemcachedNode {
   readonly #settings: NodeSettings;
   #server: Memjs.Server;
   /** Requests waiting for the end of this turn of the event loop, to be written together (see #write). */
-  #queued: Array<{ readonly frame: Buffer; readonly settled: () => boolean }> | undefined;
+  #queued: Array<{ readonly frame: Buffer; readonly send: () => boolean }> | undefined;
   #opaque = 0;
   #closed = false;
 
@@ -100,18 +100,23 @@ export class MemcachedNode {
     const frame = encodeRequests(all, opaque);
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
-        // synchronous handler), the answer may already sit in the socket, unread. Let one round
-        // of I/O run before calling it a timeout; an answer that arrived is not a failure.
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          server.onResponse(opaque, ignore);
-          server.onError(opaque, ignore);
-          reject(new TimeoutError(this.address, budget));
-        });
-      }, budget);
+      let timer: NodeJS.Timeout | undefined;
+      // Started when the request goes out (see #write), so an event loop stalled between the
+      // call and the end of its turn does not eat the budget of a request not yet sent.
+      const startTimer = () => {
+        timer = setTimeout(() => {
+          // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
+          // synchronous handler), the answer may already sit in the socket, unread. Let one round
+          // of I/O run before calling it a timeout; an answer that arrived is not a failure.
+          setImmediate(() => {
+            if (settled) return;
+            settled = true;
+            server.onResponse(opaque, ignore);
+            server.onError(opaque, ignore);
+            reject(new TimeoutError(this.address, budget));
+          });
+        }, budget);
+      };
       const onResponse: QuietCallback = (response) => {
         if (settled) return;
         if (quiet && response.header.opcode !== 0x0a) {
@@ -130,21 +135,25 @@ export class MemcachedNode {
         clearTimeout(timer);
         reject(this.#toTypedError(error));
       });
-      this.#write(frame, () => settled);
+      this.#write(frame, () => {
+        if (settled) return false;
+        startTimer();
+        return true;
+      });
     });
   }
 
   // Requests made during one turn of the event loop (the concurrent requests of every caller)
   // go out together at its end: small ones in one socket write instead of one system call each
   // (memcached then reads them in one go too), large ones (chunks of big values) as they are,
-  // never copied. A request that settled meanwhile (its connection failed, the node was closed)
-  // is not sent.
-  #write(frame: Buffer, settled: () => boolean): void {
+  // never copied. `send` is called as a request goes out: false when it settled meanwhile (its
+  // connection failed, the node was closed), which is then not sent.
+  #write(frame: Buffer, send: () => boolean): void {
     if (this.#queued !== undefined) {
-      this.#queued.push({ frame, settled });
+      this.#queued.push({ frame, send });
       return;
     }
-    this.#queued = [{ frame, settled }];
+    this.#queued = [{ frame, send }];
     setImmediate(() => this.#flush());
   }
 
@@ -162,9 +171,9 @@ export class MemcachedNode {
       if (small.length > 0) this.#server.write(small.length === 1 ? small[0]! : Buffer.concat(small));
       small = [];
     };
-    for (const { frame, settled } of queued) {
+    for (const { frame, send } of queued) {
       if (this.#closed) return;
-      if (settled()) continue;
+      if (!send()) continue;
       if (frame.length <= COALESCE_MAX_BYTES) {
         small.push(frame);
         continue;
