@@ -150,6 +150,8 @@ export class MemcachedStore extends EventEmitter {
       await this.#keepUnchanged(sessionId, key, encoded, lifetime.ttl, mark, now);
       return;
     }
+    // Changed: reads of the version it replaces no longer vouch for anything.
+    this.#marks.forget(sessionId);
     const json = this.#json(sessionId, encoded);
     const stored = this.#storedForm(key, json, lifetime.ttl, now);
     const outcome = await orFailed(this.cache.write(key, stored.value, lifetime.ttl));
@@ -184,12 +186,10 @@ export class MemcachedStore extends EventEmitter {
       await this.destroySession(sessionId).catch(() => undefined);
       return false;
     }
-    if (this.#seal !== undefined) {
-      // Resealed only from the data this request read; anything else is left to a write.
-      const encoded = tryEncode(session);
-      const mark = encoded && this.#marks.take(sessionId, encoded.fingerprint, now);
-      if (encoded && mark && this.#needsReseal(mark, lifetime.ttl, now)) return this.#reseal(sessionId, key, encoded, lifetime.ttl, now);
-    }
+    // The read this touch ends is taken; a seal is renewed only from the very data that was read.
+    const encoded = tryEncode(session);
+    const mark = encoded && this.#marks.take(sessionId, encoded.fingerprint, now);
+    if (encoded && mark && this.#needsReseal(mark, lifetime.ttl, now)) return this.#reseal(sessionId, key, encoded, lifetime.ttl, now);
     return this.#extend(sessionId, key, lifetime.ttl);
   }
 

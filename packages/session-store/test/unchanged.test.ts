@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Cache } from '@larder/core';
+import { MemcachedStore } from '../src/index.js';
 import { encodeSessionParts, storedFingerprint } from '../src/session-codec.js';
 import { READ_MARK_LIMIT, READ_MARK_MAX_AGE_MS, ReadMarks } from '../src/read-marks.js';
 import { readLifetime, sealedUntil, touchFitsSeal } from '../src/session-ttl.js';
@@ -67,12 +69,12 @@ describe('unchanged-session fingerprints', () => {
 describe('ReadMarks', () => {
   const mark = (fingerprint: string) => ({ fingerprint, sealedUntil: 0, retiredSecret: false });
 
-  it('a save takes the read of its id with its fingerprint, once per read', () => {
+  it('a save takes a read of its id with its fingerprint, once per read: concurrent requests on one session each find theirs', () => {
     const marks = new ReadMarks();
     marks.add('a', mark('v1'), NOW);
     marks.add('a', mark('v1'), NOW);
     assert.ok(marks.take('a', 'v1', NOW));
-    assert.ok(marks.take('a', 'v1', NOW), 'two concurrent reads of one version: two saves find theirs');
+    assert.ok(marks.take('a', 'v1', NOW));
     assert.equal(marks.take('a', 'v1', NOW), undefined);
     assert.equal(marks.size, 0);
   });
@@ -85,12 +87,20 @@ describe('ReadMarks', () => {
     assert.equal(marks.take('a', 'v1', NOW + READ_MARK_MAX_AGE_MS + 1), undefined);
   });
 
-  it('a request that read one version finds it while another read the next', () => {
+  it('only the latest version read vouches: a request that changed the session back to an older version is a write', () => {
+    const marks = new ReadMarks();
+    marks.add('a', mark('v1'), NOW); // a request that will not save (rolling: false, an error)
+    marks.add('a', mark('v2'), NOW); // another process wrote v2; a request read it and changes it back to v1
+    assert.equal(marks.take('a', 'v1', NOW), undefined);
+    assert.ok(marks.take('a', 'v2', NOW));
+  });
+
+  it('a write of a changed session forgets the reads of the version it replaced', () => {
     const marks = new ReadMarks();
     marks.add('a', mark('v1'), NOW);
-    marks.add('a', mark('v2'), NOW);
-    assert.ok(marks.take('a', 'v1', NOW));
-    assert.ok(marks.take('a', 'v2', NOW));
+    marks.add('a', mark('v1'), NOW);
+    marks.forget('a');
+    assert.equal(marks.take('a', 'v1', NOW), undefined);
   });
 
   it(`is bounded: ${READ_MARK_LIMIT} ids, the oldest forgotten first`, () => {
@@ -119,5 +129,35 @@ describe('lifetimes of rolling and sealed sessions', () => {
     assert.equal(touchFitsSeal(until, 3600, NOW + 1801 * 1000), false);
     assert.equal(sealedUntil(0, NOW), 0);
     assert.equal(touchFitsSeal(0, 3600, NOW), true);
+  });
+});
+
+describe('unchanged sessions across requests and processes (two stores on one cache)', () => {
+  const quiet = { warn: () => {} };
+  const session = (user: string) => ({ cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000), path: '/' }, user }) as SessionData;
+
+  it('a request that changes a session back to a version read earlier (by a request that never saved) is written, not touched', async () => {
+    const cache = new Cache({ logger: quiet });
+    const here = new MemcachedStore({ cache }, { logger: quiet });
+    const there = new MemcachedStore({ cache }, { logger: quiet });
+    const id = 'session-changed-back-0123456789ab';
+    await here.setSession(id, session('v1'));
+    await here.getSession(id); // a request that read v1 and will not save
+    await there.setSession(id, session('v2')); // another process changes it
+    assert.equal((await here.getSession(id))?.user, 'v2');
+    await here.setSession(id, session('v1')); // this request changed v2 back to v1
+    assert.equal((await there.getSession(id))?.user, 'v1');
+  });
+
+  it('a request that read the session, left it unchanged, and saves it after another process changed it keeps that change (a touch)', async () => {
+    const cache = new Cache({ logger: quiet });
+    const here = new MemcachedStore({ cache }, { logger: quiet });
+    const there = new MemcachedStore({ cache }, { logger: quiet });
+    const id = 'session-kept-change-0123456789abc';
+    await here.setSession(id, session('v1'));
+    const read = await here.getSession(id);
+    await there.setSession(id, session('v2'));
+    await here.setSession(id, { ...read!, cookie: { ...read!.cookie, expires: new Date(Date.now() + 60_000) } });
+    assert.equal((await there.getSession(id))?.user, 'v2');
   });
 });
