@@ -262,9 +262,9 @@ export class MemcachedStore extends EventEmitter {
     return this.#seal !== undefined && (mark.retiredSecret || !touchFitsSeal(mark.sealedUntil, ttl, now));
   }
 
-  // An unchanged session: touched, or resealed in place; never written back if it is gone.
+  // An unchanged session: touched, or resealed in place. Either keeps what the cache holds now: a
+  // version another process wrote meanwhile stays, and a session deleted meanwhile stays deleted.
   async #keepUnchanged(sessionId: string, key: string, encoded: EncodedSession, ttl: number, mark: ReadMark, now: number): Promise<void> {
-    // The cache keeps a newer version another request wrote meanwhile: this one changed nothing.
     if (this.#needsReseal(mark, ttl, now)) await this.#reseal(sessionId, key, encoded, ttl, now);
     else await this.#extend(sessionId, key, ttl);
   }

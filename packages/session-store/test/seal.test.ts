@@ -139,3 +139,18 @@ describe('the secret option', () => {
     assert.notEqual(await store.getSession('id-of-the-copy-test-0123456789'), null);
   });
 });
+
+describe('the rejected event', () => {
+  it('a listener that throws does not turn a rejected value into a failed read', async () => {
+    const cache = new Cache({ logger: { warn: () => {} } });
+    const lines: string[] = [];
+    const store = new MemcachedStore({ cache }, { secret: NEW, logger: { warn: (line: string) => lines.push(line) } });
+    store.on('rejected', () => {
+      throw new Error('a bug in the listener');
+    });
+    await cache.set('sess:a-session-id-of-thirty-two-chars', '{"cookie":{},"user":"admin"}');
+    assert.equal(await store.getSession('a-session-id-of-thirty-two-chars'), null);
+    assert.equal(store.stats().rejectedSessions, 1);
+    assert.match(lines.join('\n'), /did not open \(not-sealed\)/);
+  });
+});
