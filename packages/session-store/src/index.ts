@@ -13,5 +13,7 @@ export {
 export { SessionStoreError, type SessionStoreErrorCode } from './errors.js';
 export { sessionLifetime, type SessionLifetime } from './session-ttl.js';
 export { encodeSession, decodeSession, type DecodedSession } from './session-codec.js';
+export { MIN_SECRET_LENGTH, type SessionSecret, type SessionSecretOption } from './secrets.js';
+export { SEAL_OVERHEAD_BYTES, type UnsealReason } from './seal.js';
 export { redactSessionId, VISIBLE_ID_CHARS } from './redact.js';
-export type { SessionData, SessionCookieData, StoredSession, SessionCallback, StoreCallback, SessionStoreStats } from './types.js';
+export type { SessionData, SessionCookieData, StoredSession, SessionCallback, StoreCallback, SessionStoreStats, RejectedSessionEvent } from './types.js';

@@ -4,17 +4,25 @@ import { settleSession, settleVoid } from './callbacks.js';
 import { SessionStoreError } from './errors.js';
 import { openSource, resolveStoreOptions, type MemcachedStoreOptions, type MemcachedStoreSource } from './options.js';
 import { redactSessionId } from './redact.js';
-import { decodeSession, encodeSession } from './session-codec.js';
-import { sessionLifetime } from './session-ttl.js';
-import type { SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
+import { OpenedValues, type OpenedValue } from './opened-values.js';
+import { ReadMarks, type ReadMark } from './read-marks.js';
+import { SessionSeal, type UnsealReason } from './seal.js';
+import { decodeSession, encodeSessionParts, storedFingerprint, type EncodedSession } from './session-codec.js';
+import { readLifetime, sealedUntil, sessionLifetime, touchFitsSeal } from './session-ttl.js';
+import type { RejectedSessionEvent, SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
 
 const LOG_INTERVAL_MS = 10_000;
 
+type LogKind = 'bad' | 'rejected' | 'read' | 'write' | 'touch';
+
 /**
  * A session store for @fastify/session (and, through `withExpressSession`, express-session)
- * that keeps each session as JSON under `prefix + sessionId` in a Larder Cache, usually on
- * memcached, for as long as the session cookie lives. Reads fail open (no session), writes
- * fail loudly (a SessionStoreError), and session ids are redacted in everything it logs.
+ * that keeps each session under `prefix + sessionId` in a Larder Cache, usually on memcached,
+ * for as long as the session cookie lives: as JSON, or with a `secret` sealed (AES-256-GCM,
+ * bound to the session id). A session a request did not change is touched, not rewritten.
+ * Reads fail open (no session), writes fail loudly (a SessionStoreError), and session ids are
+ * redacted in everything it logs. Emits `rejected` (a RejectedSessionEvent) for every stored
+ * value that did not open.
  */
 export class MemcachedStore extends EventEmitter {
   /** The cache sessions live in. */
@@ -23,9 +31,14 @@ export class MemcachedStore extends EventEmitter {
   readonly prefix: string;
   /** Seconds a session whose cookie has no expiry lives (0 = no expiry). */
   readonly ttl: number;
+  /** True when sessions are sealed (a `secret` was given), false when they are stored as plain JSON. */
+  readonly sealed: boolean;
   readonly #ownsCache: boolean;
-  readonly #stats: SessionStoreStats = { badSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
-  readonly #logs: Record<'bad' | 'read' | 'write' | 'touch', FailureLog>;
+  readonly #seal: SessionSeal | undefined;
+  readonly #marks = new ReadMarks();
+  readonly #opened = new OpenedValues();
+  readonly #stats: SessionStoreStats = { badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
+  readonly #logs: Record<LogKind, FailureLog>;
   #closed = false;
 
   constructor(source: MemcachedStoreSource, options?: MemcachedStoreOptions) {
@@ -35,9 +48,12 @@ export class MemcachedStore extends EventEmitter {
     this.cache = cache;
     this.prefix = resolved.prefix;
     this.ttl = resolved.ttl;
+    // Keys are derived here, once: no request pays for HKDF.
+    this.#seal = resolved.secrets === undefined ? undefined : new SessionSeal(resolved.secrets);
+    this.sealed = this.#seal !== undefined;
     this.#ownsCache = owned;
-    const log = (logger: CacheLogger) => new FailureLog(logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
-    this.#logs = { bad: log(resolved.logger), read: log(resolved.logger), write: log(resolved.logger), touch: log(resolved.logger) };
+    const log = () => new FailureLog(resolved.logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
+    this.#logs = { bad: log(), rejected: log(), read: log(), write: log(), touch: log() };
   }
 
   /** @fastify/session / express-session: `callback(null, session)`, or `callback(null, null)` when there is none. */
@@ -61,47 +77,96 @@ export class MemcachedStore extends EventEmitter {
   }
 
   /**
-   * The stored session, or null when there is none, it is not a session (counted, logged), its
-   * cookie has expired, or the cache is unreachable (counted, logged: the request goes on logged out).
+   * The stored session, or null when there is none, it is not a session (counted, logged), it
+   * does not open (sealed sessions: counted, logged, emitted), its cookie has expired, or the
+   * cache is unreachable (counted, logged: the request goes on logged out). One cache read.
    */
   async getSession(sessionId: string): Promise<StoredSession | null> {
     const key = this.#key(sessionId);
     // The cache counts and emits a failure; the store alone logs it (with the id redacted) and counts it as a session read.
     const outcome = await orFailed(this.cache.read(key));
-    if (outcome.status === 'failed') {
-      this.#stats.readFailures++;
-      this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); treating the request as having no session`);
-      return null;
+    if (outcome.status !== 'hit') {
+      this.#opened.forget(sessionId);
+      if (outcome.status === 'failed') {
+        this.#stats.readFailures++;
+        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); treating the request as having no session`);
+        return null;
+      }
+      if (outcome.undecodable === undefined) return null;
+      return this.#seal ? this.#rejected(sessionId, 'not-sealed') : this.#badSession(sessionId, 'a value the cache cannot decode');
     }
-    if (outcome.status === 'miss') return outcome.undecodable ? this.#badSession(sessionId, 'a value the cache cannot decode') : null;
-    const decoded = decodeSession(outcome.value);
-    if (!decoded.ok) return this.#badSession(sessionId, decoded.reason);
-    return sessionLifetime(decoded.session.cookie, this.ttl).expired ? null : decoded.session;
+    const now = Date.now();
+    const raw = typeof outcome.value === 'string' || Buffer.isBuffer(outcome.value) ? outcome.value : undefined;
+    let opened = raw === undefined ? undefined : this.#opened.recall(sessionId, raw);
+    let session: StoredSession;
+    if (opened !== undefined) {
+      // The very bytes opened before: only the time-dependent checks are left to do.
+      if (opened.sealedUntil !== 0 && Math.floor(now / 1000) > opened.sealedUntil) return this.#rejected(sessionId, 'expired');
+      session = JSON.parse(opened.json) as StoredSession;
+    } else {
+      let json: string | undefined;
+      let seal: Pick<OpenedValue, 'sealedUntil' | 'retiredSecret'> = UNSEALED;
+      if (this.#seal) {
+        const unsealed = this.#seal.open(outcome.value, this.#binding(key), Math.floor(now / 1000));
+        if (!unsealed.ok) return this.#rejected(sessionId, unsealed.reason);
+        ({ json } = unsealed);
+        seal = unsealed;
+      } else if (typeof outcome.value === 'string') {
+        json = outcome.value;
+      }
+      const decoded = decodeSession(json ?? outcome.value);
+      if (!decoded.ok) return this.#badSession(sessionId, decoded.reason);
+      ({ session } = decoded);
+      json ??= JSON.stringify(session);
+      // Taken before the cookie is moved below (the fingerprint leaves its expiry out anyway).
+      opened = { json, sealedUntil: seal.sealedUntil, retiredSecret: seal.retiredSecret, fingerprint: storedFingerprint(json, session) };
+      if (raw !== undefined) this.#opened.remember(sessionId, raw, opened);
+    }
+    const lifetime = readLifetime(session.cookie, now);
+    if (lifetime === 'expired') return null;
+    this.#marks.add(sessionId, opened, now);
+    if (lifetime === 'rolled') {
+      // Touched since it was written: the cache holds it, so it lives; its stored expiry is stale.
+      session.cookie.expires = new Date(now + session.cookie.originalMaxAge!).toISOString();
+    }
+    return session;
   }
 
   /**
    * Stores the session for as long as its cookie lives (else the `ttl` option); an already expired
-   * cookie deletes it instead. Rejects with a SessionStoreError when the cache did not store it.
+   * cookie deletes it instead. A session unchanged since this store read it in this request is
+   * not rewritten: its TTL is extended (memcached `touch`), and a session deleted meanwhile (a
+   * logout in another tab) stays deleted. Rejects with a SessionStoreError when the cache did
+   * not store a changed session.
    */
   async setSession(sessionId: string, session: SessionData): Promise<void> {
     const key = this.#key(sessionId);
-    const lifetime = sessionLifetime(session?.cookie, this.ttl);
+    const now = Date.now();
+    const lifetime = sessionLifetime(session?.cookie, this.ttl, now);
     if (lifetime.expired) return this.destroySession(sessionId);
-    let json: string;
-    try {
-      json = encodeSession(session);
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new SessionStoreError('E_SESSION_ENCODE', redactSessionId(sessionId), `Cannot store session ${this.#redacted(sessionId)}: ${reason}`, { cause });
+    const encoded = this.#encode(sessionId, session);
+    const mark = this.#marks.take(sessionId, encoded.fingerprint, now);
+    if (mark !== undefined) {
+      await this.#keepUnchanged(sessionId, key, encoded, lifetime.ttl, mark, now);
+      return;
     }
-    const outcome = await orFailed(this.cache.write(key, json, lifetime.ttl));
-    if (outcome.status === 'stored') return;
+    // Changed: reads of the version it replaces no longer vouch for anything.
+    this.#marks.forget(sessionId);
+    const json = this.#json(sessionId, encoded);
+    const stored = this.#storedForm(key, json, lifetime.ttl, now);
+    const outcome = await orFailed(this.cache.write(key, stored.value, lifetime.ttl));
+    if (outcome.status === 'stored') {
+      // The next read of these bytes (the next request, usually) needs no decryption.
+      this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
+      return;
+    }
     throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, outcome.status === 'failed' ? outcome.error : 'the cache did not store it');
   }
 
   /** Deletes the session (absent is fine); rejects with a SessionStoreError when the cache could not be reached. */
   async destroySession(sessionId: string): Promise<void> {
     const key = this.#key(sessionId);
+    this.#opened.forget(sessionId);
     const outcome = await orFailed(this.cache.remove(key));
     if (outcome.status === 'failed') throw this.#writeFailure('E_SESSION_DESTROY', 'delete', sessionId, outcome.error);
   }
@@ -109,20 +174,23 @@ export class MemcachedStore extends EventEmitter {
   /**
    * Gives the stored session the TTL its cookie now asks for, with memcached's `touch`: the data
    * is not rewritten. True when extended; false when the session is gone (touch never brings a
-   * deleted session back), its cookie has expired (it is deleted), or the cache failed (counted, logged).
+   * deleted session back), its cookie has expired (it is deleted), or the cache failed (counted,
+   * logged). A sealed session read with a retired secret, or near the end of its seal, is
+   * resealed in place instead (memcached `replace`, so a deleted session stays deleted).
    */
   async touchSession(sessionId: string, session: SessionData): Promise<boolean> {
     const key = this.#key(sessionId);
-    const lifetime = sessionLifetime(session?.cookie, this.ttl);
+    const now = Date.now();
+    const lifetime = sessionLifetime(session?.cookie, this.ttl, now);
     if (lifetime.expired) {
       await this.destroySession(sessionId).catch(() => undefined);
       return false;
     }
-    const outcome = await orFailed(this.cache.extend(key, lifetime.ttl));
-    if (outcome.status !== 'failed') return outcome.status === 'extended';
-    this.#stats.touchFailures++;
-    this.#logs.touch.record(`could not extend session ${this.#redacted(sessionId)} (${outcome.error.message}); it keeps its current TTL`);
-    return false;
+    // The read this touch ends is taken; a seal is renewed only from the very data that was read.
+    const encoded = tryEncode(session);
+    const mark = encoded && this.#marks.take(sessionId, encoded.fingerprint, now);
+    if (encoded && mark && this.#needsReseal(mark, lifetime.ttl, now)) return this.#reseal(sessionId, key, encoded, lifetime.ttl, now);
+    return this.#extend(sessionId, key, lifetime.ttl);
   }
 
   /** Checks the cache's backend answers and accepts the credentials; rejects with core's typed errors. */
@@ -156,6 +224,86 @@ export class MemcachedStore extends EventEmitter {
     return this.prefix + redactSessionId(sessionId);
   }
 
+  // What a seal is bound to: the session's key with the cache's prefix, so a sealed value opens
+  // only under the key it was written to (not under another id, another prefix, another app's cache).
+  #binding(key: string): string {
+    return this.cache.keyPrefix + key;
+  }
+
+  #encode(sessionId: string, session: SessionData): EncodedSession {
+    try {
+      return encodeSessionParts(session);
+    } catch (cause) {
+      throw this.#encodeFailure(sessionId, cause);
+    }
+  }
+
+  #json(sessionId: string, encoded: EncodedSession): string {
+    try {
+      return encoded.json();
+    } catch (cause) {
+      throw this.#encodeFailure(sessionId, cause);
+    }
+  }
+
+  #encodeFailure(sessionId: string, cause: unknown): SessionStoreError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new SessionStoreError('E_SESSION_ENCODE', redactSessionId(sessionId), `Cannot store session ${this.#redacted(sessionId)}: ${reason}`, { cause });
+  }
+
+  /** The value written to the cache (the JSON text, or its seal) and until when a seal is valid (0: no limit). */
+  #storedForm(key: string, json: string, ttl: number, now: number): { value: string | Buffer; sealedUntil: number } {
+    if (this.#seal === undefined) return { value: json, sealedUntil: 0 };
+    const until = sealedUntil(ttl, now);
+    return { value: this.#seal.seal(json, this.#binding(key), until), sealedUntil: until };
+  }
+
+  #needsReseal(mark: ReadMark, ttl: number, now: number): boolean {
+    return this.#seal !== undefined && (mark.retiredSecret || !touchFitsSeal(mark.sealedUntil, ttl, now));
+  }
+
+  // An unchanged session: touched, or resealed in place. Either keeps what the cache holds now: a
+  // version another process wrote meanwhile stays, and a session deleted meanwhile stays deleted.
+  async #keepUnchanged(sessionId: string, key: string, encoded: EncodedSession, ttl: number, mark: ReadMark, now: number): Promise<void> {
+    if (this.#needsReseal(mark, ttl, now)) await this.#reseal(sessionId, key, encoded, ttl, now);
+    else await this.#extend(sessionId, key, ttl);
+  }
+
+  async #extend(sessionId: string, key: string, ttl: number): Promise<boolean> {
+    const outcome = await orFailed(this.cache.extend(key, ttl));
+    if (outcome.status !== 'failed') return outcome.status === 'extended';
+    this.#stats.touchFailures++;
+    this.#logs.touch.record(`could not extend session ${this.#redacted(sessionId)} (${outcome.error.message}); it keeps its current TTL`);
+    return false;
+  }
+
+  // replace stores only over a value that is there: a session deleted since it was read stays
+  // deleted. A failure leaves the old seal in place, valid until its end (the cache logs it).
+  async #reseal(sessionId: string, key: string, encoded: EncodedSession, ttl: number, now: number): Promise<boolean> {
+    try {
+      const json = this.#json(sessionId, encoded);
+      const stored = this.#storedForm(key, json, ttl, now);
+      const replaced = await this.cache.replace(key, stored.value, ttl);
+      if (replaced) this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
+      return replaced;
+    } catch {
+      return false;
+    }
+  }
+
+  #rejected(sessionId: string, reason: UnsealReason): null {
+    this.#stats.rejectedSessions++;
+    this.#logs.rejected.record(`the value under ${this.#redacted(sessionId)} did not open (${reason}); treating it as no session`);
+    const event: RejectedSessionEvent = { session: redactSessionId(sessionId), reason };
+    try {
+      this.emit('rejected', event);
+    } catch (error) {
+      // A listener's bug must not turn a rejected value into a failed request.
+      this.#logs.rejected.record(`a 'rejected' listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return null;
+  }
+
   #badSession(sessionId: string, reason: string): null {
     this.#stats.badSessions++;
     this.#logs.bad.record(`the value under ${this.#redacted(sessionId)} is not a session (${reason}); treating it as no session`);
@@ -170,6 +318,16 @@ export class MemcachedStore extends EventEmitter {
     this.#logs.write.record(`could not ${verb} session ${this.#redacted(sessionId)} in ${this.cache.backend.name}: ${detail}`);
     const message = `Could not ${verb} session ${this.#redacted(sessionId)} (the session store failed; the cause, logged, says why)`;
     return new SessionStoreError(code, redactSessionId(sessionId), message, typeof problem === 'string' ? undefined : { cause: problem });
+  }
+}
+
+const UNSEALED = Object.freeze({ sealedUntil: 0, retiredSecret: false });
+
+function tryEncode(session: SessionData): EncodedSession | undefined {
+  try {
+    return encodeSessionParts(session);
+  } catch {
+    return undefined;
   }
 }
 

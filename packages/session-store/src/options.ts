@@ -8,6 +8,7 @@ import {
   type GivenCacheSource,
   type Ttl,
 } from '@larder/core';
+import { resolveSecrets, type SessionSecretOption } from './secrets.js';
 
 /** Sessions in a Cache you built; the store uses it and never closes it (a bare Cache works too). */
 export type CacheSource = GivenCacheSource;
@@ -28,6 +29,13 @@ export interface MemcachedStoreOptions {
   ttl?: Ttl;
   /** Receives the store's warnings, one per burst (default `console`; Fastify's `app.log` fits). */
   logger?: CacheLogger;
+  /**
+   * Seals every stored session (AES-256-GCM, bound to its session id): a string of 32 or more
+   * characters or a Buffer of 32 or more bytes, or a list of them for rotation (the first seals,
+   * every one opens). Without it sessions are stored as plain JSON that anyone who can read the
+   * cache reads, and anyone who can write it forges.
+   */
+  secret?: SessionSecretOption;
 }
 
 /** The default key prefix, as Flask-Session's `session:` but shorter. */
@@ -43,22 +51,24 @@ export interface ResolvedStoreOptions {
   readonly ttl: number;
   /** Where warnings go. */
   readonly logger: CacheLogger;
+  /** The secrets as bytes, the sealing one first; undefined: sessions are not sealed. */
+  readonly secrets: Buffer[] | undefined;
 }
 
-const OPTION_NAMES = ['prefix', 'ttl', 'logger'];
+const OPTION_NAMES = ['prefix', 'ttl', 'logger', 'secret'];
 
 /** Applies defaults and checks every option; throws InvalidOptionError naming the bad one. */
 export function resolveStoreOptions(options: MemcachedStoreOptions | undefined): ResolvedStoreOptions {
   const given: unknown = options ?? {};
   if (typeof given !== 'object' || given === null) throw new InvalidOptionError('options', 'must be an object');
   rejectUnknown(given, OPTION_NAMES, 'MemcachedStore option');
-  const { prefix = DEFAULT_PREFIX, ttl = DEFAULT_TTL, logger = console } = given as MemcachedStoreOptions;
+  const { prefix = DEFAULT_PREFIX, ttl = DEFAULT_TTL, logger = console, secret } = given as MemcachedStoreOptions;
   if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', `must be a string, got ${typeof prefix}`);
   const seconds = parseTtlOption('ttl', ttl);
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new InvalidOptionError('logger', 'must have a warn(message) method');
   }
-  return { prefix, ttl: seconds, logger };
+  return { prefix, ttl: seconds, logger, secrets: secret === undefined ? undefined : resolveSecrets(secret) };
 }
 
 /** The cache a source names, and whether the store built it (and so closes it). */

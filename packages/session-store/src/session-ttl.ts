@@ -33,3 +33,38 @@ function toTime(expires: unknown): number | undefined {
   else return undefined;
   return Number.isNaN(time) ? undefined : time;
 }
+
+/** What a read makes of a stored session's cookie: alive, expired, or alive with a stale `expires` (see `readLifetime`). */
+export type ReadLifetime = 'alive' | 'expired' | 'rolled';
+
+/**
+ * Whether a session read from the cache is still alive by its cookie. A rolling cookie (one
+ * with a positive `originalMaxAge`: both frameworks move its expiry on every request) is alive
+ * while the cache holds it: a touch extended it in the cache without rewriting the `expires`
+ * stored with it, which is then `rolled` (in the past, to be moved forward). Any other cookie is
+ * `expired` once its `expires` (or `maxAge`) has passed.
+ */
+export function readLifetime(cookie: SessionCookieData, now: number = Date.now()): ReadLifetime {
+  const rollingMs = cookie.originalMaxAge;
+  if (typeof rollingMs === 'number' && Number.isFinite(rollingMs) && rollingMs > 0) {
+    const expiresAt = toTime(cookie.expires);
+    return expiresAt !== undefined && expiresAt <= now ? 'rolled' : 'alive';
+  }
+  return sessionLifetime(cookie, 1, now).expired ? 'expired' : 'alive';
+}
+
+/**
+ * Until when (Unix seconds) a sealed session written now with `ttl` seconds to live stays valid:
+ * its lifetime and half as much again (0: no limit, for a session that never expires). Touches
+ * extend the session within that bound; past it the session is resealed. A sealed value put back
+ * into the cache later (a replay, a restored dump) does not open after it.
+ */
+export function sealedUntil(ttl: number, now: number = Date.now()): number {
+  if (ttl === 0) return 0;
+  return Math.floor(now / 1000) + ttl + Math.ceil(ttl / 2);
+}
+
+/** Whether a touch giving `ttl` more seconds now stays within a seal valid until `until` (Unix seconds, 0: no limit). */
+export function touchFitsSeal(until: number, ttl: number, now: number = Date.now()): boolean {
+  return until === 0 || (ttl !== 0 && Math.ceil(now / 1000) + ttl <= until);
+}

@@ -1,3 +1,5 @@
+import type { UnsealReason } from './seal.js';
+
 /**
  * The cookie part of a session, as @fastify/session and express-session keep it: a Cookie
  * instance when a session is written, plain JSON data (`expires` as an ISO string) when read.
@@ -37,10 +39,24 @@ export type StoreCallback = (error?: Error | null) => void;
 export interface SessionStoreStats {
   /** Values found under the prefix that are not sessions (read as no session). */
   badSessions: number;
+  /**
+   * Sealed sessions only: values under a session key that did not open (not sealed, malformed,
+   * tampered, truncated, moved from another id, sealed with a secret the store does not hold,
+   * or past their sealed expiry), read as no session; each also emitted as a `rejected` event.
+   */
+  rejectedSessions: number;
   /** Reads that failed (cache unavailable) and were read as no session. */
   readFailures: number;
   /** Writes and deletes that failed and were reported to the caller as a SessionStoreError. */
   writeFailures: number;
   /** Touches that failed (the TTL was not extended; the request went on). */
   touchFailures: number;
+}
+
+/** The `rejected` event of a MemcachedStore: a stored value did not open as a sealed session. */
+export interface RejectedSessionEvent {
+  /** The session id, redacted (see `redactSessionId`). */
+  readonly session: string;
+  /** Why it did not open. */
+  readonly reason: UnsealReason;
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import fastifyCookie, { Signer } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
@@ -13,13 +13,24 @@ import { MemcachedStore, withExpressSession } from '../src/index.js';
 declare module 'fastify' {
   interface Session {
     user?: string;
+    visits?: number;
+    padding?: string;
   }
 }
 
 declare module 'express-session' {
   interface SessionData {
     user?: string;
+    visits?: number;
+    padding?: string;
   }
+}
+
+/** What a login route takes: the user, and optionally that many random bytes (base64) stored beside it, for large sessions. */
+interface LoginBody {
+  user: string;
+  padding?: number;
+  regenerate?: boolean;
 }
 
 /** A 32+ character secret shared by every app a test builds (so a second app reads the first's cookies). */
@@ -50,6 +61,10 @@ export interface FastifyAppOptions {
   fastify?: FastifyServerOptions;
   /** Keep Fastify's default error handler instead of the test's (which answers `{ error: code }`). */
   defaultErrorHandler?: boolean;
+  /** @fastify/session's rolling (default true, as @fastify/session's own default). */
+  rolling?: boolean;
+  /** `/slow` reads the session, then waits for this before answering (unchanged). */
+  gate?: () => Promise<void>;
 }
 
 /** A Fastify app with a route to log in, to read the session and to log out; its handled errors are kept. */
@@ -62,6 +77,7 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
     store,
     cookieName: FASTIFY_COOKIE,
     saveUninitialized: options.saveUninitialized ?? false,
+    rolling: options.rolling ?? true,
     cookie: { secure: false, ...options.cookie },
   });
   if (!options.defaultErrorHandler) {
@@ -70,17 +86,38 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
       return reply.code(500).send({ error: error.code ?? 'unknown' });
     });
   }
-  app.post<{ Body: { user: string } }>('/login', async (request) => {
+  app.post<{ Body: LoginBody }>('/login', async (request) => {
     request.session.set('user', request.body.user);
+    if (request.body.padding) request.session.set('padding', randomBytes(request.body.padding).toString('base64'));
     return { ok: true };
   });
-  app.get('/me', async (request) => ({ user: request.session.get('user') ?? null, sessionId: request.session.sessionId }));
+  app.get('/me', async (request) => {
+    const padding = request.session.get('padding');
+    return { user: request.session.get('user') ?? null, sessionId: request.session.sessionId, ...(padding ? { padding: padding.length } : {}) };
+  });
+  app.get('/visit', async (request) => {
+    request.session.set('visits', (request.session.get('visits') ?? 0) + 1);
+    return { visits: request.session.get('visits') };
+  });
+  app.get('/slow', async (request) => {
+    const user = request.session.get('user') ?? null;
+    await options.gate?.();
+    return { user };
+  });
   app.post('/logout', async (request) => {
     await request.session.destroy();
     return { ok: true };
   });
   await app.ready();
   return { app, errors };
+}
+
+/** The Fastify test app listening on 127.0.0.1 on a free port, for requests over real HTTP (with a CookieClient). */
+export async function startFastifyApp(store: MemcachedStore, options: FastifyAppOptions = {}): Promise<ExpressApp> {
+  const { app, errors } = await buildFastifyApp(store, options);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, errors, close: () => app.close() };
 }
 
 /** The `name=value` of the session cookie a Fastify response set, for the next request's Cookie header. */
@@ -104,7 +141,7 @@ export async function fastifyLogin(app: FastifyInstance, user: string): Promise<
   return { cookie, sessionId: me.json<{ sessionId: string }>().sessionId };
 }
 
-/** An Express 5 app with express-session and the store, listening on 127.0.0.1 on a free port. */
+/** A test app (Express 5 with express-session, or Fastify with @fastify/session) listening on 127.0.0.1 on a free port. */
 export interface ExpressApp {
   /** `http://127.0.0.1:port`. */
   readonly url: string;
@@ -117,7 +154,7 @@ export interface ExpressApp {
 /** Starts the Express test app: `/login` (regenerates unless told not to, sets the user, saves), `/me`, `/logout`. */
 export async function startExpressApp(
   store: MemcachedStore,
-  options: { cookie?: { maxAge?: number }; bridge?: boolean; exposeMessages?: boolean } = {},
+  options: { cookie?: { maxAge?: number }; bridge?: boolean; exposeMessages?: boolean; resave?: boolean; rolling?: boolean; gate?: () => Promise<void> } = {},
 ): Promise<ExpressApp> {
   const app = express();
   // express-session reports a save that failed in res.end to a `next` whose route has finished,
@@ -129,7 +166,8 @@ export async function startExpressApp(
     expressSession({
       secret: SECRET,
       store: options.bridge === false ? (store as unknown as expressSession.Store) : withExpressSession(store, expressSession),
-      resave: false,
+      resave: options.resave ?? false,
+      rolling: options.rolling ?? false,
       saveUninitialized: false,
       cookie: options.cookie ?? {},
     }),
@@ -137,16 +175,25 @@ export async function startExpressApp(
   // Saves explicitly before answering: express-session's own save runs in res.end, after the
   // status went out, so only an explicit save lets a failed write fail the login.
   app.post('/login', (req, res, next) => {
-    const { user, regenerate = true } = req.body as { user: string; regenerate?: boolean };
+    const { user, regenerate = true, padding } = req.body as LoginBody;
     const login = () => {
       req.session.user = user;
+      if (padding) req.session.padding = randomBytes(padding).toString('base64');
       req.session.save((error) => (error ? next(error) : res.json({ ok: true })));
     };
     if (!regenerate) return login();
     req.session.regenerate((error) => (error ? next(error) : login()));
   });
   app.get('/me', (req, res) => {
-    res.json({ user: req.session.user ?? null, sessionId: req.sessionID });
+    res.json({ user: req.session.user ?? null, sessionId: req.sessionID, ...(req.session.padding ? { padding: req.session.padding.length } : {}) });
+  });
+  app.get('/visit', (req, res) => {
+    req.session.visits = (req.session.visits ?? 0) + 1;
+    res.json({ visits: req.session.visits });
+  });
+  app.get('/slow', (req, res, next) => {
+    const user = req.session.user ?? null;
+    (options.gate?.() ?? Promise.resolve()).then(() => res.json({ user }), next);
   });
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
@@ -177,6 +224,13 @@ export class CookieClient {
   /** The current Cookie header. */
   get cookieHeader(): string {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** A second jar holding the same cookies (another tab of the same browser). */
+  clone(): CookieClient {
+    const copy = new CookieClient();
+    for (const [name, value] of this.#cookies) copy.setCookie(name, value);
+    return copy;
   }
 
   /** Sets a cookie by hand (to send a forged or replayed one). */
@@ -213,4 +267,35 @@ export async function storeOnOwnServer(t: TestContext): Promise<{ server: Memcac
   const store = new MemcachedStore({ servers: server.address, timeout: 300 }, { logger });
   t.after(() => store.close());
   return { server, store, lines };
+}
+
+/** memcached's own counters (`stats`), read over the text protocol: `cmd_get`, `cmd_set`, `cmd_touch`, ... */
+export function memcachedStats(server: MemcachedServer): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: server.host, port: server.port });
+    let reply = '';
+    socket.setTimeout(2000, () => socket.destroy(new Error('stats timed out')));
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write('stats\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (!reply.endsWith('END\r\n')) return;
+      socket.end();
+      const stats: Record<string, number> = {};
+      for (const line of reply.split('\r\n')) {
+        const [word, name, value] = line.split(' ');
+        if (word === 'STAT' && name !== undefined) stats[name] = Number(value);
+      }
+      resolve(stats);
+    });
+  });
+}
+
+/** How much memcached's `cmd_*` counters moved while `run` ran (requests over other connections count too: use a server of the test's own). */
+export async function countCommands(server: MemcachedServer, run: () => Promise<unknown>): Promise<{ sets: number; touches: number; gets: number }> {
+  const before = await memcachedStats(server);
+  await run();
+  const after = await memcachedStats(server);
+  const moved = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+  return { sets: moved('cmd_set'), touches: moved('cmd_touch'), gets: moved('cmd_get') };
 }

@@ -8,23 +8,28 @@ import { sessionStoreConformance } from './store-conformance.js';
 
 const quiet = { warn: () => {} };
 
-sessionStoreConformance('real memcached', async () => {
-  const server = await MemcachedServer.start();
-  const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet });
-  return {
-    cache,
-    // A store that builds its own Cache from the server list, as a freshly started app would.
-    newStore: (options = {}) => new MemcachedStore({ servers: server.address }, options),
-    expectTtl: async (key, seconds) => {
-      const ttl = await metaTtl(server.host, server.port, cache.backendKey(key));
-      assert.ok(ttl !== undefined && Math.abs(ttl - seconds) <= 5, `memcached reports ${ttl} s left for ${key}, expected about ${seconds}`);
-    },
-    dispose: async () => {
-      await cache.close();
-      await server.stop();
-    },
-  };
-});
+const SEALING_SECRET = 'the conformance suite sealing secret, 32+ characters';
+
+for (const secret of [undefined, SEALING_SECRET]) {
+  sessionStoreConformance(secret ? 'real memcached, sealed sessions' : 'real memcached', async () => {
+    const server = await MemcachedServer.start();
+    const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet });
+    return {
+      cache,
+      ...(secret ? { secret } : {}),
+      // A store that builds its own Cache from the server list, as a freshly started app would.
+      newStore: (options = {}) => new MemcachedStore({ servers: server.address }, { ...(secret ? { secret } : {}), ...options }),
+      expectTtl: async (key, seconds) => {
+        const ttl = await metaTtl(server.host, server.port, cache.backendKey(key));
+        assert.ok(ttl !== undefined && Math.abs(ttl - seconds) <= 5, `memcached reports ${ttl} s left for ${key}, expected about ${seconds}`);
+      },
+      dispose: async () => {
+        await cache.close();
+        await server.stop();
+      },
+    };
+  });
+}
 
 describe('MemcachedStore on SASL memcached', () => {
   const sasl = { username: 'larder', password: 'session-secret' };

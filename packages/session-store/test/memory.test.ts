@@ -23,21 +23,26 @@ class TtlRecordingBackend extends MemoryBackend {
   }
 }
 
-sessionStoreConformance('Cache on MemoryBackend', async () => {
-  const backend = new TtlRecordingBackend();
-  const cache = new Cache({ backend, logger: quiet });
-  return {
-    cache,
-    newStore: (options = {}) => new MemcachedStore({ cache }, options),
-    expectTtl: async (key, seconds) => {
-      const full = cache.backendKey(key);
-      assert.ok(await backend.get(full), `${key} is stored`);
-      const ttl = backend.ttls.get(full);
-      assert.ok(ttl !== undefined && Math.abs(ttl - seconds) <= 2, `TTL of ${key}: asked ${ttl}, expected about ${seconds}`);
-    },
-    dispose: () => cache.close(),
-  };
-});
+const SEALING_SECRET = 'the conformance suite sealing secret, 32+ characters';
+
+for (const secret of [undefined, SEALING_SECRET]) {
+  sessionStoreConformance(secret ? 'Cache on MemoryBackend, sealed sessions' : 'Cache on MemoryBackend', async () => {
+    const backend = new TtlRecordingBackend();
+    const cache = new Cache({ backend, logger: quiet });
+    return {
+      cache,
+      ...(secret ? { secret } : {}),
+      newStore: (options = {}) => new MemcachedStore({ cache }, { ...(secret ? { secret } : {}), ...options }),
+      expectTtl: async (key, seconds) => {
+        const full = cache.backendKey(key);
+        assert.ok(await backend.get(full), `${key} is stored`);
+        const ttl = backend.ttls.get(full);
+        assert.ok(ttl !== undefined && Math.abs(ttl - seconds) <= 2, `TTL of ${key}: asked ${ttl}, expected about ${seconds}`);
+      },
+      dispose: () => cache.close(),
+    };
+  });
+}
 
 describe('MemcachedStore on a MemoryBackend with a hand-moved clock', () => {
   const setup = () => {

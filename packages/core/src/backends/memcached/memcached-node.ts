@@ -34,6 +34,8 @@ const MAX_OPAQUE = 0xffffffff;
 // request in flight. Larder times each request itself (background ones get connectTimeout)
 // and gives memjs a much longer timer, so one slow answer fails only its own request.
 const MEMJS_TIMEOUT_FACTOR = 20;
+// Requests up to this size are joined into one socket write with the others of the same turn.
+const COALESCE_MAX_BYTES = 16 * 1024;
 
 /**
  * One memcached server: a memjs `Server` (socket, SASL PLAIN, framing, dispatch by opaque)
@@ -45,6 +47,8 @@ export class MemcachedNode {
   readonly address: string;
   readonly #settings: NodeSettings;
   #server: Memjs.Server;
+  /** Requests waiting for the end of this turn of the event loop, to be written together (see #write). */
+  #queued: Array<{ readonly frame: Buffer; readonly send: () => boolean }> | undefined;
   #opaque = 0;
   #closed = false;
 
@@ -96,18 +100,23 @@ export class MemcachedNode {
     const frame = encodeRequests(all, opaque);
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
-        // synchronous handler), the answer may already sit in the socket, unread. Let one round
-        // of I/O run before calling it a timeout; an answer that arrived is not a failure.
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          server.onResponse(opaque, ignore);
-          server.onError(opaque, ignore);
-          reject(new TimeoutError(this.address, budget));
-        });
-      }, budget);
+      let timer: NodeJS.Timeout | undefined;
+      // Started when the request goes out (see #write), so an event loop stalled between the
+      // call and the end of its turn does not eat the budget of a request not yet sent.
+      const startTimer = () => {
+        timer = setTimeout(() => {
+          // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
+          // synchronous handler), the answer may already sit in the socket, unread. Let one round
+          // of I/O run before calling it a timeout; an answer that arrived is not a failure.
+          setImmediate(() => {
+            if (settled) return;
+            settled = true;
+            server.onResponse(opaque, ignore);
+            server.onError(opaque, ignore);
+            reject(new TimeoutError(this.address, budget));
+          });
+        }, budget);
+      };
       const onResponse: QuietCallback = (response) => {
         if (settled) return;
         if (quiet && response.header.opcode !== 0x0a) {
@@ -126,8 +135,53 @@ export class MemcachedNode {
         clearTimeout(timer);
         reject(this.#toTypedError(error));
       });
-      server.write(frame);
+      this.#write(frame, () => {
+        if (settled) return false;
+        startTimer();
+        return true;
+      });
     });
+  }
+
+  // Requests made during one turn of the event loop (the concurrent requests of every caller)
+  // go out together at its end: small ones in one socket write instead of one system call each
+  // (memcached then reads them in one go too), large ones (chunks of big values) as they are,
+  // never copied. `send` is called as a request goes out: false when it settled meanwhile (its
+  // connection failed, the node was closed), which is then not sent.
+  #write(frame: Buffer, send: () => boolean): void {
+    if (this.#queued !== undefined) {
+      this.#queued.push({ frame, send });
+      return;
+    }
+    this.#queued = [{ frame, send }];
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const queued = this.#queued ?? [];
+    this.#queued = undefined;
+    // The server closed the connection and Node has destroyed the socket, but memjs learns it
+    // only from the 'close' event, which comes after this (check-phase) callback: a write now
+    // would vanish without an error and its requests time out. Fail them as a closed
+    // connection instead; the next request connects again.
+    const socket = (this.#server as unknown as { _socket?: { destroyed: boolean; writableEnded: boolean } })._socket;
+    if (socket !== undefined && (socket.destroyed || socket.writableEnded)) this.#server.error(new Error('connection closed by the server'));
+    let small: Buffer[] = [];
+    const writeSmall = () => {
+      if (small.length > 0) this.#server.write(small.length === 1 ? small[0]! : Buffer.concat(small));
+      small = [];
+    };
+    for (const { frame, send } of queued) {
+      if (this.#closed) return;
+      if (!send()) continue;
+      if (frame.length <= COALESCE_MAX_BYTES) {
+        small.push(frame);
+        continue;
+      }
+      writeSmall();
+      this.#server.write(frame);
+    }
+    writeSmall();
   }
 
   #nextOpaque(): number {
