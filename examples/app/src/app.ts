@@ -39,9 +39,10 @@ export async function buildApp(options: ExampleAppOptions = {}): Promise<Fastify
   await app.register(larder, { cache });
   app.addHook('onClose', async () => cache.close());
 
-  const sessions = new MemcachedStore({ cache }, { ttl: '1d', logger: app.log });
   const secret = options.sessionSecret ?? (process.env.SESSION_SECRET || DEVELOPMENT_SECRET);
   if (secret === DEVELOPMENT_SECRET) app.log.warn('example: SESSION_SECRET is not set; using the development secret');
+  // Sessions are sealed at rest with the same secret (the store derives its own keys from it with HKDF).
+  const sessions = new MemcachedStore({ cache }, { ttl: '1d', logger: app.log, secret });
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,
