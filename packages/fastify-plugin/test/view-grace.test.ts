@@ -50,6 +50,21 @@ describe('view cache grace on one process (memory backend)', () => {
     assert.equal(calls, 1);
   });
 
+  it('a cold request reads its key once, a hit once (the hit path and the miss path share one read)', async (t) => {
+    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
+    const app = Fastify();
+    t.after(async () => {
+      await app.close();
+      await cache.close();
+    });
+    await app.register(larder, { cache });
+    app.get('/once', { config: { cache: { ttl: 60 } } }, async () => 'page');
+    await app.inject('/once');
+    assert.deepEqual([cache.stats().misses, cache.stats().hits], [1, 0]);
+    await app.inject('/once');
+    assert.deepEqual([cache.stats().misses, cache.stats().hits], [1, 1]);
+  });
+
   for (const [setting, value] of [
     ['grace', 'soon'],
     ['lock', 'yes'],

@@ -49,6 +49,15 @@ interface MissState {
 /** What a leader that found the page in the cache (another process stored it) tells its waiters: read it yourselves. */
 const LOOK_AGAIN = Symbol('look again');
 
+/** `#lookup` has no read of the key to start from. */
+const NOT_READ = Symbol('not read');
+
+/** A stored response or Vary list as read, and whether it is past its ttl (within grace). */
+interface ViewRead {
+  view: CachedResponse | VaryMarker;
+  stale: boolean;
+}
+
 /** What a request found at its key: the page (fresh or stale) and where it lives, or where it would be stored. */
 interface Lookup {
   stored: CachedResponse | undefined;
@@ -145,8 +154,17 @@ export class ViewCache {
       // No Host (HTTP/1.0) is a Host of its own, ''.
       const host: string = request.host ?? '';
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
+      // The common case, a fresh hit with nobody leading, answered from the first read.
+      let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
+      if (this.#leaders.size === 0 && refreshWrites === undefined) {
+        const read = await this.#read(key, request, rule.statusCodes);
+        const view = read?.view;
+        if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.host === host) return replayResponse(reply, view, 'HIT');
+        first = read;
+      }
       for (;;) {
-        const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined);
+        const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined, first);
+        first = NOT_READ;
         if (found.stored !== undefined && refreshWrites === undefined) {
           if (!found.stale) return replayResponse(reply, found.stored, 'HIT');
           this.#cache.servedStale(found.lookup, 'expired');
@@ -244,12 +262,13 @@ export class ViewCache {
    * refresh), either `running` is set (a leader of this process already runs the handler for it)
    * or this request becomes the leader (`settle`).
    */
-  async #lookup(key: string, host: string, request: FastifyRequest, rule: ViewCacheRule, refresh: boolean): Promise<Lookup> {
+  async #lookup(key: string, host: string, request: FastifyRequest, rule: ViewCacheRule, refresh: boolean, first: ViewRead | undefined | typeof NOT_READ): Promise<Lookup> {
     const found: Lookup = { stored: undefined, stale: false, lookup: key, marker: undefined, owner: undefined, hostVariant: false, running: undefined, settle: undefined };
     // Most requests are hits with nobody leading: they skip making the leader key.
     found.running = this.#leaders.size === 0 || refresh ? undefined : this.#leaders.get(this.#leaderKey(host, key));
     if (found.running) return found;
-    let read = await this.#read(key, request, rule.statusCodes);
+    // `first`: what the caller already read at `key` (nobody was leading then).
+    let read = first !== NOT_READ ? first : await this.#read(key, request, rule.statusCodes);
     let stored = read?.view;
     if (stored instanceof VaryMarker) {
       found.marker = stored;
@@ -349,7 +368,7 @@ export class ViewCache {
    * value in Larder's format that cannot be used (or whose status the route does not store) is
    * a miss too, counted and logged: someone else wrote it. `stale`: past its ttl, within grace.
    */
-  async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<{ view: CachedResponse | VaryMarker; stale: boolean } | undefined> {
+  async #read(key: string, request: FastifyRequest, statusCodes: ReadonlySet<number>): Promise<ViewRead | undefined> {
     let view: CachedResponse | VaryMarker | MalformedView | undefined;
     let stale = false;
     try {
