@@ -143,7 +143,7 @@ export class Cache extends CacheEventEmitter {
       readEntry: (key) => this.#readEntry(key),
       store: (key, value, ttlSeconds, graceSeconds) => this.set(key, value, { ttl: ttlSeconds, grace: graceSeconds }),
       tryLock: (key, lockMs) => this.tryLock(key, lockMs),
-      servedStale: (key, reason) => this.#servedStale(key, reason),
+      servedStale: (key, reason) => this.servedStale(key, reason),
       waitedForLock: () => void this.#stats.lockWaits++,
       refreshFailed: (_key, error) => this.refreshFailed(error),
       remove: (key) => this.remove(key),
@@ -350,12 +350,13 @@ export class Cache extends CacheEventEmitter {
    */
   tryLock(key: string, lockMs: number): Promise<LockAttempt> | undefined {
     if (!this.backend.capabilities.shared) return undefined;
-    return tryLock(this.backend, this.#key(key), Math.ceil(lockMs / 1000) + 1);
+    return tryLock(this.backend, this.#key(key), lockMs);
   }
 
-  /** Counts and announces a stale value served by a read-compute-write path of its own (the view cache's). */
+  /** Counts and announces a stale value served (by getOrSet, or a read-compute-write path of its own such as the view cache's). */
   servedStale(key: string, reason: StaleReason): void {
-    this.#servedStale(key, reason);
+    this.#stats.stale++;
+    if (this.listens('stale')) this.emit('stale', { key, reason });
   }
 
   /** Logs a failed refresh of a stale value, once per burst (for read-compute-write paths of their own). */
@@ -546,11 +547,6 @@ export class Cache extends CacheEventEmitter {
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value };
     this.#valueOf(outcome);
     return NO_ENTRY;
-  }
-
-  #servedStale(key: string, reason: StaleReason): void {
-    this.#stats.stale++;
-    if (this.listens('stale')) this.emit('stale', { key, reason });
   }
 
   #miss(key: string): void {

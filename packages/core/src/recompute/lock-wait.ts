@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LockAttempt } from './stampede-lock.js';
+import { LOCK_CLOCK_MS, type LockAttempt } from './stampede-lock.js';
 
 /** How a wait for a key's lock ended. */
 export type LockWait<T> =
@@ -12,9 +12,6 @@ export type LockWait<T> =
 
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 200;
-// memcached counts TTLs in whole seconds on a clock that ticks once a second: a lock taken for
-// ceil(timeout) + 1 s lives at least `timeout`, and is surely gone this long after it.
-const LOCK_CLOCK_MS = 1000;
 
 /**
  * Takes a key's cross-process lock, or waits for the process that holds it: polls `find` with

@@ -17,6 +17,12 @@ const RELEASED = 'released';
 const RELEASED_TTL_SECONDS = 1;
 
 /**
+ * memcached counts TTLs in whole seconds on a clock that ticks once a second: a lock taken for
+ * ceil(timeout) + 1 s lives at least its timeout, and is surely gone this long after it.
+ */
+export const LOCK_CLOCK_MS = 1000;
+
+/**
  * The backend key of the lock of `fullKey`: `larder-lock:sha256:<sha256 of the key>:lock`. It
  * holds `:sha256:` like every key Larder derives, and ends in `:lock`, which neither a hashed
  * key (64 hex digits) nor a chunk key (a number) does, so it never equals a caller's key.
@@ -30,10 +36,12 @@ export function lockKey(fullKey: string): string {
  * random token, for `ttlSeconds`, so a holder that dies loses it when the TTL ends. Released only
  * while it is still the holder's: `gets` the lock, and if it holds this holder's token, `cas` it to
  * `released` (1 s), which the next taker replaces with `cas` too. No compare-and-delete is needed
- * and a release can never free someone else's lock.
+ * and a release can never free someone else's lock. `lockMs` is the lock's timeout; its TTL in
+ * memcached is that rounded up to seconds, plus one (see LOCK_CLOCK_MS).
  */
-export async function tryLock(backend: Backend, fullKey: string, ttlSeconds: number): Promise<LockAttempt> {
+export async function tryLock(backend: Backend, fullKey: string, lockMs: number): Promise<LockAttempt> {
   const key = lockKey(fullKey);
+  const ttlSeconds = Math.ceil(lockMs / 1000) + LOCK_CLOCK_MS / 1000;
   const token = randomBytes(12).toString('base64url');
   const mine = textItem(token);
   try {
