@@ -13,7 +13,7 @@ export {
 } from './recompute/recompute-options.js';
 export { lockKey, type LockAttempt } from './recompute/stampede-lock.js';
 export { awaitLock, type LockWait } from './recompute/lock-wait.js';
-export { refreshLockMs, type StaleReason } from './recompute/recompute.js';
+export { refreshLockMs, MAX_BACKGROUND_REFRESHES, type StaleReason } from './recompute/recompute.js';
 export { GRACE_ENVELOPE_VERSION } from './recompute/grace-envelope.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory-backend.js';
 export { NullBackend } from './backends/null-backend.js';

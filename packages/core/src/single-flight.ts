@@ -11,6 +11,11 @@ export class SingleFlight {
     return started;
   }
 
+  /** True when a task for `key` is running. */
+  has(key: string): boolean {
+    return this.#inFlight.has(key);
+  }
+
   /** How many keys have a task running. */
   get size(): number {
     return this.#inFlight.size;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedServer, runPython } from '@larder/testing';
-import { Cache, Flags, lockKey, MemcachedBackend, MemoryBackend, memoize, type CacheStaleEvent } from '../src/index.js';
+import { Cache, Flags, lockKey, MAX_BACKGROUND_REFRESHES, MemcachedBackend, MemoryBackend, memoize, type CacheStaleEvent } from '../src/index.js';
 import { writeStale } from './stale-entry.js';
 
 const quiet = { warn() {} };
@@ -324,5 +324,27 @@ describe('staleIfError: false', () => {
     assert.equal(await cache.getOrSet('k', failing, options), 'old', 'served stale while the refresh runs');
     await waitUntil(async () => (await cache.read('k')).status === 'miss' && !(await hasStale(cache, 'k')));
     await assert.rejects(cache.getOrSet('k', failing, options), /origin down/);
+  });
+});
+
+describe('background refreshes are bounded', () => {
+  it(`stale values of many keys are all served, but at most ${MAX_BACKGROUND_REFRESHES} refreshes run at once`, async () => {
+    const cache = new Cache({ logger: quiet });
+    const keys = Array.from({ length: MAX_BACKGROUND_REFRESHES + 16 }, (_, i) => `k${i}`);
+    for (const key of keys) await writeStale(cache, key, 'old', 60);
+    const held = gate();
+    let started = 0;
+    const slow = async () => {
+      started++;
+      await held.promise;
+      return 'new';
+    };
+    const answers = await Promise.all(keys.map((key) => cache.getOrSet(key, slow, { ttl: 60, grace: 60 })));
+    assert.ok(answers.every((answer) => answer === 'old'));
+    assert.equal(started, MAX_BACKGROUND_REFRESHES);
+    held.open();
+    await waitUntil(async () => (await cache.get(keys[0]!)) === 'new');
+    assert.equal(await cache.getOrSet(keys.at(-1)!, slow, { ttl: 60, grace: 60 }), 'old', 'a key left out is refreshed on a later read');
+    await waitUntil(async () => (await cache.get(keys.at(-1)!)) === 'new');
   });
 });

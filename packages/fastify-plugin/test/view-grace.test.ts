@@ -1,19 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Cache, MemoryBackend } from '@larder/core';
-import Fastify from 'fastify';
+import { Cache, MAX_BACKGROUND_REFRESHES, MemoryBackend } from '@larder/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TestContext } from 'node:test';
 import larder from '../src/index.js';
 import { quiet } from './build-app.js';
 
+/** A Fastify app with Larder on a fresh memory-backed Cache, both closed after the test. */
+async function appOnMemory(t: TestContext): Promise<{ app: FastifyInstance; cache: Cache }> {
+  const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
+  const app = Fastify();
+  t.after(async () => {
+    await app.close();
+    await cache.close();
+  });
+  await app.register(larder, { cache });
+  return { app, cache };
+}
+
 describe('view cache grace on one process (memory backend)', () => {
   it('a page past its ttl is answered STALE at once while one refresh runs; then HIT with the new page', async (t) => {
-    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
-    const app = Fastify();
-    t.after(async () => {
-      await app.close();
-      await cache.close();
-    });
-    await app.register(larder, { cache });
+    const { app, cache } = await appOnMemory(t);
     let calls = 0;
     let seenRefreshHeader = false;
     app.get('/page', { config: { cache: { ttl: 1, grace: 60 } } }, async (request) => {
@@ -35,13 +42,7 @@ describe('view cache grace on one process (memory backend)', () => {
   });
 
   it('a client cannot force a refresh: a forged x-larder-refresh header is dropped and the page is a HIT', async (t) => {
-    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
-    const app = Fastify();
-    t.after(async () => {
-      await app.close();
-      await cache.close();
-    });
-    await app.register(larder, { cache });
+    const { app, cache } = await appOnMemory(t);
     let calls = 0;
     app.get('/page', { config: { cache: { ttl: 60, grace: 60 } } }, async () => `page #${++calls}`);
     await app.inject('/page');
@@ -51,18 +52,38 @@ describe('view cache grace on one process (memory backend)', () => {
   });
 
   it('a cold request reads its key once, a hit once (the hit path and the miss path share one read)', async (t) => {
-    const cache = new Cache({ backend: new MemoryBackend(), logger: quiet });
-    const app = Fastify();
-    t.after(async () => {
-      await app.close();
-      await cache.close();
-    });
-    await app.register(larder, { cache });
+    const { app, cache } = await appOnMemory(t);
     app.get('/once', { config: { cache: { ttl: 60 } } }, async () => 'page');
     await app.inject('/once');
     assert.deepEqual([cache.stats().misses, cache.stats().hits], [1, 0]);
     await app.inject('/once');
     assert.deepEqual([cache.stats().misses, cache.stats().hits], [1, 1]);
+  });
+
+  it(`stale pages of many routes are all answered, but at most ${MAX_BACKGROUND_REFRESHES} refreshes run at once`, async (t) => {
+    const { app } = await appOnMemory(t);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let filling = true;
+    let refreshes = 0;
+    app.get('/p/:id', { config: { cache: { ttl: 1, grace: 60 } } }, async () => {
+      if (!filling) {
+        refreshes++;
+        await held;
+      }
+      return 'page';
+    });
+    const ids = Array.from({ length: MAX_BACKGROUND_REFRESHES + 16 }, (_, i) => i);
+    await Promise.all(ids.map((id) => app.inject(`/p/${id}`)));
+    filling = false;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const stale = await Promise.all(ids.map((id) => app.inject(`/p/${id}`)));
+    assert.ok(stale.every((response) => response.headers['x-cache'] === 'STALE'));
+    // The refreshes are requests through the app: let those that started reach the handler.
+    while (refreshes < MAX_BACKGROUND_REFRESHES) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(refreshes, MAX_BACKGROUND_REFRESHES);
+    release();
   });
 
   for (const [setting, value] of [

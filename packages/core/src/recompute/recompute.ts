@@ -50,6 +50,13 @@ export function refreshLockMs(policy: RecomputePolicy): number {
 const DEFAULT_REFRESH_LOCK_MS = 5000;
 
 /**
+ * Background refreshes a process runs at once. A stale value answers its caller at once, so
+ * nothing else bounds them: past this, stale values are served without a refresh (the next read
+ * tries again), and requests for many distinct stale keys cannot pile up work in the background.
+ */
+export const MAX_BACKGROUND_REFRESHES = 64;
+
+/**
  * The one read-compute-write path. Within a process, concurrent callers of a key share one flight
  * (keyed on the full backend key). A fresh value is returned. A stale one (past ttl, within grace)
  * is returned at once, or after at most `timeout.soft`, while one refresh runs in the background,
@@ -85,7 +92,10 @@ export class Recomputer {
   }
 
   async #serveStale<T>(key: string, full: string, factory: () => T | Promise<T>, call: RecomputeCall<T>, stale: T): Promise<T> {
-    const refresh = this.#refreshes.run(full, () => this.#refresh(key, factory, call));
+    const refresh =
+      this.#refreshes.size >= MAX_BACKGROUND_REFRESHES && !this.#refreshes.has(full)
+        ? Promise.resolve<Refreshed<T>>(SKIPPED)
+        : this.#refreshes.run(full, () => this.#refresh(key, factory, call));
     const { softMs, staleIfError } = call.policy;
     if (softMs === 0) return this.#stale(key, 'expired', stale);
     const outcome = await Promise.race([refresh, sleep(softMs, SOFT_TIMEOUT)]);

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { refreshLockMs, type Cache, type RecomputePolicy } from '@larder/core';
+import { MAX_BACKGROUND_REFRESHES, refreshLockMs, type Cache, type RecomputePolicy } from '@larder/core';
 import type { FastifyRequest } from 'fastify';
 
 /** Runs a request through the app once more, as Fastify's `app.inject` does. */
@@ -23,6 +23,7 @@ export type RefreshWrites = Array<Promise<void>>;
  * another process holds it. A refresh whose handler does not give a storable page (a 5xx, a
  * throw) leaves the stale page in place until its grace ends, logged once per burst; with
  * `staleIfError: false` it deletes the stale page instead, so the next request runs the handler.
+ * At most MAX_BACKGROUND_REFRESHES run at once.
  */
 export class ViewRefresher {
   readonly #cache: Cache;
@@ -56,7 +57,8 @@ export class ViewRefresher {
 
   /** Refreshes the page of `request` stored at `lookup` (flight `flight`), unless a refresh of it runs. */
   start(flight: string, lookup: string, request: FastifyRequest, policy: RecomputePolicy): void {
-    if (this.#running.has(flight)) return;
+    // Bounded as core's refreshes are: past the bound the page stays stale until a later request.
+    if (this.#running.has(flight) || this.#running.size >= MAX_BACKGROUND_REFRESHES) return;
     this.#running.add(flight);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
