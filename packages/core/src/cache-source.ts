@@ -67,7 +67,7 @@ const MARKERS = ['cache', 'backend', 'servers', 'fromEnv'] as const;
 
 // Written out because options are checked by name at run time; the assertions below fail the
 // build when CacheOptions or MemcachedBackendOptions gain an option these lists miss.
-const CACHE_OPTIONS = ['keyPrefix', 'defaultTtl', 'serializer', 'compressThreshold', 'ignoreErrors', 'logger', 'errorLogInterval', 'grace', 'staleIfError', 'factoryTimeout', 'lock'] as const;
+const CACHE_OPTIONS = ['keyPrefix', 'defaultTtl', 'serializer', 'compressThreshold', 'ignoreErrors', 'logger', 'errorLogInterval', 'grace', 'staleIfError', 'factoryTimeout', 'lock', 'near'] as const;
 const MEMCACHED_OPTIONS = [
   'servers',
   'username',

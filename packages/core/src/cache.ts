@@ -7,11 +7,19 @@ import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toGetOrSetOptions, type GetOrSetOption } from './get-or-set-options.js';
 import { GraceEnvelope, isGraceEnvelope, openGraceEnvelope } from './recompute/grace-envelope.js';
-import { Recomputer, type Entry, type StaleReason } from './recompute/recompute.js';
+import { Recomputer, type Entry, type RecomputeCall, type StaleReason } from './recompute/recompute.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, type RecomputePolicy, type RecomputeTimeouts } from './recompute/recompute-options.js';
 import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
 import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toSafeKey } from './keys.js';
+import { NearCache, type NearEntry, type ReadTicket } from './near/near-cache.js';
+import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
+import { CacheNamespace, namespaceVersionKey } from './namespace.js';
+import type { ReadScope } from './versions/read-scope.js';
+import { isStamped, openStampedEnvelope, StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
+import { VersionCounters } from './versions/version-counters.js';
+import type { ReadOptions } from './read-options.js';
+import { toReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
 import { parseTtl, parseTtlOption, type Ttl } from './ttl.js';
@@ -52,6 +60,12 @@ export interface CacheOptions extends Omit<RecomputeOptions, 'timeout'> {
   logger?: CacheLogger;
   /** Milliseconds between two logged failures; the ones between are counted (default 10,000). */
   errorLogInterval?: number;
+  /**
+   * Keep hot values decoded in this process for a bounded time (`true` for the defaults; see
+   * NearCacheOptions). Only over a shared backend (memcached): over the memory backend it is not
+   * used. Sessions never read through it.
+   */
+  near?: NearCacheOptions | true;
 }
 
 /** Counters of a Cache since it was created. */
@@ -70,6 +84,12 @@ export interface CacheStats {
   stale: number;
   /** Misses on which this process waited for another process's lock instead of computing. */
   lockWaits: number;
+  /** Reads answered from the near cache (also counted in `hits`). */
+  nearHits: number;
+  /** Reads that looked in the near cache and went to the backend. */
+  nearMisses: number;
+  /** What the near cache holds now; undefined without one. */
+  near: { items: number; bytes: number } | undefined;
   /** The backend's name, e.g. `memory` or `memcached(127.0.0.1:11211)`. */
   backend: string;
 }
@@ -113,8 +133,10 @@ export class Cache extends CacheEventEmitter {
   readonly #refreshFailures: FailureLog;
   /** The read-compute-write defaults from the options (all off unless given). */
   readonly recompute: RecomputePolicy;
-  readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0, stale: 0, lockWaits: 0 };
+  readonly #stats = { hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0, stale: 0, lockWaits: 0, nearHits: 0, nearMisses: 0 };
   readonly #sync: SyncReads | undefined;
+  readonly #near: NearCache | undefined;
+  readonly #versions: VersionCounters;
 
   constructor(options: CacheOptions = {}) {
     super();
@@ -134,14 +156,17 @@ export class Cache extends CacheEventEmitter {
     this.#ignoreErrors = checkBoolean('ignoreErrors', options.ignoreErrors) ?? true;
     this.#failures = new FailureLog(checkLogger(options.logger) ?? console, checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000);
     this.#sync = hasSyncReads(this.backend) ? this.backend : undefined;
+    const near = options.near === undefined ? undefined : toNearCacheSettings(options.near);
+    this.#near = near !== undefined && this.backend.capabilities.shared ? new NearCache(near) : undefined;
+    this.#versions = new VersionCounters(this.backend, this.#near?.settings.checkIntervalMs ?? 0);
     const { grace, staleIfError, factoryTimeout, lock } = options;
     this.recompute = toRecomputePolicy({ grace, staleIfError, timeout: factoryTimeout, lock }, NO_RECOMPUTE, (name, problem) =>
       optionFailure()(name === 'timeout' || name.startsWith('timeout.') ? `factory${name[0]!.toUpperCase()}${name.slice(1)}` : name, problem),
     );
     this.#refreshFailures = new FailureLog(checkLogger(options.logger) ?? console, checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000, Date.now, 'larder refresh');
     this.#recomputer = new Recomputer({
-      readEntry: (key) => this.#readEntry(key),
-      store: (key, value, ttlSeconds, graceSeconds) => this.set(key, value, { ttl: ttlSeconds, grace: graceSeconds }),
+      readEntry: (key, call) => this.#readEntry(key, call),
+      store: (key, value, call) => this.#store(key, value, call),
       tryLock: (key, lockMs) => this.tryLock(key, lockMs),
       servedStale: (key, reason) => this.servedStale(key, reason),
       waitedForLock: () => void this.#stats.lockWaits++,
@@ -160,19 +185,19 @@ export class Cache extends CacheEventEmitter {
    * or `failed` with the backend's error. Failures are counted and emitted (operation `get`), never
    * thrown nor logged: logging is the caller's. Rejects only on usage errors (a key that is not a string).
    */
-  async read<T = unknown>(key: string): Promise<ReadOutcome<T>> {
-    return this.#readOutcome<T>(key);
+  async read<T = unknown>(key: string, options?: ReadOptions): Promise<ReadOutcome<T>> {
+    return this.#readOutcome<T>(key, toReadOptions(options));
   }
 
-  /** The value of `key`, or undefined when absent, expired, undecodable or unreachable (see `ignoreErrors`). */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    const pending = this.#readOutcome<T>(key);
+  /** The value of `key`, or undefined when absent, expired, undecodable or unreachable (see `ignoreErrors`); `{ fresh: true }` reads past the near cache. */
+  async get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined> {
+    const pending = this.#readOutcome<T>(key, options === undefined ? false : toReadOptions(options));
     return this.#valueOf(pending instanceof Promise ? await pending : pending);
   }
 
   /** True when `key` holds a value. */
-  async has(key: string): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
+  async has(key: string, options?: ReadOptions): Promise<boolean> {
+    return (await this.get(key, options)) !== undefined;
   }
 
   /**
@@ -207,10 +232,13 @@ export class Cache extends CacheEventEmitter {
   async remove(key: string): Promise<RemoveOutcome> {
     const full = this.#key(key);
     let deleted: boolean;
+    this.#near?.wrote(full);
     try {
       deleted = await this.backend.delete(full);
     } catch (error) {
       return this.#failure('delete', key, error);
+    } finally {
+      this.#near?.wrote(full);
     }
     if (!deleted) return ABSENT;
     this.#stats.deletes++;
@@ -248,7 +276,7 @@ export class Cache extends CacheEventEmitter {
     const encoded = pairs.map(([key, value]) => [this.#key(key), this.#serializer.encode(value)] as const);
     const seconds = this.#ttl(ttl);
     const allKeys = encoded.map(([full]) => full);
-    const failedFull = await this.#attempt('setMany', undefined, allKeys, () => this.backend.setMany(encoded, seconds));
+    const failedFull = await this.#mutating(allKeys, () => this.#attempt('setMany', undefined, allKeys, () => this.backend.setMany(encoded, seconds)));
     const failed = new Set(failedFull);
     this.#stats.sets += pairs.length - failed.size;
     return pairs.filter((_, i) => failed.has(encoded[i]![0])).map(([key]) => key);
@@ -257,7 +285,7 @@ export class Cache extends CacheEventEmitter {
   /** Deletes every key; resolves to the keys that existed. */
   async deleteMany(keys: readonly string[]): Promise<string[]> {
     const fullKeys = this.#keys('deleteMany', keys);
-    const deleted = new Set(await this.#attempt('deleteMany', undefined, [], () => this.backend.deleteMany(fullKeys)));
+    const deleted = new Set(await this.#mutating(fullKeys, () => this.#attempt('deleteMany', undefined, [], () => this.backend.deleteMany(fullKeys))));
     this.#stats.deletes += deleted.size;
     return keys.filter((_, i) => deleted.has(fullKeys[i]!));
   }
@@ -267,8 +295,8 @@ export class Cache extends CacheEventEmitter {
     const amount = toDelta(delta);
     const full = this.#key(key);
     const op = amount < 0n ? 'decr' : 'incr';
-    const result = await this.#attempt(op, key, undefined, () =>
-      amount < 0n ? this.backend.decr(full, -amount) : this.backend.incr(full, amount),
+    const result = await this.#mutating([full], () =>
+      this.#attempt(op, key, undefined, () => (amount < 0n ? this.backend.decr(full, -amount) : this.backend.incr(full, amount))),
     );
     return result === undefined ? undefined : Number(result);
   }
@@ -286,10 +314,13 @@ export class Cache extends CacheEventEmitter {
     const full = this.#key(key);
     const seconds = toSeconds(ttl);
     let found: boolean;
+    this.#near?.wrote(full);
     try {
       found = await this.backend.touch(full, seconds);
     } catch (error) {
       return this.#failure('touch', key, error);
+    } finally {
+      this.#near?.wrote(full);
     }
     return found ? EXTENDED : ABSENT;
   }
@@ -317,10 +348,15 @@ export class Cache extends CacheEventEmitter {
 
   /** Removes every item of the backend (all prefixes: memcached has no per-prefix flush). */
   async clear(): Promise<boolean> {
-    return this.#attempt('clear', undefined, false, async () => {
-      await this.backend.flush();
-      return true;
-    });
+    this.#near?.clear();
+    try {
+      return await this.#attempt('clear', undefined, false, async () => {
+        await this.backend.flush();
+        return true;
+      });
+    } finally {
+      this.#near?.clear();
+    }
   }
 
   /**
@@ -335,12 +371,58 @@ export class Cache extends CacheEventEmitter {
    * value); undefined is never stored. Bad options reject with E_INVALID_ARGUMENT.
    */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, option?: GetOrSetOption<T>): Promise<T> {
+    return this.#getOrSet(key, factory, option, undefined);
+  }
+
+  /**
+   * A namespace of this cache: its keys are `name:` + key, and its `clear()` makes every value
+   * in it a miss in every process (a version counter in the backend; see CacheNamespace).
+   */
+  namespace(name: string): CacheNamespace {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a namespace name is a non-empty string');
+    const versionKey = this.#key(namespaceVersionKey(name));
+    const scope = async (): Promise<ReadScope> => {
+      const since = Date.now();
+      return { versionKey, since, stamps: await this.#versions.stampsFor([versionKey]) };
+    };
+    const readScope: ReadScope = { versionKey, since: Infinity, stamps: undefined };
+    return new CacheNamespace(name, {
+      read: <T>(key: string, fresh: boolean) => this.#readOutcome<T>(key, fresh, readScope),
+      write: async (key, value, ttl) => this.#writeOutcome(key, value, ttl, (await scope()).stamps),
+      getOrSet: async (key, factory, option) => {
+        let current: ReadScope;
+        try {
+          current = await scope();
+        } catch (error) {
+          // Without the namespace's version nothing can be stored safely: the value is computed, not cached.
+          this.#fail('getOrSet', key, error);
+          return factory();
+        }
+        return this.#getOrSet(key, factory, option, current);
+      },
+      remove: (key) => this.remove(key),
+      bump: () => this.#versions.bump(versionKey),
+      swallow: (operation, error) => this.#swallow(operation, error),
+      failure: (operation, error) => this.#failure(operation, undefined, error),
+    });
+  }
+
+  async #getOrSet<T>(key: string, factory: () => T | Promise<T>, option: GetOrSetOption<T> | undefined, scope: ReadScope | undefined): Promise<T> {
     const full = this.#key(key);
     if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
     const options = toGetOrSetOptions(option);
     const policy = !hasRecomputeOptions(options) ? this.recompute : toRecomputePolicy(options, this.recompute, (name, problem) => new InvalidArgumentError(`getOrSet option ${name} ${problem}`));
-    const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore };
+    const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore, fresh: options.fresh ?? false, scope };
     return this.#recomputer.run(key, full, factory, call);
+  }
+
+  #store(key: string, value: unknown, call: RecomputeCall<unknown>): Promise<WriteOutcome> {
+    const { ttlSeconds, policy, scope } = call;
+    const pending = this.#writeOutcome(key, value, { ttl: ttlSeconds, grace: policy.graceSeconds }, scope?.stamps);
+    return (pending instanceof Promise ? pending : Promise.resolve(pending)).then((outcome) => {
+      if (outcome.status === 'failed') this.#swallow('set', outcome.error);
+      return outcome;
+    });
   }
 
   /**
@@ -370,8 +452,8 @@ export class Cache extends CacheEventEmitter {
    * at this key (see DecodeMemo) skips the serializer and the decode: the typed form of the view
    * cache's decode shortcut. Counted and emitted as `get` is.
    */
-  async readDecoded<R>(key: string, memo: DecodeMemo<R>): Promise<R | undefined> {
-    const entry = await this.readDecodedEntry(key, memo);
+  async readDecoded<R>(key: string, memo: DecodeMemo<R>, options?: ReadOptions): Promise<R | undefined> {
+    const entry = await this.readDecodedEntry(key, memo, options);
     return entry === undefined || entry.stale ? undefined : entry.value;
   }
 
@@ -379,8 +461,19 @@ export class Cache extends CacheEventEmitter {
    * As `readDecoded`, but a value past its ttl and within grace is returned too, marked `stale`
    * (counted as a miss): for read-compute-write paths of their own, such as the view cache.
    */
-  async readDecodedEntry<R>(key: string, memo: DecodeMemo<R>): Promise<DecodedEntry<R> | undefined> {
+  async readDecodedEntry<R>(key: string, memo: DecodeMemo<R>, options?: ReadOptions): Promise<DecodedEntry<R> | undefined> {
     const full = this.#key(key);
+    const near = this.#near;
+    if (near !== undefined && !(options !== undefined && toReadOptions(options))) {
+      const entry = this.#nearLookup(near, full);
+      if (entry !== undefined) {
+        const hit = this.#nearHit<unknown>(key, entry, near) as { value: unknown };
+        const known = memo.recall(full, entry.item);
+        return { value: known !== NOT_REMEMBERED ? known : memo.remember(full, entry.item, hit.value, memo.decode(hit.value)), stale: false };
+      }
+      this.#nearMiss(key);
+      return this.#readDecodedNear(key, full, memo, near);
+    }
     let item: StoredItem | undefined;
     try {
       item = this.#sync === undefined ? await this.backend.get(full) : this.#sync.getSync(full);
@@ -408,6 +501,20 @@ export class Cache extends CacheEventEmitter {
     return undefined;
   }
 
+  // readDecodedEntry's backend read with a near cache: the read fills it, and the memo learns the item it holds.
+  async #readDecodedNear<R>(key: string, full: string, memo: DecodeMemo<R>, near: NearCache): Promise<DecodedEntry<R> | undefined> {
+    const outcome = await this.#readLater<unknown>(key, full, undefined, near.ticket());
+    if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.decode(outcome.stale.value), stale: true };
+    if (outcome.status !== 'hit') {
+      this.#valueOf(outcome);
+      return undefined;
+    }
+    const item = near.lookup(full, Date.now())?.item;
+    if (item === undefined) return { value: memo.decode(outcome.value), stale: false };
+    const known = memo.recall(full, item);
+    return { value: memo.remember(full, item, outcome.value, known !== NOT_REMEMBERED ? known : memo.decode(outcome.value)), stale: false };
+  }
+
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
   memoize<Args extends unknown[], Result>(fn: (...args: Args) => Result, options: Omit<MemoizeOptions<Args, Result>, 'cache'> = {}): Memoized<Args, Result> {
     return memoizeFunction(fn, { ...options, cache: this });
@@ -415,7 +522,8 @@ export class Cache extends CacheEventEmitter {
 
   /** Counters since creation: a fresh snapshot, synchronous (they are kept in memory), as every Larder `stats()` is. */
   stats(): CacheStats {
-    return { ...this.#stats, backend: this.backend.name };
+    const near = this.#near;
+    return { ...this.#stats, near: near === undefined ? undefined : { items: near.items, bytes: near.bytes }, backend: this.backend.name };
   }
 
   /** Closes the backend. */
@@ -444,9 +552,16 @@ export class Cache extends CacheEventEmitter {
 
   // The outcome methods and their wrappers share these two. With a synchronous backend (memory)
   // they answer without a promise, so the wrappers add no await of their own to the hot path.
-  #readOutcome<T>(key: string): ReadOutcome<T> | Promise<ReadOutcome<T>> {
+  #readOutcome<T>(key: string, fresh = false, scope?: ReadScope): ReadOutcome<T> | Promise<ReadOutcome<T>> {
     const full = this.#key(key);
-    if (this.#sync === undefined) return this.#readLater<T>(key, full);
+    const near = this.#near;
+    if (near !== undefined && !fresh) {
+      const entry = this.#nearLookup(near, full);
+      if (entry !== undefined) return this.#nearHit<T>(key, entry, near);
+      this.#nearMiss(key);
+      return this.#readLater<T>(key, full, scope, near.ticket());
+    }
+    if (this.#sync === undefined || scope !== undefined) return this.#readLater<T>(key, full, scope, undefined);
     let item: StoredItem | undefined;
     try {
       item = this.#sync.getSync(full);
@@ -456,14 +571,66 @@ export class Cache extends CacheEventEmitter {
     return this.#decode<T>(key, item);
   }
 
-  async #readLater<T>(key: string, full: string): Promise<ReadOutcome<T>> {
+  /**
+   * A backend read: the entry, with its namespace's version counter when that is not trusted now
+   * (one getMany). A hit fills the near cache when `ticket` is given (no write overtook the read).
+   */
+  async #readLater<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined): Promise<ReadOutcome<T>> {
+    const readAt = Date.now();
     let item: StoredItem | undefined;
     try {
-      item = await this.backend.get(full);
+      if (scope !== undefined && this.#versions.trusted(scope.versionKey, readAt, scope.since) === undefined) {
+        const found = await this.backend.getMany([full, scope.versionKey]);
+        this.#versions.record(scope.versionKey, found.get(scope.versionKey), readAt);
+        item = found.get(full);
+      } else item = await this.backend.get(full);
     } catch (error) {
       return this.#readFailure(key, error);
     }
-    return this.#decode<T>(key, item);
+    let stamps: Stamps | undefined;
+    let inner = item;
+    if (item !== undefined && isStamped(item)) {
+      try {
+        ({ inner, stamps } = openStampedEnvelope(key, item));
+      } catch (error) {
+        return this.#undecodable(key, error as LarderError);
+      }
+      let current: boolean;
+      try {
+        current = await this.#versions.check(stamps, Math.min(readAt, scope?.since ?? readAt));
+      } catch (error) {
+        return this.#readFailure(key, error);
+      }
+      // A value of a namespace cleared since it was written: gone, as a deleted one.
+      if (!current) inner = undefined;
+    }
+    const outcome = this.#decode<T>(key, inner);
+    if (ticket === undefined || outcome.status !== 'hit') return outcome;
+    const value = this.#near!.fill(full, ticket, item!, outcome.value, valueEndsAt(key, inner!), stamps, Date.now());
+    return value === outcome.value ? outcome : { status: 'hit', value: value as T };
+  }
+
+  /** The near entry of `full` that may be served now; one held under a namespace version no longer current is dropped. */
+  #nearLookup(near: NearCache, full: string): NearEntry | undefined {
+    const now = Date.now();
+    const entry = near.lookup(full, now);
+    if (entry === undefined || entry.stamps === undefined) return entry;
+    const holds = this.#versions.holds(entry.stamps, now);
+    if (holds === false) near.forget(full);
+    return holds === true ? entry : undefined;
+  }
+
+  #nearHit<T>(key: string, entry: NearEntry, near: NearCache): ReadOutcome<T> {
+    this.#stats.hits++;
+    this.#stats.nearHits++;
+    if (this.listens('hit')) this.emit('hit', { key });
+    if (this.listens('near-hit')) this.emit('near-hit', { key });
+    return { status: 'hit', value: near.valueOf(entry) as T };
+  }
+
+  #nearMiss(key: string): void {
+    this.#stats.nearMisses++;
+    if (this.listens('near-miss')) this.emit('near-miss', { key });
   }
 
   #readFailure(key: string, error: unknown): ReadOutcome<never> {
@@ -473,7 +640,7 @@ export class Cache extends CacheEventEmitter {
     return failed;
   }
 
-  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined): WriteOutcome | Promise<WriteOutcome> {
+  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined, stamps?: Stamps): WriteOutcome | Promise<WriteOutcome> {
     const full = this.#key(key);
     let item = this.#serializer.encode(value);
     let seconds: number;
@@ -486,6 +653,7 @@ export class Cache extends CacheEventEmitter {
         seconds += grace;
       }
     } else seconds = this.#ttl(option);
+    if (stamps !== undefined) item = new StampedEnvelope(item, stamps);
     if (this.#sync === undefined) return this.#writeLater(key, full, item, seconds);
     let stored: boolean;
     try {
@@ -498,10 +666,13 @@ export class Cache extends CacheEventEmitter {
 
   async #writeLater(key: string, full: string, item: StoredItem, seconds: number): Promise<WriteOutcome> {
     let stored: boolean;
+    this.#near?.wrote(full);
     try {
       stored = await this.backend.set(full, item, seconds);
     } catch (error) {
       return this.#failure('set', key, error);
+    } finally {
+      this.#near?.wrote(full);
     }
     return this.#stored(stored);
   }
@@ -514,7 +685,8 @@ export class Cache extends CacheEventEmitter {
 
   /** A stored item as a read outcome; a grace envelope past its ttl is a miss that carries the stale value. */
   #decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
-    if (item === undefined) {
+    // A namespace's value is read through its namespace, which checks its version; read otherwise, it is not there.
+    if (item === undefined || isStamped(item)) {
       this.#miss(key);
       return MISS;
     }
@@ -540,8 +712,8 @@ export class Cache extends CacheEventEmitter {
     return { status: 'hit', value: value as T };
   }
 
-  async #readEntry<T>(key: string): Promise<Entry<T>> {
-    const pending = this.#readOutcome<T>(key);
+  async #readEntry<T>(key: string, call: RecomputeCall<unknown>): Promise<Entry<T>> {
+    const pending = this.#readOutcome<T>(key, call.fresh, call.scope);
     const outcome = pending instanceof Promise ? await pending : pending;
     if (outcome.status === 'hit') return { kind: 'fresh', value: outcome.value };
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value };
@@ -589,9 +761,21 @@ export class Cache extends CacheEventEmitter {
   async #write<R extends boolean | undefined>(operation: string, key: string, value: unknown, write: (full: string, item: StoredItem) => Promise<R>): Promise<R | false> {
     const full = this.#key(key);
     const item = this.#serializer.encode(value);
-    const stored = await this.#attempt<R | false>(operation, key, false, () => write(full, item));
+    const stored = await this.#mutating([full], () => this.#attempt<R | false>(operation, key, false, () => write(full, item)));
     if (stored) this.#stats.sets++;
     return stored;
+  }
+
+  /** Runs a write of `fullKeys`, dropping their near entries when it starts and when it settles (a read it overtook cannot refill them). */
+  async #mutating<T>(fullKeys: readonly string[], run: () => Promise<T>): Promise<T> {
+    const near = this.#near;
+    if (near === undefined) return run();
+    for (const full of fullKeys) near.wrote(full);
+    try {
+      return await run();
+    } finally {
+      for (const full of fullKeys) near.wrote(full);
+    }
   }
 
   async #attempt<T>(operation: string, key: string | undefined, fallback: T, run: () => Promise<T>): Promise<T> {
@@ -620,6 +804,11 @@ const ABSENT: RemoveOutcome & ExtendOutcome = Object.freeze({ status: 'absent' }
 // undecodable value is, whatever ignoreErrors says.
 function isUnreadable(error: unknown): error is LarderError {
   return error instanceof LarderError && error.code === 'E_DESERIALIZE';
+}
+
+/** When a stored value stops being fresh: a grace envelope's logical expiry, else never (memcached's own ttl is not known to a reader). */
+function valueEndsAt(key: string, item: StoredItem): number {
+  return isGraceEnvelope(item) ? openGraceEnvelope(key, item).expiresAt : Infinity;
 }
 
 function hasRecomputeOptions(options: RecomputeOptions): boolean {

@@ -28,6 +28,10 @@ export interface CacheEvents {
   hit: CacheKeyEvent;
   miss: CacheKeyEvent;
   stale: CacheStaleEvent;
+  /** A read answered from the near cache (a `hit` is emitted too). */
+  'near-hit': CacheKeyEvent;
+  /** A read that looked in the near cache and went to the backend. */
+  'near-miss': CacheKeyEvent;
 }
 
 type Listener<T> = (event: T) => void;

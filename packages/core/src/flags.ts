@@ -21,4 +21,6 @@ export const Flags = {
   UINT8ARRAY: 1 << 9,
   /** Larder: a grace envelope (a value with its logical expiry, see recompute/grace-envelope.ts); never OR-ed with other bits. */
   GRACE: 1 << 10,
+  /** Larder: a stamped envelope (a value with the namespace versions it was written under, see versions/stamp-envelope.ts); alone. */
+  STAMPED: 1 << 11,
 } as const;

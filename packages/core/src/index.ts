@@ -1,5 +1,9 @@
 export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEntries, type DecodedEntry } from './cache.js';
 export type { WriteOptions, WriteOption } from './write-options.js';
+export type { ReadOptions } from './read-options.js';
+export type { NearCacheOptions } from './near/near-options.js';
+export { CacheNamespace } from './namespace.js';
+export { STAMP_ENVELOPE_VERSION } from './versions/stamp-envelope.js';
 export {
   toRecomputePolicy,
   optionFailure,

@@ -3,6 +3,7 @@ import { FactoryTimeoutError } from '../errors.js';
 import { awaitLock } from './lock-wait.js';
 import { SingleFlight } from '../single-flight.js';
 import type { RecomputePolicy } from './recompute-options.js';
+import type { ReadScope } from '../versions/read-scope.js';
 import type { LockAttempt } from './stampede-lock.js';
 
 /** What a read on the recompute path found. */
@@ -13,10 +14,10 @@ export type StaleReason = 'expired' | 'error' | 'timeout';
 
 /** What the engine needs of the Cache: reads that tell fresh from stale, writes with grace, the lock, and where to report. */
 export interface RecomputeStore {
-  /** Reads `key`, a stale value (within grace) included. */
-  readEntry<T>(key: string): Promise<Entry<T>>;
-  /** Writes `value` for `ttlSeconds`, in a grace envelope when `graceSeconds` > 0. */
-  store(key: string, value: unknown, ttlSeconds: number, graceSeconds: number): Promise<unknown>;
+  /** Reads `key` as `call` says (fresh, in a namespace), a stale value (within grace) included. */
+  readEntry<T>(key: string, call: RecomputeCall<unknown>): Promise<Entry<T>>;
+  /** Writes `value` for the call's ttl, in a grace envelope when its grace > 0, stamped when in a namespace. */
+  store(key: string, value: unknown, call: RecomputeCall<unknown>): Promise<unknown>;
   /** Takes the cross-process lock of `key`; undefined when the backend is not shared (the single-flight is the lock). */
   tryLock(key: string, lockMs: number): Promise<LockAttempt> | undefined;
   /** A stale value is being served. */
@@ -35,6 +36,10 @@ export interface RecomputeCall<T> {
   readonly policy: RecomputePolicy;
   readonly force: boolean;
   readonly shouldStore: ((value: T) => boolean) | undefined;
+  /** Read past the near cache. */
+  readonly fresh: boolean;
+  /** The namespace the call is in, if any. */
+  readonly scope: ReadScope | undefined;
 }
 
 type Refreshed<T> = { readonly status: 'fresh'; readonly value: T } | { readonly status: 'failed'; readonly error: unknown } | { readonly status: 'skipped' };
@@ -79,7 +84,7 @@ export class Recomputer {
     // A safe key holds no line feed, so a forced flight never meets a plain one.
     if (call.force) return this.#flights.run(`${full}\nforce`, () => this.#compute(key, factory, call));
     return this.#flights.run(full, async () => {
-      const entry = await this.#store.readEntry<T>(key);
+      const entry = await this.#store.readEntry<T>(key, call as RecomputeCall<unknown>);
       if (entry.kind === 'fresh') return entry.value;
       if (entry.kind === 'stale') return this.#serveStale(key, full, factory, call, entry.value);
       return call.policy.lockMs > 0 ? this.#computeOnce(key, factory, call) : this.#compute(key, factory, call);
@@ -130,7 +135,7 @@ export class Recomputer {
   /** A miss under the cross-process lock: compute when it is ours (or cannot be had), else take the holder's value. */
   async #computeOnce<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
     const find = async (): Promise<{ value: T } | undefined> => {
-      const entry = await this.#store.readEntry<T>(key);
+      const entry = await this.#store.readEntry<T>(key, call as RecomputeCall<unknown>);
       if (entry.kind === 'fresh') return { value: entry.value };
       if (entry.kind === 'stale') return { value: this.#stale(key, 'expired', entry.value) };
       return undefined;
@@ -147,7 +152,7 @@ export class Recomputer {
   /** Runs the factory (bounded by `timeout.hard`) and stores what it gives, unless undefined or refused by `shouldStore`. */
   async #compute<T>(key: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
     const keep = async (value: T): Promise<T> => {
-      if (value !== undefined && (call.shouldStore?.(value) ?? true)) await this.#store.store(key, value, call.ttlSeconds, call.policy.graceSeconds);
+      if (value !== undefined && (call.shouldStore?.(value) ?? true)) await this.#store.store(key, value, call as RecomputeCall<unknown>);
       return value;
     };
     const running = (async () => factory())();

@@ -1,0 +1,137 @@
+import type { StoredItem } from '../types/backend.js';
+import type { Stamps } from '../versions/stamp-envelope.js';
+import { handOut, protect, type Protected } from './frozen-value.js';
+import type { NearCacheSettings } from './near-options.js';
+
+/** A value held near: as read from the backend, decoded and protected, until `expiresAt`. */
+export interface NearEntry {
+  /** The stored item it was decoded from (a decode memo recognises it by identity). */
+  readonly item: StoredItem;
+  readonly value: Protected;
+  /** Unix ms after which the entry is not served (fill time + ttl, or the value's own end of ttl if sooner). */
+  readonly expiresAt: number;
+  /** The namespace/tag versions the value was written under; it is served only while they are current. */
+  readonly stamps: Stamps | undefined;
+  readonly bytes: number;
+}
+
+/** What a fill records: a ticket taken before the backend read, so a write that overtook the read wins. */
+export type ReadTicket = number;
+
+// Map entry, key and bookkeeping: a rough upper bound.
+const ENTRY_OVERHEAD = 256;
+// Keys written since the oldest read in flight; past this many the record restarts (see #floor).
+const MAX_WRITTEN = 10_000;
+
+/**
+ * Hot values of one Cache kept decoded in process memory, each for at most the near ttl after it
+ * was read from the backend. Bounded in entries and in estimated bytes, oldest fill first out; a
+ * value over a quarter of maxBytes is never held. A write or delete of a key by this process drops
+ * its entry at once, and a backend read that a write overtook does not fill it (read tickets).
+ */
+export class NearCache {
+  readonly #settings: NearCacheSettings;
+  readonly #entries = new Map<string, NearEntry>();
+  readonly #maxEntryBytes: number;
+  #bytes = 0;
+  // Every write bumps #clock; #written holds the clock of each key's latest write. A fill with a
+  // ticket older than its key's latest write (or older than #floor, when the record restarted) is refused.
+  #clock = 0;
+  #floor = 0;
+  readonly #written = new Map<string, number>();
+
+  constructor(settings: NearCacheSettings) {
+    this.#settings = settings;
+    this.#maxEntryBytes = Math.floor(settings.maxBytes / 4);
+  }
+
+  /** The settings in force. */
+  get settings(): NearCacheSettings {
+    return this.#settings;
+  }
+
+  /** Entries held now. */
+  get items(): number {
+    return this.#entries.size;
+  }
+
+  /** Estimated bytes held now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The live entry of `fullKey`, or undefined (an expired one is dropped). */
+  lookup(fullKey: string, now: number): NearEntry | undefined {
+    const entry = this.#entries.get(fullKey);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > now) return entry;
+    this.#drop(fullKey, entry);
+    return undefined;
+  }
+
+  /** What a reader of `entry` gets (the frozen value, or a copy of a Buffer). */
+  valueOf(entry: NearEntry): unknown {
+    return handOut(entry.value);
+  }
+
+  /** Take before reading the backend; give to `fill` with what the read found. */
+  ticket(): ReadTicket {
+    return this.#clock;
+  }
+
+  /**
+   * Holds `value` (decoded from `item`) for `fullKey`, unless this process wrote the key after
+   * `ticket` was taken, the value cannot be protected, or it is too large. Returns the value the
+   * reader should get: the protected one when held (frozen objects), else `value` as it is.
+   */
+  fill(fullKey: string, ticket: ReadTicket, item: StoredItem, value: unknown, valueEndsAt: number, stamps: Stamps | undefined, now: number): unknown {
+    if (ticket < this.#floor || (this.#written.get(fullKey) ?? -1) > ticket) return value;
+    const expiresAt = Math.min(now + this.#settings.ttlMs, valueEndsAt);
+    if (expiresAt <= now) return value;
+    const held = protect(value);
+    if (held === undefined) return value;
+    const bytes = held.bytes + item.value.length + fullKey.length * 2 + ENTRY_OVERHEAD;
+    if (bytes > this.#maxEntryBytes) return value;
+    const previous = this.#entries.get(fullKey);
+    if (previous !== undefined) this.#drop(fullKey, previous);
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size < this.#settings.maxItems && this.#bytes + bytes <= this.#settings.maxBytes) break;
+      this.#drop(oldest, entry);
+    }
+    this.#entries.set(fullKey, { item, value: held, expiresAt, stamps, bytes });
+    this.#bytes += bytes;
+    return handOut(held);
+  }
+
+  /** A write or delete of `fullKey` by this process (call when it starts and when it settles): drops its entry. */
+  wrote(fullKey: string): void {
+    this.#clock++;
+    if (this.#written.size >= MAX_WRITTEN) {
+      this.#written.clear();
+      this.#floor = this.#clock;
+    }
+    this.#written.set(fullKey, this.#clock);
+    const entry = this.#entries.get(fullKey);
+    if (entry !== undefined) this.#drop(fullKey, entry);
+  }
+
+  /** Drops the entry of `fullKey`, if any (it was found stale against a namespace version). */
+  forget(fullKey: string): void {
+    const entry = this.#entries.get(fullKey);
+    if (entry !== undefined) this.#drop(fullKey, entry);
+  }
+
+  /** Drops every entry (and refuses fills of reads already in flight). */
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+    this.#clock++;
+    this.#written.clear();
+    this.#floor = this.#clock;
+  }
+
+  #drop(fullKey: string, entry: NearEntry): void {
+    this.#entries.delete(fullKey);
+    this.#bytes -= entry.bytes;
+  }
+}
