@@ -12,6 +12,8 @@ import { readLifetime, sealedUntil, sessionLifetime, touchFitsSeal } from './ses
 import type { RejectedSessionEvent, SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
 
 const LOG_INTERVAL_MS = 10_000;
+// Sessions never read through a near cache: a session written or destroyed by another process is seen at once.
+const FRESH = Object.freeze({ fresh: true });
 
 type LogKind = 'bad' | 'rejected' | 'read' | 'write' | 'touch';
 
@@ -84,7 +86,7 @@ export class MemcachedStore extends EventEmitter {
   async getSession(sessionId: string): Promise<StoredSession | null> {
     const key = this.#key(sessionId);
     // The cache counts and emits a failure; the store alone logs it (with the id redacted) and counts it as a session read.
-    const outcome = await orFailed(this.cache.read(key));
+    const outcome = await orFailed(this.cache.read(key, FRESH));
     if (outcome.status !== 'hit') {
       this.#opened.forget(sessionId);
       if (outcome.status === 'failed') {
