@@ -1,5 +1,5 @@
 import memjs from 'memjs';
-import { Cache, MemcachedBackend } from '@larder/core';
+import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import { benchGetManyVsSequential } from './get-many.js';
 import { compare } from './measure.js';
@@ -37,11 +37,40 @@ export async function benchCoreMemcached(): Promise<ResultRow[]> {
       rows.push(versus(`Cache(memcached) set, concurrency ${concurrency}`, larderSet!.opsPerSec, memjsSet!.opsPerSec));
     }
     rows.push(await benchGetManyVsSequential(cache, keys, 'getMany of 100 keys vs 100 sequential gets (memcached)'));
+    rows.push(await benchNearHotKey(server.address));
     return rows;
   } finally {
     raw.close();
     await cache.close();
     await server.stop();
+  }
+}
+
+/** `get` of one hot key: a memcached Cache with a near cache against a memory-backend Cache. */
+async function benchNearHotKey(servers: string): Promise<ResultRow> {
+  const near = new Cache({ backend: new MemcachedBackend({ servers }), near: true });
+  const memory = new Cache({ backend: new MemoryBackend() });
+  try {
+    await near.set('hot', VALUE);
+    await memory.set('hot', VALUE);
+    const [nearGet, memoryGet] = await compare(
+      [
+        { name: 'near get', op: () => near.get('hot') },
+        { name: 'memory get', op: () => memory.get('hot') },
+      ],
+      { ops: 200_000, concurrency: 1 },
+    );
+    const ratio = nearGet!.opsPerSec / memoryGet!.opsPerSec;
+    return {
+      benchmark: 'get of a hot key: Cache(memcached) with a near cache vs Cache(memory)',
+      larder: rate(nearGet!.opsPerSec),
+      baseline: `${rate(memoryGet!.opsPerSec)} (memory backend)`,
+      ratio,
+      target: '>= 0.8x',
+      met: ratio >= 0.8,
+    };
+  } finally {
+    await Promise.all([near.close(), memory.close()]);
   }
 }
 

@@ -43,5 +43,14 @@ async function memcachedApp(): Promise<FastifyInstance> {
   return app;
 }
 
-const apps = { memory: await memoryApp(), memcached: await memcachedApp() };
+/** The app on memcached with a near cache: the same view-cached route. */
+async function nearApp(): Promise<FastifyInstance> {
+  const app = Fastify();
+  // Its own prefix: the memcached app's page at the same path was stored for another Host (port).
+  await app.register(larder, { backend: new MemcachedBackend({ servers: memcached! }), near: true, keyPrefix: 'near/' });
+  app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('application/json').send(BODY));
+  return app;
+}
+
+const apps = { memory: await memoryApp(), memcached: await memcachedApp(), near: await nearApp() };
 await listenAndReportPorts(apps);

@@ -8,5 +8,5 @@
  */
 export const CACHE_BRAND: unique symbol = Symbol.for('larder.cache');
 
-/** The Cache contract version this copy implements and accepts. */
-export const CACHE_BRAND_VERSION = 1;
+/** The Cache contract version this copy implements and accepts (2: read options, peekDecoded and namespaces, for the near cache). */
+export const CACHE_BRAND_VERSION = 2;

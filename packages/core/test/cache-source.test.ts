@@ -86,7 +86,7 @@ describe('openCacheSource', () => {
     ['an empty object', {}, /^Invalid option "source": give exactly one of/],
     ['two sources', { cache: new Cache({ logger: quiet }), servers: '127.0.0.1:1' }, /^Invalid option "servers": cannot be combined with "cache"/],
     ['a cache that is not a Cache', { cache: { get() {} } }, /^Invalid option "cache": must be a Cache from @larder\/core/],
-    ['a Cache of another contract', { cache: { [Symbol.for('larder.cache')]: 2 } }, /^Invalid option "cache": is a Cache of an incompatible @larder\/core \(Cache contract 2/],
+    ['a Cache of another contract', { cache: { [Symbol.for('larder.cache')]: 1 } }, /^Invalid option "cache": is a Cache of an incompatible @larder\/core \(Cache contract 1/],
     ['keyPrefix beside a given cache', { cache: new Cache({ logger: quiet }), keyPrefix: 'x' }, /^Invalid option "keyPrefix": applies to a Cache built from a source/],
     ['a backend that is not a Backend', { backend: 'memcached' }, /^Invalid option "backend"/],
     ['an empty server list', { servers: '' }, /"servers"/],

@@ -84,7 +84,7 @@ describe('the plugin takes every form of cache source (openCacheSource)', () => 
   const bad: Array<[string, Record<string, unknown>]> = [
     ['two sources', { cache: new Cache({ logger: quiet }), servers: '127.0.0.1:1' }],
     ['a cache that is not a Cache', { cache: { get() {} } }],
-    ['a Cache of another contract', { cache: { [Symbol.for('larder.cache')]: 2 } }],
+    ['a Cache of another contract', { cache: { [Symbol.for('larder.cache')]: 1 } }],
     ['keyPrefix beside a given cache', { cache: new Cache({ logger: quiet }), keyPrefix: 'x' }],
     ['a backend that is not a Backend', { backend: 'memcached' }],
     ['an empty server list', { servers: '' }],

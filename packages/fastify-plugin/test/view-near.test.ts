@@ -37,7 +37,7 @@ describe('views, memoize and fragments read through the near cache of a memcache
       assert.equal(await other.delete('view//page'), true);
       const third = await get(base, '/page');
       assert.equal(third.headers['x-cache'], 'HIT');
-      assert.deepEqual(JSON.parse(third.body), { call: 1 });
+      assert.deepEqual(JSON.parse(third.body.toString()), { call: 1 });
       assert.equal(cache.stats().nearHits, before + 1);
       assert.equal(calls, 1);
     } finally {

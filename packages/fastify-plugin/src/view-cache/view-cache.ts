@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
 import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
@@ -10,7 +10,7 @@ import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeR
 
 /** The hooks that cache one route's responses. */
 export interface ViewCacheHooks {
-  preHandler: preHandlerAsyncHookHandler;
+  preHandler: preHandlerHookHandler;
   onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => void;
   onResponse: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
   onRequestAbort: (request: FastifyRequest, done: HookHandlerDoneFunction) => void;
@@ -138,72 +138,37 @@ export class ViewCache {
   /** Hooks for a route cached under `rule`. */
   hooksFor(rule: ViewCacheRule): ViewCacheHooks {
     const states = this.#states;
-    // Replying from an async hook is done as Fastify documents it: send, then return the reply.
-    const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+    // A callback hook: the common case, a fresh hit this process can answer at once (memory, near
+    // cache), is replied without a promise. Replying from a callback hook is sending without `done`.
+    const preHandler: preHandlerHookHandler = (request, reply, done) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return done();
       // A refresh of a stale page: it runs the handler and stores whatever is at its key now.
       const refreshWrites = this.#refresher.claim(request);
-      if (rule.unless?.(request)) return undefined;
+      if (rule.unless?.(request)) return done();
       const headers = request.headers;
-      if (!rule.shareAuthorized && hasCredentials(headers)) return bypass(reply);
+      if (!rule.shareAuthorized && hasCredentials(headers)) return done(bypass(reply));
       const session = (request as SessionRequest).session;
       if (session != null && !rule.shareSessions && carriesSession(session, (request as SessionRequest).cookies, headers.cookie)) {
         states.set(request, SESSION_BYPASS);
-        return bypass(reply);
+        return done(bypass(reply));
       }
       // No Host (HTTP/1.0) is a Host of its own, ''.
       const host: string = request.host ?? '';
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
-      // The common case, a fresh hit with nobody leading, answered from the first read.
       let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
       if (this.#leaders.size === 0 && refreshWrites === undefined) {
-        const read = await this.#read(key, request, rule.statusCodes);
-        const view = read?.view;
-        if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.host === host) return replayResponse(reply, view, 'HIT');
-        first = read;
-      }
-      for (;;) {
-        const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined, first);
-        first = NOT_READ;
-        if (found.stored !== undefined && refreshWrites === undefined) {
-          if (!found.stale) return replayResponse(reply, found.stored, 'HIT');
-          this.#cache.servedStale(found.lookup, 'expired');
-          this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, request, rule.policy);
-          return replayResponse(reply, found.stored, 'STALE');
-        }
-        const { marker, owner, hostVariant } = found;
-        // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
-        if (refreshWrites !== undefined) {
-          states.set(request, { key, marker, owner, hostVariant, host, settle: undefined, lock: undefined, refreshWrites });
-          return undefined;
-        }
-        if (found.settle !== undefined) {
-          const state: MissState = { key, marker, owner, hostVariant, host, settle: found.settle, lock: undefined, refreshWrites };
-          if (rule.policy.lockMs > 0) {
-            const other = await this.#awaitOtherProcess(state, found.lookup, rule);
-            if (other === LOOK_AGAIN) continue;
+        const view = this.#cache.peekDecoded(key, this.#memo);
+        if (view !== undefined && !(view instanceof MalformedView) && (view instanceof VaryMarker || rule.statusCodes.has(view.status))) {
+          if (!(view instanceof VaryMarker) && view.host === host) {
+            replayResponse(reply, view, 'HIT');
+            return;
           }
-          states.set(request, state);
-          return undefined;
+          first = { view, stale: false };
         }
-        // Leaders are per Host, so what a leader hands over was made for this Host.
-        const shared = await found.running!;
-        if (shared === LOOK_AGAIN) continue;
-        if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
-          return replayResponse(reply, shared.entry, 'HIT');
-        }
-        states.set(request, {
-          key,
-          marker: shared?.marker ?? marker,
-          owner: shared?.owner ?? owner,
-          hostVariant: (shared?.hostVariant ?? false) || hostVariant,
-          host,
-          settle: undefined,
-          lock: undefined,
-          refreshWrites,
-        });
-        return undefined;
       }
+      this.#answer(request, reply, rule, key, host, refreshWrites, first).then((replied) => {
+        if (replied === undefined) done();
+      }, done);
     };
     // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
     // callback hooks, which cost less than async ones.
@@ -248,6 +213,64 @@ export class ViewCache {
         done();
       },
     };
+  }
+
+  /**
+   * The rest of the preHandler, when the hit could not be answered at once: the first read (unless
+   * `first` holds it), then a page found (fresh or stale), a leader to wait for, or this request
+   * leads and runs the handler. Resolves to the reply when it replied, undefined when the handler runs.
+   */
+  async #answer(request: FastifyRequest, reply: FastifyReply, rule: ViewCacheRule, key: string, host: string, refreshWrites: RefreshWrites | undefined, first: ViewRead | undefined | typeof NOT_READ): Promise<FastifyReply | undefined> {
+    const states = this.#states;
+    const headers = request.headers;
+    if (first === NOT_READ && this.#leaders.size === 0 && refreshWrites === undefined) {
+      const read = await this.#read(key, request, rule.statusCodes);
+      const view = read?.view;
+      if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.host === host) return replayResponse(reply, view, 'HIT');
+      first = read;
+    }
+    for (;;) {
+      const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined, first);
+      first = NOT_READ;
+      if (found.stored !== undefined && refreshWrites === undefined) {
+        if (!found.stale) return replayResponse(reply, found.stored, 'HIT');
+        this.#cache.servedStale(found.lookup, 'expired');
+        this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, request, rule.policy);
+        return replayResponse(reply, found.stored, 'STALE');
+      }
+      const { marker, owner, hostVariant } = found;
+      // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
+      if (refreshWrites !== undefined) {
+        states.set(request, { key, marker, owner, hostVariant, host, settle: undefined, lock: undefined, refreshWrites });
+        return undefined;
+      }
+      if (found.settle !== undefined) {
+        const state: MissState = { key, marker, owner, hostVariant, host, settle: found.settle, lock: undefined, refreshWrites };
+        if (rule.policy.lockMs > 0) {
+          const other = await this.#awaitOtherProcess(state, found.lookup, rule);
+          if (other === LOOK_AGAIN) continue;
+        }
+        states.set(request, state);
+        return undefined;
+      }
+      // Leaders are per Host, so what a leader hands over was made for this Host.
+      const shared = await found.running!;
+      if (shared === LOOK_AGAIN) continue;
+      if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
+        return replayResponse(reply, shared.entry, 'HIT');
+      }
+      states.set(request, {
+        key,
+        marker: shared?.marker ?? marker,
+        owner: shared?.owner ?? owner,
+        hostVariant: (shared?.hostVariant ?? false) || hostVariant,
+        host,
+        settle: undefined,
+        lock: undefined,
+        refreshWrites,
+      });
+      return undefined;
+    }
   }
 
   /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
