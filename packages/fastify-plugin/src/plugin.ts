@@ -39,8 +39,6 @@ function attachHooks(route: RouteOptions, hooks: ViewCacheHooks): void {
   // (addHook) always run before route hooks.
   route.preHandler = [...toArray(route.preHandler), hooks.preHandler];
   route.onSend = [...toArray(route.onSend), hooks.onSend];
-  route.onResponse = [...toArray(route.onResponse), hooks.onResponse];
-  route.onRequestAbort = [...toArray(route.onRequestAbort), hooks.onRequestAbort];
   // Plugins registered after this one run their onRoute hooks after this one, in the same
   // synchronous loop, and may append route hooks of their own (authentication, rate limits).
   // Fastify reads a route's hooks only when the app gets ready, so once that loop is over the

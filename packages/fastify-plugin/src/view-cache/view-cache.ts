@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
 import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
@@ -12,8 +12,6 @@ import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeR
 export interface ViewCacheHooks {
   preHandler: preHandlerHookHandler;
   onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => void;
-  onResponse: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
-  onRequestAbort: (request: FastifyRequest, done: HookHandlerDoneFunction) => void;
 }
 
 /** What a request that ran the handler hands to the requests that waited for it. */
@@ -170,8 +168,7 @@ export class ViewCache {
         if (replied === undefined) done();
       }, done);
     };
-    // onSend, onResponse and onRequestAbort run on every request of the route, hits too: they are
-    // callback hooks, which cost less than async ones.
+    // onSend runs on every request of the route, hits too: a callback hook costs less than an async one.
     const onSend: ViewCacheHooks['onSend'] = (request, reply, payload, done) => {
       const state = states.get(request);
       if (state === undefined) return done(null, payload);
@@ -192,27 +189,7 @@ export class ViewCache {
       this.#keep(state, request, captureResponse(reply, payload as string | Buffer, state.host, ''), reply.getHeader('vary'), rule);
       return done(null, payload);
     };
-    // A request that led and ended without onSend (aborted, hijacked) must still release its waiters.
-    const release = (request: FastifyRequest): void => {
-      const state = states.get(request);
-      if (state === undefined) return;
-      states.delete(request);
-      if (state === SESSION_BYPASS) return;
-      state.settle?.(undefined);
-      void state.lock?.release();
-    };
-    return {
-      preHandler,
-      onSend,
-      onResponse: (request, _reply, done) => {
-        release(request);
-        done();
-      },
-      onRequestAbort: (request, done) => {
-        release(request);
-        done();
-      },
-    };
+    return { preHandler, onSend };
   }
 
   /**
@@ -221,7 +198,6 @@ export class ViewCache {
    * leads and runs the handler. Resolves to the reply when it replied, undefined when the handler runs.
    */
   async #answer(request: FastifyRequest, reply: FastifyReply, rule: ViewCacheRule, key: string, host: string, refreshWrites: RefreshWrites | undefined, first: ViewRead | undefined | typeof NOT_READ): Promise<FastifyReply | undefined> {
-    const states = this.#states;
     const headers = request.headers;
     if (first === NOT_READ && this.#leaders.size === 0 && refreshWrites === undefined) {
       const read = await this.#read(key, request, rule.statusCodes);
@@ -241,7 +217,7 @@ export class ViewCache {
       const { marker, owner, hostVariant } = found;
       // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
       if (refreshWrites !== undefined) {
-        states.set(request, { key, marker, owner, hostVariant, host, settle: undefined, lock: undefined, refreshWrites });
+        this.#hold(request, reply, { key, marker, owner, hostVariant, host, settle: undefined, lock: undefined, refreshWrites });
         return undefined;
       }
       if (found.settle !== undefined) {
@@ -250,7 +226,7 @@ export class ViewCache {
           const other = await this.#awaitOtherProcess(state, found.lookup, rule);
           if (other === LOOK_AGAIN) continue;
         }
-        states.set(request, state);
+        this.#hold(request, reply, state);
         return undefined;
       }
       // Leaders are per Host, so what a leader hands over was made for this Host.
@@ -259,7 +235,7 @@ export class ViewCache {
       if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
         return replayResponse(reply, shared.entry, 'HIT');
       }
-      states.set(request, {
+      this.#hold(request, reply, {
         key,
         marker: shared?.marker ?? marker,
         owner: shared?.owner ?? owner,
@@ -271,6 +247,21 @@ export class ViewCache {
       });
       return undefined;
     }
+  }
+
+  /**
+   * Marks `request` as a miss that runs the handler: onSend stores its response. One that ends
+   * without onSend (aborted, hijacked, failed) still releases its waiters and its lock when its
+   * response closes; only misses pay for that listener, and hits run no hook of ours but onSend.
+   */
+  #hold(request: FastifyRequest, reply: FastifyReply, state: MissState): void {
+    this.#states.set(request, state);
+    reply.raw.once('close', () => {
+      if (this.#states.get(request) !== state) return;
+      this.#states.delete(request);
+      state.settle?.(undefined);
+      void state.lock?.release();
+    });
   }
 
   /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
