@@ -12,6 +12,7 @@ import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, 
 import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
 import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toSafeKey } from './keys.js';
+import { coarseNow } from './near/coarse-clock.js';
 import { NearCache, type NearEntry, type ReadTicket } from './near/near-cache.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
 import { CacheNamespace, namespaceVersionKey } from './namespace.js';
@@ -644,7 +645,7 @@ export class Cache extends CacheEventEmitter {
 
   /** The near entry of `full` that may be served now; one held under a namespace version no longer current is dropped. */
   #nearLookup(near: NearCache, full: string): NearEntry | undefined {
-    const now = Date.now();
+    const now = coarseNow();
     const entry = near.lookup(full, now);
     if (entry === undefined || entry.stamps === undefined) return entry;
     const holds = this.#versions.holds(entry.stamps, now);
