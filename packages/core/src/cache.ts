@@ -1,29 +1,29 @@
 import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './cache-option-checks.js';
-import { DeserializationError, InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
-import { DecodeMemo, NOT_REMEMBERED } from './decode-memo.js';
+import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
+import type { DecodeMemo } from './decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
 import { toGetOrSetOptions, type GetOrSetOption } from './get-or-set-options.js';
-import { GraceEnvelope, isGraceEnvelope, openGraceEnvelope } from './recompute/grace-envelope.js';
+import { GraceEnvelope } from './recompute/grace-envelope.js';
 import { Recomputer, type Entry, type RecomputeCall, type StaleReason } from './recompute/recompute.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, type RecomputePolicy, type RecomputeTimeouts } from './recompute/recompute-options.js';
 import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
 import { toWriteOptions, type WriteOption } from './write-options.js';
+import { toDelta, toPairs, toSeconds, type CacheEntries } from './cache-arguments.js';
 import { toSafeKey } from './keys.js';
-import { coarseNow } from './near/coarse-clock.js';
-import { NearCache, type NearEntry, type ReadTicket } from './near/near-cache.js';
+import { NearCache } from './near/near-cache.js';
+import { ReadPath, type DecodedEntry } from './read-path.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
 import { CacheNamespace, namespaceVersionKey } from './namespace.js';
 import type { ReadScope } from './versions/read-scope.js';
-import { isStamped, openStampedEnvelope, StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
+import { StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
 import { VersionCounters } from './versions/version-counters.js';
-import type { ReadOptions } from './read-options.js';
-import { toReadOptions } from './read-options.js';
+import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
 import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
-import { parseTtl, parseTtlOption, type Ttl } from './ttl.js';
+import { parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 
@@ -103,16 +103,6 @@ export interface CasResult<T> {
   cas: bigint;
 }
 
-/** A decoded value as `readDecodedEntry` found it. */
-export interface DecodedEntry<R> {
-  /** The decoded value. */
-  readonly value: R;
-  /** True when the value is past its ttl and within grace. */
-  readonly stale: boolean;
-}
-
-/** Entries for `setMany`: an object, a Map, or `[key, value]` pairs. */
-export type CacheEntries = Record<string, unknown> | ReadonlyMap<string, unknown> | ReadonlyArray<readonly [string, unknown]>;
 
 /**
  * The cache facade: prefixes and normalises keys, serializes values with Python-compatible
@@ -138,6 +128,7 @@ export class Cache extends CacheEventEmitter {
   readonly #sync: SyncReads | undefined;
   readonly #near: NearCache | undefined;
   readonly #versions: VersionCounters;
+  readonly #reads: ReadPath;
 
   constructor(options: CacheOptions = {}) {
     super();
@@ -160,6 +151,31 @@ export class Cache extends CacheEventEmitter {
     const near = options.near === undefined ? undefined : toNearCacheSettings(options.near);
     this.#near = near !== undefined && this.backend.capabilities.shared ? new NearCache(near) : undefined;
     this.#versions = new VersionCounters(this.backend, this.#near?.settings.checkIntervalMs ?? 0);
+    this.#reads = new ReadPath({
+      backend: this.backend,
+      sync: this.#sync,
+      near: this.#near,
+      versions: this.#versions,
+      serializer: this.#serializer,
+      reports: {
+        hit: (key) => {
+          this.#stats.hits++;
+          if (this.listens('hit')) this.emit('hit', { key });
+        },
+        miss: (key) => this.#miss(key),
+        nearHit: (key) => {
+          this.#stats.nearHits++;
+          if (this.listens('near-hit')) this.emit('near-hit', { key });
+        },
+        nearMiss: (key) => {
+          this.#stats.nearMisses++;
+          if (this.listens('near-miss')) this.emit('near-miss', { key });
+        },
+        undecodable: (key, error) => this.#undecodable(key, error),
+        failed: (key, error) => this.#readFailure(key, error),
+        settle: (outcome) => void this.#valueOf(outcome),
+      },
+    });
     const { grace, staleIfError, factoryTimeout, lock } = options;
     this.recompute = toRecomputePolicy({ grace, staleIfError, timeout: factoryTimeout, lock }, NO_RECOMPUTE, (name, problem) =>
       optionFailure()(name === 'timeout' || name.startsWith('timeout.') ? `factory${name[0]!.toUpperCase()}${name.slice(1)}` : name, problem),
@@ -265,7 +281,7 @@ export class Cache extends CacheEventEmitter {
     }
     const result: Record<string, T> = {};
     keys.forEach((key, i) => {
-      const value = this.#valueOf(this.#decode(key, found.get(fullKeys[i]!)));
+      const value = this.#valueOf(this.#reads.decode(key, found.get(fullKeys[i]!)));
       if (value !== undefined) result[key] = value as T;
     });
     return result;
@@ -337,7 +353,7 @@ export class Cache extends CacheEventEmitter {
   async gets<T = unknown>(key: string): Promise<CasResult<T> | undefined> {
     const full = this.#key(key);
     const item = await this.#attempt('gets', key, undefined, () => this.backend.gets(full));
-    const value = this.#valueOf(this.#decode(key, item));
+    const value = this.#valueOf(this.#reads.decode(key, item));
     return item && value !== undefined ? { value: value as T, cas: item.cas } : undefined;
   }
 
@@ -463,43 +479,7 @@ export class Cache extends CacheEventEmitter {
    * (counted as a miss): for read-compute-write paths of their own, such as the view cache.
    */
   async readDecodedEntry<R>(key: string, memo: DecodeMemo<R>, options?: ReadOptions): Promise<DecodedEntry<R> | undefined> {
-    const full = this.#key(key);
-    const near = this.#near;
-    if (near !== undefined && !(options !== undefined && toReadOptions(options))) {
-      const entry = this.#nearLookup(near, full);
-      if (entry !== undefined) {
-        const hit = this.#nearHit<unknown>(key, entry, near) as { value: unknown };
-        const known = memo.recall(full, entry.item);
-        return { value: known !== NOT_REMEMBERED ? known : memo.remember(full, entry.item, hit.value, memo.decode(hit.value)), stale: false };
-      }
-      this.#nearMiss(key);
-      return this.#readDecodedNear(key, full, memo, near);
-    }
-    let item: StoredItem | undefined;
-    try {
-      item = this.#sync === undefined ? await this.backend.get(full) : this.#sync.getSync(full);
-    } catch (error) {
-      this.#valueOf(this.#readFailure(key, error));
-      return undefined;
-    }
-    if (item !== undefined) {
-      const known = memo.recall(full, item);
-      if (known !== NOT_REMEMBERED) {
-        // The memo holds only items that decoded, so an envelope here opens.
-        const stale = isGraceEnvelope(item) && openGraceEnvelope(key, item).expiresAt <= Date.now();
-        if (stale) this.#miss(key);
-        else {
-          this.#stats.hits++;
-          if (this.listens('hit')) this.emit('hit', { key });
-        }
-        return { value: known, stale };
-      }
-    }
-    const outcome = this.#decode(key, item);
-    if (outcome.status === 'hit') return { value: memo.remember(full, item!, outcome.value, memo.decode(outcome.value)), stale: false };
-    if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.remember(full, item!, outcome.stale.value, memo.decode(outcome.stale.value)), stale: true };
-    this.#valueOf(outcome);
-    return undefined;
+    return this.#reads.decodedEntry(key, this.#key(key), memo, options !== undefined && toReadOptions(options));
   }
 
   /**
@@ -509,43 +489,7 @@ export class Cache extends CacheEventEmitter {
    * `readDecodedEntry` then. For hot paths such as the view cache's hit.
    */
   peekDecoded<R>(key: string, memo: DecodeMemo<R>): R | undefined {
-    const full = this.#key(key);
-    const near = this.#near;
-    let item: StoredItem | undefined;
-    if (near !== undefined) {
-      const entry = this.#nearLookup(near, full);
-      if (entry === undefined) return undefined;
-      const known = memo.recall(full, entry.item);
-      if (known === NOT_REMEMBERED) return undefined;
-      this.#nearHit(key, entry, near);
-      return known;
-    }
-    if (this.#sync === undefined) return undefined;
-    try {
-      item = this.#sync.getSync(full);
-    } catch {
-      return undefined;
-    }
-    if (item === undefined || isGraceEnvelope(item) || isStamped(item)) return undefined;
-    const known = memo.recall(full, item);
-    if (known === NOT_REMEMBERED) return undefined;
-    this.#stats.hits++;
-    if (this.listens('hit')) this.emit('hit', { key });
-    return known;
-  }
-
-  // readDecodedEntry's backend read with a near cache: the read fills it, and the memo learns the item it holds.
-  async #readDecodedNear<R>(key: string, full: string, memo: DecodeMemo<R>, near: NearCache): Promise<DecodedEntry<R> | undefined> {
-    const outcome = await this.#readLater<unknown>(key, full, undefined, near.ticket());
-    if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.decode(outcome.stale.value), stale: true };
-    if (outcome.status !== 'hit') {
-      this.#valueOf(outcome);
-      return undefined;
-    }
-    const item = near.lookup(full, Date.now())?.item;
-    if (item === undefined) return { value: memo.decode(outcome.value), stale: false };
-    const known = memo.recall(full, item);
-    return { value: memo.remember(full, item, outcome.value, known !== NOT_REMEMBERED ? known : memo.decode(outcome.value)), stale: false };
+    return this.#reads.peekDecoded(key, this.#key(key), memo);
   }
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
@@ -584,86 +528,9 @@ export class Cache extends CacheEventEmitter {
   }
 
   // The outcome methods and their wrappers share these two. With a synchronous backend (memory)
-  // they answer without a promise, so the wrappers add no await of their own to the hot path.
+  // or a near hit they answer without a promise, so the wrappers add no await of their own to the hot path.
   #readOutcome<T>(key: string, fresh = false, scope?: ReadScope): ReadOutcome<T> | Promise<ReadOutcome<T>> {
-    const full = this.#key(key);
-    const near = this.#near;
-    if (near !== undefined && !fresh) {
-      const entry = this.#nearLookup(near, full);
-      if (entry !== undefined) return this.#nearHit<T>(key, entry, near);
-      this.#nearMiss(key);
-      return this.#readLater<T>(key, full, scope, near.ticket());
-    }
-    if (this.#sync === undefined || scope !== undefined) return this.#readLater<T>(key, full, scope, undefined);
-    let item: StoredItem | undefined;
-    try {
-      item = this.#sync.getSync(full);
-    } catch (error) {
-      return this.#readFailure(key, error);
-    }
-    return this.#decode<T>(key, item);
-  }
-
-  /**
-   * A backend read: the entry, with its namespace's version counter when that is not trusted now
-   * (one getMany). A hit fills the near cache when `ticket` is given (no write overtook the read).
-   */
-  async #readLater<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined): Promise<ReadOutcome<T>> {
-    const readAt = Date.now();
-    let item: StoredItem | undefined;
-    try {
-      if (scope !== undefined && this.#versions.trusted(scope.versionKey, readAt, scope.since) === undefined) {
-        const found = await this.backend.getMany([full, scope.versionKey]);
-        this.#versions.record(scope.versionKey, found.get(scope.versionKey), readAt);
-        item = found.get(full);
-      } else item = await this.backend.get(full);
-    } catch (error) {
-      return this.#readFailure(key, error);
-    }
-    let stamps: Stamps | undefined;
-    let inner = item;
-    if (item !== undefined && isStamped(item)) {
-      try {
-        ({ inner, stamps } = openStampedEnvelope(key, item));
-      } catch (error) {
-        return this.#undecodable(key, error as LarderError);
-      }
-      let current: boolean;
-      try {
-        current = await this.#versions.check(stamps, Math.min(readAt, scope?.since ?? readAt));
-      } catch (error) {
-        return this.#readFailure(key, error);
-      }
-      // A value of a namespace cleared since it was written: gone, as a deleted one.
-      if (!current) inner = undefined;
-    }
-    const outcome = this.#decode<T>(key, inner);
-    if (ticket === undefined || outcome.status !== 'hit') return outcome;
-    const value = this.#near!.fill(full, ticket, item!, outcome.value, valueEndsAt(key, inner!), stamps, Date.now());
-    return value === outcome.value ? outcome : { status: 'hit', value: value as T };
-  }
-
-  /** The near entry of `full` that may be served now; one held under a namespace version no longer current is dropped. */
-  #nearLookup(near: NearCache, full: string): NearEntry | undefined {
-    const now = coarseNow();
-    const entry = near.lookup(full, now);
-    if (entry === undefined || entry.stamps === undefined) return entry;
-    const holds = this.#versions.holds(entry.stamps, now);
-    if (holds === false) near.forget(full);
-    return holds === true ? entry : undefined;
-  }
-
-  #nearHit<T>(key: string, entry: NearEntry, near: NearCache): ReadOutcome<T> {
-    this.#stats.hits++;
-    this.#stats.nearHits++;
-    if (this.listens('hit')) this.emit('hit', { key });
-    if (this.listens('near-hit')) this.emit('near-hit', { key });
-    return { status: 'hit', value: near.valueOf(entry) as T };
-  }
-
-  #nearMiss(key: string): void {
-    this.#stats.nearMisses++;
-    if (this.listens('near-miss')) this.emit('near-miss', { key });
+    return this.#reads.outcome<T>(key, this.#key(key), fresh, scope);
   }
 
   #readFailure(key: string, error: unknown): ReadOutcome<never> {
@@ -714,35 +581,6 @@ export class Cache extends CacheEventEmitter {
     if (!stored) return NOT_STORED;
     this.#stats.sets++;
     return STORED;
-  }
-
-  /** A stored item as a read outcome; a grace envelope past its ttl is a miss that carries the stale value. */
-  #decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
-    // A namespace's value is read through its namespace, which checks its version; read otherwise, it is not there.
-    if (item === undefined || isStamped(item)) {
-      this.#miss(key);
-      return MISS;
-    }
-    let value: unknown;
-    let expiresAt = Infinity;
-    try {
-      if (isGraceEnvelope(item)) {
-        const opened = openGraceEnvelope(key, item);
-        expiresAt = opened.expiresAt;
-        item = opened.inner;
-      }
-      value = this.#serializer.decode(key, item);
-    } catch (error) {
-      return this.#undecodable(key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
-    }
-    // Only an envelope has an expiry: a plain hit costs no clock read.
-    if (expiresAt !== Infinity && expiresAt <= Date.now()) {
-      this.#miss(key);
-      return { status: 'miss', stale: { value: value as T, expiredAt: expiresAt } };
-    }
-    this.#stats.hits++;
-    if (this.listens('hit')) this.emit('hit', { key });
-    return { status: 'hit', value: value as T };
   }
 
   async #readEntry<T>(key: string, call: RecomputeCall<unknown>): Promise<Entry<T>> {
@@ -825,7 +663,6 @@ export class Cache extends CacheEventEmitter {
   }
 }
 
-const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
 const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
 const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
 const NOT_STORED: WriteOutcome = Object.freeze({ status: 'not-stored' });
@@ -839,11 +676,6 @@ function isUnreadable(error: unknown): error is LarderError {
   return error instanceof LarderError && error.code === 'E_DESERIALIZE';
 }
 
-/** When a stored value stops being fresh: a grace envelope's logical expiry, else never (memcached's own ttl is not known to a reader). */
-function valueEndsAt(key: string, item: StoredItem): number {
-  return isGraceEnvelope(item) ? openGraceEnvelope(key, item).expiresAt : Infinity;
-}
-
 function hasRecomputeOptions(options: RecomputeOptions): boolean {
   return options.grace !== undefined || options.staleIfError !== undefined || options.timeout !== undefined || options.lock !== undefined;
 }
@@ -851,28 +683,4 @@ function hasRecomputeOptions(options: RecomputeOptions): boolean {
 function hasSyncReads(backend: Backend): backend is Backend & SyncReads {
   const candidate = backend as Partial<SyncReads>;
   return typeof candidate.getSync === 'function' && typeof candidate.setSync === 'function';
-}
-
-function toPairs(entries: CacheEntries): Array<readonly [string, unknown]> {
-  if (Array.isArray(entries)) {
-    for (const pair of entries as unknown[]) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new InvalidArgumentError('setMany takes [key, value] pairs, a Map or an object');
-    }
-    return entries as Array<readonly [string, unknown]>;
-  }
-  if (entries instanceof Map) return [...(entries as ReadonlyMap<string, unknown>)];
-  if (entries === null || typeof entries !== 'object') {
-    throw new InvalidArgumentError(`setMany takes [key, value] pairs, a Map or an object, got ${entries === null ? 'null' : typeof entries}`);
-  }
-  return Object.entries(entries);
-}
-
-function toSeconds(ttl: Ttl): number {
-  if (typeof ttl !== 'number' && typeof ttl !== 'string') throw new InvalidArgumentError(`ttl must be seconds or a duration like '5m', got ${typeof ttl}`);
-  return parseTtl(ttl);
-}
-
-function toDelta(delta: number): bigint {
-  if (!Number.isSafeInteger(delta)) throw new InvalidArgumentError(`incr/decr delta must be an integer, got ${typeof delta === 'number' ? delta : typeof delta}`);
-  return BigInt(delta);
 }

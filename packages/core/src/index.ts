@@ -1,4 +1,6 @@
-export { Cache, type CacheOptions, type CacheStats, type CasResult, type CacheEntries, type DecodedEntry } from './cache.js';
+export { Cache, type CacheOptions, type CacheStats, type CasResult } from './cache.js';
+export type { CacheEntries } from './cache-arguments.js';
+export type { DecodedEntry } from './read-path.js';
 export type { WriteOptions, WriteOption } from './write-options.js';
 export type { ReadOptions } from './read-options.js';
 export type { NearCacheOptions } from './near/near-options.js';
