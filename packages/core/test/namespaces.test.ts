@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { MemcachedServer, runPython } from '@larder/testing';
+import { describe, it } from 'node:test';
+import { runPython } from '@larder/testing';
+import { memcachedCaches } from './memcached-caches.js';
 import { Cache, Flags, MemcachedBackend, STAMP_ENVELOPE_VERSION, type CacheErrorEvent } from '../src/index.js';
 
 const quiet = { warn() {} };
 
 describe('namespaces: clear() by version counter', () => {
-  let server: MemcachedServer;
-  const caches: Cache[] = [];
-  before(async () => {
-    server = await MemcachedServer.start();
-  });
-  after(async () => {
-    await Promise.all(caches.map((cache) => cache.close()));
-    await server.stop();
-  });
-  const open = (options: ConstructorParameters<typeof Cache>[0] = {}) => {
-    const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet, ...options });
-    caches.push(cache);
-    return cache;
-  };
-  let n = 0;
-  const fresh = () => `ns-${++n}`;
+  const { open, fresh, server, track } = memcachedCaches('ns');
 
   it('keys live under name:, clear() makes every value a miss in this process and in another at once (no near cache)', async () => {
     const a = open();
@@ -60,7 +46,7 @@ describe('namespaces: clear() by version counter', () => {
 
   it('a lost version counter (evicted, deleted) makes every stamped value a miss, and the next write starts it afresh', async () => {
     const cache = open();
-    const raw = new MemcachedBackend({ servers: server.address });
+    const raw = new MemcachedBackend({ servers: server().address });
     const name = fresh();
     const ns = cache.namespace(name);
     await ns.set('k', 'v');
@@ -79,7 +65,7 @@ describe('namespaces: clear() by version counter', () => {
 
   it('stamped values are a documented envelope: flags 2048, Python clients read bytes; a forged one is a miss plus an event', async () => {
     const cache = open({ keyPrefix: 'p/' });
-    const raw = new MemcachedBackend({ servers: server.address });
+    const raw = new MemcachedBackend({ servers: server().address });
     const name = fresh();
     await cache.namespace(name).set('k', 'hello');
     const item = await raw.get(`p/${name}:k`);
@@ -95,7 +81,7 @@ req = json.load(sys.stdin)
 v = pylibmc.Client([req['server']], binary=True).get(req['key'])
 print(json.dumps({'type': type(v).__name__, 'hello': v.endswith(b'hello')}))
 `,
-      { server: server.address, key: `p/${name}:k` },
+      { server: server().address, key: `p/${name}:k` },
     );
     assert.deepEqual(python, { type: 'bytes', hello: true });
     const errors: CacheErrorEvent[] = [];
@@ -111,7 +97,7 @@ print(json.dumps({'type': type(v).__name__, 'hello': v.endswith(b'hello')}))
 
   it('with memcached down: reads are misses, writes and clear() report failure, getOrSet computes without storing', async () => {
     const down = new Cache({ backend: new MemcachedBackend({ servers: '127.0.0.1:1', timeout: 200 }), logger: quiet });
-    caches.push(down);
+    track(down);
     const ns = down.namespace('x');
     assert.equal(await ns.get('k'), undefined);
     assert.equal((await ns.read('k')).status, 'failed');
@@ -120,7 +106,7 @@ print(json.dumps({'type': type(v).__name__, 'hello': v.endswith(b'hello')}))
     assert.equal(await ns.getOrSet('k', () => 'computed'), 'computed');
     assert.ok(down.stats().errors >= 4);
     const strict = new Cache({ backend: new MemcachedBackend({ servers: '127.0.0.1:1', timeout: 200 }), logger: quiet, ignoreErrors: false });
-    caches.push(strict);
+    track(strict);
     await assert.rejects(strict.namespace('x').clear(), { code: 'E_CONNECTION' });
   });
 

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { MemcachedServer } from '@larder/testing';
+import { describe, it } from 'node:test';
+import { memcachedCaches } from './memcached-caches.js';
 import { Cache, MemcachedBackend, MemoryBackend, type Backend, type CacheKeyEvent, type StoredItem } from '../src/index.js';
 
 const quiet = { warn() {} };
 
 describe('near cache over memcached (one process)', () => {
-  let server: MemcachedServer;
-  const caches: Cache[] = [];
-  before(async () => {
-    server = await MemcachedServer.start();
-  });
-  after(async () => {
-    await Promise.all(caches.map((cache) => cache.close()));
-    await server.stop();
-  });
-  const open = (options: ConstructorParameters<typeof Cache>[0] = {}) => {
-    const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet, ...options });
-    caches.push(cache);
-    return cache;
-  };
-  let n = 0;
-  const fresh = () => `near-${++n}`;
+  const { open, fresh, server, track } = memcachedCaches('near');
 
   it('serves a hot key from memory until its ttl, counted apart; another writer shows after it', async () => {
     const near = open({ near: { ttl: '10m' } });
@@ -76,9 +61,9 @@ describe('near cache over memcached (one process)', () => {
   });
 
   it('a read that a write overtook does not fill the near cache with the old value', async () => {
-    const backend = new HeldReads(new MemcachedBackend({ servers: server.address }));
+    const backend = new HeldReads(new MemcachedBackend({ servers: server().address }));
     const near = new Cache({ backend, near: { ttl: '10m' }, logger: quiet });
-    caches.push(near);
+    track(near);
     const key = fresh();
     await near.set(key, 'old');
     backend.holdNext();
