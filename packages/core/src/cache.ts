@@ -18,7 +18,7 @@ import { ReadPath, type DecodedEntry } from './read-path.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
 import { CacheNamespace, namespaceVersionKey } from './namespace.js';
 import type { ReadScope } from './versions/read-scope.js';
-import { StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
+import { isWritableStamp, StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
@@ -398,6 +398,8 @@ export class Cache extends CacheEventEmitter {
   namespace(name: string): CacheNamespace {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a namespace name is a non-empty string');
     const versionKey = this.#key(namespaceVersionKey(name));
+    // A key so long that the safe-key step hashed the counter mark away could not be told from a forged stamp.
+    if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a namespace name and key prefix this long leave no readable counter key: shorten them');
     const scope = async (): Promise<ReadScope> => {
       const since = Date.now();
       return { versionKey, since, stamps: await this.#versions.stampsFor([versionKey]) };
@@ -429,8 +431,15 @@ export class Cache extends CacheEventEmitter {
     if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
     const options = toGetOrSetOptions(option);
     const policy = !hasRecomputeOptions(options) ? this.recompute : toRecomputePolicy(options, this.recompute, (name, problem) => new InvalidArgumentError(`getOrSet option ${name} ${problem}`));
-    const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore, fresh: options.fresh ?? false, scope };
-    return this.#recomputer.run(key, full, factory, call);
+    const fresh = options.fresh ?? false;
+    const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore, fresh, scope };
+    // Callers share a run only when they would read alike: a fresh caller never gets a near value
+    // through a plain one's run, and a namespace's caller after a clear never joins a run from before it
+    // (a safe key holds no line feed, so these names never meet a plain key's).
+    let flight = full;
+    if (scope !== undefined) flight += `\n${scope.stamps?.map((stamp) => stamp.version).join(',') ?? ''}`;
+    if (fresh) flight += '\nfresh';
+    return this.#recomputer.run(key, flight, factory, call);
   }
 
   #store(key: string, value: unknown, call: RecomputeCall<unknown>): Promise<WriteOutcome> {

@@ -1,3 +1,4 @@
+import { ownedItem } from './owned-item.js';
 import { itemByteLength, TextItem } from './text-item.js';
 import type { StoredItem } from './types/backend.js';
 
@@ -67,7 +68,7 @@ export class DecodeMemo<R> {
       if (this.#bytes + bytes <= this.#maxBytes) break;
       this.#forget(oldest, entry.bytes);
     }
-    this.#recent.set(fullKey, { item, result, bytes });
+    this.#recent.set(fullKey, { item: ownedItem(item), result, bytes });
     this.#bytes += bytes;
     return result;
   }

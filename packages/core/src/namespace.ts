@@ -2,6 +2,7 @@ import type { GetOrSetOption } from './get-or-set-options.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import type { FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 import type { WriteOption } from './write-options.js';
+import { COUNTER_KEY_MARK } from './versions/stamp-envelope.js';
 
 /** What a namespace needs of its Cache (internal: made by `Cache.namespace`). */
 export interface NamespaceAccess {
@@ -16,7 +17,7 @@ export interface NamespaceAccess {
 
 /** The backend key (before the cache's prefix) of a namespace's version counter. */
 export function namespaceVersionKey(name: string): string {
-  return `larder-ns:${name}`;
+  return `${COUNTER_KEY_MARK}${name}`;
 }
 
 /**

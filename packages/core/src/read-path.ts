@@ -44,6 +44,12 @@ export interface ReadPathParts {
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
 
+/** What one backend read found, for a caller that keeps it: the stored item, and the near entry it filled. */
+interface BackendRead {
+  item: StoredItem | undefined;
+  held: NearEntry | undefined;
+}
+
 /**
  * Every read of a Cache, from backend key to outcome: the near cache first (unless fresh), else
  * the backend (synchronously when it can answer so), namespace stamps checked against their
@@ -61,7 +67,7 @@ export class ReadPath {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
       const entry = this.#nearLookup(near, full);
-      if (entry !== undefined) return this.#nearHit<T>(key, entry, near);
+      if (entry !== undefined && (scope === undefined || entry.stamps?.some((stamp) => stamp.key === scope.versionKey) === true)) return this.#nearHit<T>(key, entry, near);
       reports.nearMiss(key);
       return this.#backendRead<T>(key, full, scope, near.ticket());
     }
@@ -170,7 +176,7 @@ export class ReadPath {
    * A backend read: the entry, with its namespace's version counter when that is not trusted now
    * (one getMany). A hit fills the near cache when `ticket` is given (no write overtook the read).
    */
-  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined): Promise<ReadOutcome<T>> {
+  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead): Promise<ReadOutcome<T>> {
     const { backend, versions, reports } = this.#parts;
     const readAt = Date.now();
     let item: StoredItem | undefined;
@@ -183,8 +189,11 @@ export class ReadPath {
     } catch (error) {
       return reports.failed(key, error);
     }
+    if (read !== undefined) read.item = item;
     let stamps: Stamps | undefined;
     let inner = item;
+    // Read in a namespace, a value is current only under the namespace's own version.
+    if (scope !== undefined && item !== undefined && !isStamped(item)) inner = undefined;
     if (item !== undefined && isStamped(item)) {
       try {
         ({ inner, stamps } = openStampedEnvelope(key, item));
@@ -198,24 +207,27 @@ export class ReadPath {
         return reports.failed(key, error);
       }
       // A value of a namespace cleared since it was written: gone, as a deleted one.
-      if (!current) inner = undefined;
+      if (!current || (scope !== undefined && !stamps.some((stamp) => stamp.key === scope.versionKey))) inner = undefined;
     }
     const outcome = this.decode<T>(key, inner);
     if (ticket === undefined || outcome.status !== 'hit') return outcome;
-    const value = this.#parts.near!.fill(full, ticket, item!, outcome.value, valueEndsAt(key, inner!), stamps, Date.now());
-    return value === outcome.value ? outcome : { status: 'hit', value: value as T };
+    const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
+    if (read !== undefined) read.held = held;
+    return held === undefined ? outcome : { status: 'hit', value: this.#parts.near!.valueOf(held) as T };
   }
 
   // decodedEntry's backend read with a near cache: the read fills it, and the memo learns the item it holds.
   async #decodedThroughNear<R>(key: string, full: string, memo: DecodeMemo<R>, near: NearCache): Promise<DecodedEntry<R> | undefined> {
-    const outcome = await this.#backendRead<unknown>(key, full, undefined, near.ticket());
+    const read: BackendRead = { item: undefined, held: undefined };
+    const outcome = await this.#backendRead<unknown>(key, full, undefined, near.ticket(), read);
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.decode(outcome.stale.value), stale: true };
     if (outcome.status !== 'hit') {
       this.#parts.reports.settle(outcome);
       return undefined;
     }
-    const item = near.lookup(full, Date.now())?.item;
-    if (item === undefined) return { value: memo.decode(outcome.value), stale: false };
+    // The memo learns what this read's own item decodes to (never another read's item, which the
+    // near cache may hold by now): a near hit on any item is then recalled by its bytes.
+    const item = read.held?.item ?? read.item!;
     const known = memo.recall(full, item);
     return { value: memo.remember(full, item, outcome.value, known !== NOT_REMEMBERED ? known : memo.decode(outcome.value)), stale: false };
   }

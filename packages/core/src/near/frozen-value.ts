@@ -20,12 +20,14 @@ export interface Protected {
 const MAX_DEPTH = 64;
 const SLOT_BYTES = 16;
 
-/** `value` made safe to share, or undefined when it cannot be (see above). */
-export function protect(value: unknown): Protected | undefined {
-  if (Buffer.isBuffer(value)) return { held: Buffer.from(value), copyOnRead: true, bytes: value.length };
-  // Measured first and frozen after, so a value that cannot be kept is handed back untouched.
-  const bytes = measure(value, 0);
-  if (bytes < 0) return undefined;
+/** The estimated bytes of `value` in memory, or -1 when it cannot be protected (see above); nothing is changed. */
+export function protectableSize(value: unknown): number {
+  return Buffer.isBuffer(value) ? value.length : measure(value, 0);
+}
+
+/** `value` made safe to share, once `protectableSize` said it can be (`bytes`): frozen, or a Buffer copied. */
+export function protect(value: unknown, bytes: number): Protected {
+  if (Buffer.isBuffer(value)) return { held: Buffer.from(value), copyOnRead: true, bytes };
   freeze(value);
   return { held: value, copyOnRead: false, bytes };
 }

@@ -1,6 +1,7 @@
 import type { StoredItem } from '../types/backend.js';
 import type { Stamps } from '../versions/stamp-envelope.js';
-import { handOut, protect, type Protected } from './frozen-value.js';
+import { ownedItem } from '../owned-item.js';
+import { handOut, protect, protectableSize, type Protected } from './frozen-value.js';
 import type { NearCacheSettings } from './near-options.js';
 
 /** A value held near: as read from the backend, decoded and protected, until `expiresAt`. */
@@ -8,8 +9,10 @@ export interface NearEntry {
   /** The stored item it was decoded from (a decode memo recognises it by identity). */
   readonly item: StoredItem;
   readonly value: Protected;
-  /** Unix ms after which the entry is not served (fill time + ttl, or the value's own end of ttl if sooner). */
+  /** Unix ms after which the entry is not served (when its read was sent + ttl, or the value's own end of ttl if sooner). */
   readonly expiresAt: number;
+  /** Unix ms when the read that found it was sent: an older read never replaces it. */
+  readonly readAt: number;
   /** The namespace/tag versions the value was written under; it is served only while they are current. */
   readonly stamps: Stamps | undefined;
   readonly bytes: number;
@@ -80,27 +83,31 @@ export class NearCache {
   }
 
   /**
-   * Holds `value` (decoded from `item`) for `fullKey`, unless this process wrote the key after
-   * `ticket` was taken, the value cannot be protected, or it is too large. Returns the value the
-   * reader should get: the protected one when held (frozen objects), else `value` as it is.
+   * Holds `value` (decoded from `item`, read by a request sent at `readAt`) for `fullKey`, unless
+   * this process wrote the key after `ticket` was taken, a newer read filled it already, the value
+   * cannot be protected, or it is too large. The entry lives until `readAt` + ttl (or the value's
+   * own end), so another process's write is seen within ttl however slow the read was. Returns the
+   * entry held, or undefined.
    */
-  fill(fullKey: string, ticket: ReadTicket, item: StoredItem, value: unknown, valueEndsAt: number, stamps: Stamps | undefined, now: number): unknown {
-    if (ticket < this.#floor || (this.#written.get(fullKey) ?? -1) > ticket) return value;
-    const expiresAt = Math.min(now + this.#settings.ttlMs, valueEndsAt);
-    if (expiresAt <= now) return value;
-    const held = protect(value);
-    if (held === undefined) return value;
-    const bytes = held.bytes + item.value.length + fullKey.length * 2 + ENTRY_OVERHEAD;
-    if (bytes > this.#maxEntryBytes) return value;
+  fill(fullKey: string, ticket: ReadTicket, readAt: number, item: StoredItem, value: unknown, valueEndsAt: number, stamps: Stamps | undefined): NearEntry | undefined {
+    if (ticket < this.#floor || (this.#written.get(fullKey) ?? -1) > ticket) return undefined;
+    const expiresAt = Math.min(readAt + this.#settings.ttlMs, valueEndsAt);
+    if (expiresAt <= Date.now()) return undefined;
     const previous = this.#entries.get(fullKey);
+    if (previous !== undefined && previous.readAt > readAt) return undefined;
+    const valueBytes = protectableSize(value);
+    if (valueBytes < 0) return undefined;
+    const bytes = valueBytes + item.value.length + fullKey.length * 2 + ENTRY_OVERHEAD;
+    if (bytes > this.#maxEntryBytes) return undefined;
     if (previous !== undefined) this.#drop(fullKey, previous);
     for (const [oldest, entry] of this.#entries) {
       if (this.#entries.size < this.#settings.maxItems && this.#bytes + bytes <= this.#settings.maxBytes) break;
       this.#drop(oldest, entry);
     }
-    this.#entries.set(fullKey, { item, value: held, expiresAt, stamps, bytes });
+    const entry: NearEntry = { item: ownedItem(item), value: protect(value, valueBytes), expiresAt, readAt, stamps, bytes };
+    this.#entries.set(fullKey, entry);
     this.#bytes += bytes;
-    return handOut(held);
+    return entry;
   }
 
   /** A write or delete of `fullKey` by this process (call when it starts and when it settles): drops its entry. */

@@ -79,14 +79,14 @@ export class Recomputer {
     this.#store = store;
   }
 
-  /** The value of `key` (see the class comment); `full` is its backend key, which names the flights. */
-  run<T>(key: string, full: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
+  /** The value of `key` (see the class comment); `flight` names its flights (its backend key, and how the call reads). */
+  run<T>(key: string, flight: string, factory: () => T | Promise<T>, call: RecomputeCall<T>): Promise<T> {
     // A safe key holds no line feed, so a forced flight never meets a plain one.
-    if (call.force) return this.#flights.run(`${full}\nforce`, () => this.#compute(key, factory, call));
-    return this.#flights.run(full, async () => {
+    if (call.force) return this.#flights.run(`${flight}\nforce`, () => this.#compute(key, factory, call));
+    return this.#flights.run(flight, async () => {
       const entry = await this.#store.readEntry<T>(key, call as RecomputeCall<unknown>);
       if (entry.kind === 'fresh') return entry.value;
-      if (entry.kind === 'stale') return this.#serveStale(key, full, factory, call, entry.value);
+      if (entry.kind === 'stale') return this.#serveStale(key, flight, factory, call, entry.value);
       return call.policy.lockMs > 0 ? this.#computeOnce(key, factory, call) : this.#compute(key, factory, call);
     });
   }

@@ -1,5 +1,6 @@
 import { DeserializationError } from '../errors.js';
 import { Flags } from '../flags.js';
+import { isSafeKey } from '../keys.js';
 import type { StoredItem } from '../types/backend.js';
 
 /** One version a value was written under: the backend key of a version counter and its value then. */
@@ -34,6 +35,8 @@ export const MAX_STAMPS = 32;
 const MAX_STAMP_KEY = 250;
 const MAX_VERSION_LENGTH = 20;
 const DIGITS = /^\d{1,20}$/;
+/** What every namespace counter key holds (see namespace.ts); a stamp naming another key is forged. */
+export const COUNTER_KEY_MARK = 'larder-ns:';
 
 /** A stamped value whose bytes are made on first read of `value` (the memory backend keeps the object). */
 export class StampedEnvelope implements StoredItem {
@@ -65,7 +68,13 @@ export class StampedEnvelope implements StoredItem {
 
 /** True when `stamps` can be written (checked where stamps are made, so a write never fails on them). */
 export function isWritableStamp(stamp: Stamp): boolean {
-  return stamp.key.length >= 1 && stamp.key.length <= MAX_STAMP_KEY && DIGITS.test(stamp.version);
+  return isCounterKey(stamp.key) && DIGITS.test(stamp.version);
+}
+
+// A memcached-safe key (ASCII, no spaces or controls, at most 250 bytes) of a namespace counter:
+// a forged stamp cannot make a read send memcached a key it refuses, or read any other key.
+function isCounterKey(key: string): boolean {
+  return key.length <= MAX_STAMP_KEY && isSafeKey(key) && key.includes(COUNTER_KEY_MARK);
 }
 
 /** True when a stored item is a stamped envelope (or claims to be one). */
@@ -94,6 +103,7 @@ export function openStampedEnvelope(key: string, item: StoredItem): { inner: Sto
   };
   for (let i = 0; i < count; i++) {
     const stampKey = field(MAX_STAMP_KEY);
+    if (!isCounterKey(stampKey)) throw unreadable('names a key that is not a namespace counter');
     const version = field(MAX_VERSION_LENGTH);
     if (!DIGITS.test(version)) throw unreadable('holds a version that is not decimal');
     stamps.push({ key: stampKey, version });

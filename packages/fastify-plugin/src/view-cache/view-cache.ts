@@ -155,13 +155,16 @@ export class ViewCache {
       const key = rule.key ? rule.key(request) : viewKey(pathOf(request.url), rule.queryString ? (request.query as Record<string, unknown>) : undefined);
       let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
       if (this.#leaders.size === 0 && refreshWrites === undefined) {
-        const view = this.#cache.peekDecoded(key, this.#memo);
-        if (view !== undefined && !(view instanceof MalformedView) && (view instanceof VaryMarker || rule.statusCodes.has(view.status))) {
-          if (!(view instanceof VaryMarker) && view.host === host) {
+        const peeked = this.#cache.peekDecoded(key, this.#memo);
+        if (peeked !== undefined) {
+          // Counted as read once: a page not to serve is classified here as #read would.
+          const read = this.#usable(peeked, false, request, rule.statusCodes);
+          const view = read?.view;
+          if (view !== undefined && !(view instanceof VaryMarker) && view.host === host) {
             replayResponse(reply, view, 'HIT');
             return;
           }
-          first = { view, stale: false };
+          first = read;
         }
       }
       this.#answer(request, reply, rule, key, host, refreshWrites, first).then((replied) => {
@@ -223,7 +226,14 @@ export class ViewCache {
       if (found.settle !== undefined) {
         const state: MissState = { key, marker, owner, hostVariant, host, settle: found.settle, lock: undefined, refreshWrites };
         if (rule.policy.lockMs > 0) {
-          const other = await this.#awaitOtherProcess(state, found.lookup, rule);
+          let other: typeof LOOK_AGAIN | undefined;
+          try {
+            other = await this.#awaitOtherProcess(state, found.lookup, rule);
+          } catch (error) {
+            // The leader fails (the cache closed under it): its waiters must not wait for it forever.
+            state.settle?.(undefined);
+            throw error;
+          }
           if (other === LOOK_AGAIN) continue;
         }
         this.#hold(request, reply, state);
@@ -393,10 +403,14 @@ export class ViewCache {
       request.log.warn({ err: error }, 'larder: view cache read failed; running the handler');
       return undefined;
     }
-    if (view !== undefined && !(view instanceof VaryMarker) && !(view instanceof MalformedView) && !statusCodes.has(view.status)) {
+    return view === undefined ? undefined : this.#usable(view, stale, request, statusCodes);
+  }
+
+  /** A decoded stored value as a ViewRead, or undefined (counted and logged) when it is unusable or of a status the route does not store. */
+  #usable(view: CachedResponse | VaryMarker | MalformedView, stale: boolean, request: FastifyRequest, statusCodes: ReadonlySet<number>): ViewRead | undefined {
+    if (!(view instanceof VaryMarker) && !(view instanceof MalformedView) && !statusCodes.has(view.status)) {
       view = new MalformedView(`status ${view.status}, which the route does not store`);
     }
-    if (view === undefined) return undefined;
     if (!(view instanceof MalformedView)) return { view, stale };
     this.#malformed++;
     this.#malformedLog.record(`a stored view of ${request.routeOptions.url ?? 'a route'} is unusable (${view.reason}); running the handler`);
