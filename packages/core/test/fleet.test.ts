@@ -82,6 +82,12 @@ describe('fleet-safe recomputation: real processes on one real memcached', () =>
 });
 
 async function waitForValue(cache: Cache, key: string, expected: string): Promise<void> {
-  // The refresh writes from another process: the only way to see it is to read.
-  for (let pause = 5; (await cache.get(key)) !== expected; pause = Math.min(pause * 2, 100)) await new Promise((resolve) => setTimeout(resolve, pause));
+  // The refresh writes from another process: the only way to see it is to read. Bounded, so a
+  // wrong value fails the test instead of hanging it.
+  const until = Date.now() + 20_000;
+  let found: unknown;
+  for (let pause = 5; (found = await cache.get(key)) !== expected; pause = Math.min(pause * 2, 100)) {
+    if (Date.now() > until) assert.fail(`${key} holds ${JSON.stringify(found)}, not ${JSON.stringify(expected)}, after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
