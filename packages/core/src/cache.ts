@@ -174,6 +174,8 @@ export class Cache extends CacheEventEmitter {
         undecodable: (key, error) => this.#undecodable(key, error),
         failed: (key, error) => this.#readFailure(key, error),
         settle: (outcome) => void this.#valueOf(outcome),
+        timing: () => this.listens('backend'),
+        backendCall: (operation, startedAt, ok) => this.emit('backend', { operation, ms: performance.now() - startedAt, ok }),
       },
     });
     const { grace, staleIfError, factoryTimeout, lock } = options;
@@ -188,6 +190,9 @@ export class Cache extends CacheEventEmitter {
       servedStale: (key, reason) => this.servedStale(key, reason),
       waitedForLock: () => void this.#stats.lockWaits++,
       refreshFailed: (_key, error) => this.refreshFailed(error),
+      factorySettled: (key, ms, ok) => {
+        if (this.listens('recompute')) this.emit('recompute', { key, ms, ok });
+      },
       remove: (key) => this.remove(key),
     });
   }
@@ -576,12 +581,16 @@ export class Cache extends CacheEventEmitter {
   async #writeLater(key: string, full: string, item: StoredItem, seconds: number): Promise<WriteOutcome> {
     let stored: boolean;
     this.#near?.wrote(full);
+    const startedAt = this.listens('backend') ? performance.now() : -1;
+    let ok = false;
     try {
       stored = await this.backend.set(full, item, seconds);
+      ok = true;
     } catch (error) {
       return this.#failure('set', key, error);
     } finally {
       this.#near?.wrote(full);
+      if (startedAt >= 0) this.emit('backend', { operation: 'set', ms: performance.now() - startedAt, ok });
     }
     return this.#stored(stored);
   }

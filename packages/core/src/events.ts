@@ -22,6 +22,26 @@ export interface CacheStaleEvent {
   readonly reason: 'expired' | 'error' | 'timeout';
 }
 
+/** Emitted after each backend call of a read (`get`, `getMany`) or a `set`, when someone listens. */
+export interface CacheBackendEvent {
+  /** The backend operation. */
+  readonly operation: 'get' | 'getMany' | 'set';
+  /** How long it took, in milliseconds. */
+  readonly ms: number;
+  /** False when it failed. */
+  readonly ok: boolean;
+}
+
+/** Emitted when a getOrSet factory (memoize, a fragment) settles, when someone listens. */
+export interface CacheRecomputeEvent {
+  /** The caller's key. */
+  readonly key: string;
+  /** How long the factory ran, in milliseconds. */
+  readonly ms: number;
+  /** False when it threw or timed out. */
+  readonly ok: boolean;
+}
+
 /** The events a Cache emits. */
 export interface CacheEvents {
   error: CacheErrorEvent;
@@ -32,6 +52,10 @@ export interface CacheEvents {
   'near-hit': CacheKeyEvent;
   /** A read that looked in the near cache and went to the backend. */
   'near-miss': CacheKeyEvent;
+  /** A backend call's duration (only built when listened to). */
+  backend: CacheBackendEvent;
+  /** A factory's run time (only built when listened to). */
+  recompute: CacheRecomputeEvent;
 }
 
 type Listener<T> = (event: T) => void;
@@ -57,8 +81,8 @@ export class CacheEventEmitter {
     if (list && at >= 0) list.splice(at, 1);
   }
 
-  /** True when someone listens, so hot paths can skip building events. */
-  protected listens(name: keyof CacheEvents): boolean {
+  /** True when someone listens to `name`, so hot paths can skip building events. */
+  listens(name: keyof CacheEvents): boolean {
     return (this.#listeners[name]?.length ?? 0) > 0;
   }
 

@@ -24,7 +24,7 @@ export { GRACE_ENVELOPE_VERSION } from './recompute/grace-envelope.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory-backend.js';
 export { NullBackend } from './backends/null-backend.js';
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
-export type { NodeStateChange } from './backends/memcached/node-pool.js';
+export type { NodeStateChange, ServerState } from './backends/memcached/node-pool.js';
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
 export {
@@ -47,7 +47,7 @@ export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
 export { parseTtl, parseTtlOption, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
 export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
-export type { CacheEvents, CacheErrorEvent, CacheKeyEvent, CacheStaleEvent } from './events.js';
+export type { CacheEvents, CacheErrorEvent, CacheKeyEvent, CacheStaleEvent, CacheBackendEvent, CacheRecomputeEvent } from './events.js';
 export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
 export type { ReadOutcome, WriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, StaleValue, FailedOutcome } from './types/outcomes.js';
 export * from './errors.js';

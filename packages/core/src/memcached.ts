@@ -2,7 +2,7 @@
 // entry re-exports the same objects (one class either way); memjs loads only when a
 // MemcachedBackend is built, through either entry.
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
-export type { NodeStateChange } from './backends/memcached/node-pool.js';
+export type { NodeStateChange, ServerState } from './backends/memcached/node-pool.js';
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
 export type { Duration } from './duration.js';

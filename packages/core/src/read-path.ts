@@ -30,6 +30,10 @@ export interface ReadReports {
   failed(key: string, error: unknown): ReadOutcome<never>;
   /** The ignore-errors policy over an outcome that is not a hit. */
   settle(outcome: ReadOutcome<unknown>): void;
+  /** True when backend calls are to be timed (someone listens). */
+  timing(): boolean;
+  /** A timed backend call ended. */
+  backendCall(operation: 'get' | 'getMany', startedAt: number, ok: boolean): void;
 }
 
 /** What the read path reads through. */
@@ -124,12 +128,15 @@ export class ReadPath {
       return this.#decodedThroughNear(key, full, memo, near);
     }
     let item: StoredItem | undefined;
+    const startedAt = sync === undefined && reports.timing() ? performance.now() : -1;
     try {
       item = sync === undefined ? await backend.get(full) : sync.getSync(full);
     } catch (error) {
+      if (startedAt >= 0) reports.backendCall('get', startedAt, false);
       reports.settle(reports.failed(key, error));
       return undefined;
     }
+    if (startedAt >= 0) reports.backendCall('get', startedAt, true);
     if (item !== undefined) {
       const known = memo.recall(full, item);
       if (known !== NOT_REMEMBERED) {
@@ -179,16 +186,21 @@ export class ReadPath {
   async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead): Promise<ReadOutcome<T>> {
     const { backend, versions, reports } = this.#parts;
     const readAt = Date.now();
+    const startedAt = reports.timing() ? performance.now() : -1;
     let item: StoredItem | undefined;
+    let operation: 'get' | 'getMany' = 'get';
     try {
       if (scope !== undefined && versions.trusted(scope.versionKey, readAt, scope.since) === undefined) {
+        operation = 'getMany';
         const found = await backend.getMany([full, scope.versionKey]);
         versions.record(scope.versionKey, found.get(scope.versionKey), readAt);
         item = found.get(full);
       } else item = await backend.get(full);
     } catch (error) {
+      if (startedAt >= 0) reports.backendCall(operation, startedAt, false);
       return reports.failed(key, error);
     }
+    if (startedAt >= 0) reports.backendCall(operation, startedAt, true);
     if (read !== undefined) read.item = item;
     let stamps: Stamps | undefined;
     let inner = item;

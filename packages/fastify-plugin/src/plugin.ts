@@ -5,6 +5,7 @@ import { addCacheExtension } from './nunjucks/cache-extension.js';
 import { resolveCache, type LarderPluginOptions } from './options.js';
 import { toViewCacheRule } from './view-cache/route-config.js';
 import { ViewCache, type ViewCacheHooks } from './view-cache/view-cache.js';
+import { ViewStatsTable } from './view-cache/route-stats.js';
 import './fastify-types.js';
 
 /** Internal (not exported by the package): the view cache of each app, so tests can read its memo size. */
@@ -18,9 +19,11 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
   const views = new ViewCache(cache, {}, app.log, (request) => app.inject(request));
   viewCaches.set(app, views);
+  const viewStats = new ViewStatsTable();
+  app.decorate('viewCacheStats', () => viewStats.snapshot());
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
-    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`, cache.recompute);
+    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`, cache.recompute, viewStats);
     if (rule) attachHooks(route, views.hooksFor(rule));
   });
 

@@ -39,7 +39,7 @@ export class MemcachedStore extends EventEmitter {
   readonly #seal: SessionSeal | undefined;
   readonly #marks = new ReadMarks();
   readonly #opened = new OpenedValues();
-  readonly #stats: SessionStoreStats = { badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
+  readonly #stats: SessionStoreStats = { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
   readonly #logs: Record<LogKind, FailureLog>;
   #closed = false;
 
@@ -86,6 +86,7 @@ export class MemcachedStore extends EventEmitter {
   async getSession(sessionId: string): Promise<StoredSession | null> {
     const key = this.#key(sessionId);
     // The cache counts and emits a failure; the store alone logs it (with the id redacted) and counts it as a session read.
+    this.#stats.reads++;
     const outcome = await orFailed(this.cache.read(key, FRESH));
     if (outcome.status !== 'hit') {
       this.#opened.forget(sessionId);
@@ -158,6 +159,7 @@ export class MemcachedStore extends EventEmitter {
     const stored = this.#storedForm(key, json, lifetime.ttl, now);
     const outcome = await orFailed(this.cache.write(key, stored.value, lifetime.ttl));
     if (outcome.status === 'stored') {
+      this.#stats.writes++;
       // The next read of these bytes (the next request, usually) needs no decryption.
       this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
       return;

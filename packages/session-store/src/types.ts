@@ -37,6 +37,10 @@ export type StoreCallback = (error?: Error | null) => void;
 
 /** Counters of a store since it was created. */
 export interface SessionStoreStats {
+  /** Sessions read (one cache read each). */
+  reads: number;
+  /** Sessions written (changed ones; an unchanged session is touched, not written). */
+  writes: number;
   /** Values found under the prefix that are not sessions (read as no session). */
   badSessions: number;
   /**

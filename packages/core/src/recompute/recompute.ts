@@ -26,6 +26,8 @@ export interface RecomputeStore {
   waitedForLock(key: string): void;
   /** A refresh in the background failed (log it once per burst). */
   refreshFailed(key: string, error: unknown): void;
+  /** A factory run settled after `ms` (for metrics). */
+  factorySettled(key: string, ms: number, ok: boolean): void;
   /** Deletes `key` (a stale value whose refresh failed, with staleIfError off). */
   remove(key: string): Promise<unknown>;
 }
@@ -155,7 +157,12 @@ export class Recomputer {
       if (value !== undefined && (call.shouldStore?.(value) ?? true)) await this.#store.store(key, value, call as RecomputeCall<unknown>);
       return value;
     };
+    const startedAt = performance.now();
     const running = (async () => factory())();
+    running.then(
+      () => this.#store.factorySettled(key, performance.now() - startedAt, true),
+      () => this.#store.factorySettled(key, performance.now() - startedAt, false),
+    );
     const hardMs = call.policy.hardMs;
     if (hardMs === 0) return keep(await running);
     let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { whyNotStorable } from './http-rules.js';
+import type { ViewRouteStats } from './route-stats.js';
 import { TRANSIENT_HEADERS, type CachedResponse } from './stored-view.js';
 
 export type { CachedResponse } from './stored-view.js';
@@ -24,8 +25,10 @@ export function captureResponse(reply: FastifyReply, payload: string | Buffer, h
     : { status: reply.statusCode, host, generation, headers, body: payload.toString('base64'), encoding: 'base64' };
 }
 
-/** Sends a stored response with `x-cache: <label>`. */
-export function replayResponse(reply: FastifyReply, entry: CachedResponse, label: string): FastifyReply {
+/** Sends a stored response with `x-cache: <label>`, counted in the route's `stats`. */
+export function replayResponse(reply: FastifyReply, entry: CachedResponse, label: 'HIT' | 'STALE', stats: ViewRouteStats): FastifyReply {
+  if (label === 'HIT') stats.hits++;
+  else stats.stale++;
   reply.code(entry.status).headers(entry.headers).header('x-cache', label);
   return reply.send(entry.encoding === 'utf8' ? entry.body : Buffer.from(entry.body, 'base64'));
 }

@@ -1,6 +1,7 @@
 import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
 import type { FastifyRequest } from 'fastify';
 import { NEVER_STORED_STATUSES } from './http-rules.js';
+import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
 
 /** A route's `config.cache`: `true` for the defaults, or these settings. */
 export interface ViewCacheSettings {
@@ -40,6 +41,8 @@ export interface ViewCacheRule {
   shareSessions: boolean;
   /** Grace, stale-if-error and lock over the cache's defaults (timeouts do not apply: the handler is not cut short). */
   policy: RecomputePolicy;
+  /** This route's counters (see `app.viewCacheStats()`). */
+  stats: ViewRouteStats;
 }
 
 const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock']);
@@ -48,7 +51,7 @@ const SETTINGS = new Set(['ttl', 'queryString', 'key', 'unless', 'statusCodes', 
  * Validates a route's `config.cache` over the cache's recompute defaults (`defaults`); undefined
  * when the route is not cached. Errors name the route and option, at registration.
  */
-export function toViewCacheRule(option: unknown, route: string, defaults: RecomputePolicy): ViewCacheRule | undefined {
+export function toViewCacheRule(option: unknown, route: string, defaults: RecomputePolicy, table: ViewStatsTable): ViewCacheRule | undefined {
   if (option === undefined || option === false) return undefined;
   const settings: ViewCacheSettings = option === true ? {} : checkObject(option, route);
   const fail = (name: string, problem: string) => new InvalidOptionError(`config.cache.${name}`, `${problem} (route ${route})`);
@@ -77,6 +80,7 @@ export function toViewCacheRule(option: unknown, route: string, defaults: Recomp
     statusCodes: new Set(statusCodes),
     shareAuthorized: settings.shareAuthorized ?? false,
     shareSessions: settings.shareSessions ?? false,
+    stats: table.add(route),
   };
 }
 

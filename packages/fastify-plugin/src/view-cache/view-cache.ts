@@ -5,6 +5,7 @@ import { variantKey, viewKey } from '../view-key.js';
 import { captureResponse, replayResponse, whyNotCacheable } from './cached-response.js';
 import { appendVary, carriesSession, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant } from './http-rules.js';
 import type { ViewCacheRule } from './route-config.js';
+import type { ViewRouteStats } from './route-stats.js';
 import { ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 
@@ -144,11 +145,11 @@ export class ViewCache {
       const refreshWrites = this.#refresher.claim(request);
       if (rule.unless?.(request)) return done();
       const headers = request.headers;
-      if (!rule.shareAuthorized && hasCredentials(headers)) return done(bypass(reply));
+      if (!rule.shareAuthorized && hasCredentials(headers)) return done(bypass(reply, rule.stats));
       const session = (request as SessionRequest).session;
       if (session != null && !rule.shareSessions && carriesSession(session, (request as SessionRequest).cookies, headers.cookie)) {
         states.set(request, SESSION_BYPASS);
-        return done(bypass(reply));
+        return done(bypass(reply, rule.stats));
       }
       // No Host (HTTP/1.0) is a Host of its own, ''.
       const host: string = request.host ?? '';
@@ -161,7 +162,7 @@ export class ViewCache {
           const read = this.#usable(peeked, false, request, rule.statusCodes);
           const view = read?.view;
           if (view !== undefined && !(view instanceof VaryMarker) && view.host === host) {
-            replayResponse(reply, view, 'HIT');
+            replayResponse(reply, view, 'HIT', rule.stats);
             return;
           }
           first = read;
@@ -182,6 +183,7 @@ export class ViewCache {
         return done(null, payload);
       }
       reply.header('x-cache', 'MISS');
+      rule.stats.misses++;
       const refused = whyNotCacheable(reply, payload, rule.statusCodes);
       if (refused !== undefined) {
         request.log.debug(`larder: response of ${request.routeOptions.url ?? request.url} not cached: ${refused}`);
@@ -205,17 +207,17 @@ export class ViewCache {
     if (first === NOT_READ && this.#leaders.size === 0 && refreshWrites === undefined) {
       const read = await this.#read(key, request, rule.statusCodes);
       const view = read?.view;
-      if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.host === host) return replayResponse(reply, view, 'HIT');
+      if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.host === host) return replayResponse(reply, view, 'HIT', rule.stats);
       first = read;
     }
     for (;;) {
       const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined, first);
       first = NOT_READ;
       if (found.stored !== undefined && refreshWrites === undefined) {
-        if (!found.stale) return replayResponse(reply, found.stored, 'HIT');
+        if (!found.stale) return replayResponse(reply, found.stored, 'HIT', rule.stats);
         this.#cache.servedStale(found.lookup, 'expired');
         this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, request, rule.policy);
-        return replayResponse(reply, found.stored, 'STALE');
+        return replayResponse(reply, found.stored, 'STALE', rule.stats);
       }
       const { marker, owner, hostVariant } = found;
       // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
@@ -243,7 +245,7 @@ export class ViewCache {
       const shared = await found.running!;
       if (shared === LOOK_AGAIN) continue;
       if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
-        return replayResponse(reply, shared.entry, 'HIT');
+        return replayResponse(reply, shared.entry, 'HIT', rule.stats);
       }
       this.#hold(request, reply, {
         key,
@@ -475,7 +477,8 @@ const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
 const noInjector: Injector = () => Promise.reject(new Error('this view cache was made without an injector, so it cannot refresh stale pages'));
 
 /** Skips the cache for this request: the handler runs and its response is not stored. */
-function bypass(reply: FastifyReply): undefined {
+function bypass(reply: FastifyReply, stats: ViewRouteStats): undefined {
+  stats.bypasses++;
   reply.header('x-cache', 'BYPASS');
   return undefined;
 }

@@ -8,7 +8,7 @@ import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitVal
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
 import { count, failoverTtlOption, type MemcachedBackendOptions } from './memcached-options.js';
-import { NodePool } from './node-pool.js';
+import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
 
@@ -203,6 +203,11 @@ export class MemcachedBackend implements Backend {
     const status = await this.#store(Op.SET, key, item, ttl, cas);
     if (status === Status.NOT_FOUND) return undefined;
     return status === Status.OK;
+  }
+
+  /** Each server and whether it is in service now (for health pages and metrics). */
+  serverStates(): ServerState[] {
+    return this.#pool.states;
   }
 
   /** Flushes the live nodes; a node out of the ring is flushed before it rejoins. */

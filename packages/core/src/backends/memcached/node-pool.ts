@@ -5,6 +5,14 @@ import { MovedKeys } from './moved-keys.js';
 import { Op, Status } from './protocol.js';
 import type { ServerAddress } from './server-list.js';
 
+/** A server of a memcached backend and whether it is in service. */
+export interface ServerState {
+  /** `host:port`. */
+  readonly server: string;
+  /** False while the node is out of the ring (dead, waiting for a probe). */
+  readonly inService: boolean;
+}
+
 /** A change of a node's state, for logs and metrics. */
 export interface NodeStateChange {
   /** `host:port` of the node. */
@@ -105,6 +113,11 @@ export class NodePool {
     this.#byNode = new Map(this.#members.map((m) => [m.node, m]));
     this.#settings = settings;
     this.#rebuild();
+  }
+
+  /** Each server and whether it is in the ring now (dead nodes are out until a probe brings them back). */
+  get states(): ServerState[] {
+    return this.#members.map((m) => ({ server: m.node.address, inService: m.moved === undefined }));
   }
 
   /** Every node, dead or alive. */

@@ -1,0 +1,30 @@
+/** What the view cache did for one cached route since the app started, by `x-cache` answer. */
+export interface ViewRouteStats {
+  /** The route as registered, `GET /products/:id` (a pattern, never a URL: its number is bounded). */
+  readonly route: string;
+  /** Answered from the cache. */
+  hits: number;
+  /** Ran the handler (and stored the response when it could). */
+  misses: number;
+  /** Answered with a stale page while it is refreshed. */
+  stale: number;
+  /** Passed by (credentials, a session). */
+  bypasses: number;
+}
+
+/** The counters of every cached route of one app, in registration order. */
+export class ViewStatsTable {
+  readonly #routes: ViewRouteStats[] = [];
+
+  /** A new row for `route`, counted by its hooks. */
+  add(route: string): ViewRouteStats {
+    const row = { route, hits: 0, misses: 0, stale: 0, bypasses: 0 };
+    this.#routes.push(row);
+    return row;
+  }
+
+  /** A snapshot of every row. */
+  snapshot(): ViewRouteStats[] {
+    return this.#routes.map((row) => ({ ...row }));
+  }
+}

@@ -1,0 +1,23 @@
+/** Every metric @larder/metrics registers, by name (Prometheus conventions: snake case, `_total` counters, base units). */
+export const METRIC_NAMES = {
+  hits: 'larder_cache_hits_total',
+  misses: 'larder_cache_misses_total',
+  nearHits: 'larder_cache_near_hits_total',
+  nearMisses: 'larder_cache_near_misses_total',
+  stale: 'larder_cache_stale_total',
+  sets: 'larder_cache_sets_total',
+  deletes: 'larder_cache_deletes_total',
+  errors: 'larder_cache_errors_total',
+  lockWaits: 'larder_cache_lock_waits_total',
+  hitRatio: 'larder_cache_hit_ratio',
+  nearItems: 'larder_near_cache_items',
+  nearBytes: 'larder_near_cache_bytes',
+  backendDuration: 'larder_backend_duration_seconds',
+  recomputeDuration: 'larder_recompute_duration_seconds',
+  serverUp: 'larder_memcached_server_up',
+  viewRequests: 'larder_view_requests_total',
+  sessionReads: 'larder_session_reads_total',
+  sessionWrites: 'larder_session_writes_total',
+  sessionFailures: 'larder_session_failures_total',
+  sessionUnreadable: 'larder_session_unreadable_total',
+} as const;
