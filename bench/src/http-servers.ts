@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import larder from '@larder/fastify-plugin';
 import { BODY, HAND_KEY } from './http-body.js';
+import { larderMetrics } from '@larder/metrics/prometheus';
+import { Registry } from 'prom-client';
 
 const memcached = process.env.BENCH_MEMCACHED;
 if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
@@ -52,5 +54,19 @@ async function nearApp(): Promise<FastifyInstance> {
   return app;
 }
 
-const apps = { memory: await memoryApp(), memcached: await memcachedApp(), near: await nearApp() };
+/** The memory app's view-cached route with Larder's Prometheus metrics on (cache, views) and a /metrics route. */
+async function metricsApp(): Promise<FastifyInstance> {
+  const app = Fastify();
+  const cache = new Cache({ backend: new MemoryBackend() });
+  await app.register(larder, { cache });
+  app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('application/json').send(BODY));
+  const registry = new Registry();
+  const metrics = larderMetrics({ registry });
+  metrics.observeCache(cache, { name: 'bench' });
+  metrics.observeViews(app, { name: 'bench' });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return app;
+}
+
+const apps = { memory: await memoryApp(), memcached: await memcachedApp(), near: await nearApp(), metrics: await metricsApp() };
 await listenAndReportPorts(apps);

@@ -13,19 +13,22 @@ const COLD_REQUESTS = 500;
  */
 export async function benchHttpViews(): Promise<ResultRow[]> {
   const memcached = await MemcachedServer.start();
-  const server = await startServerProcess<{ memory: number; memcached: number; near: number }>(new URL('./http-servers.ts', import.meta.url), { BENCH_MEMCACHED: memcached.address });
+  const server = await startServerProcess<{ memory: number; memcached: number; near: number; metrics: number }>(new URL('./http-servers.ts', import.meta.url), { BENCH_MEMCACHED: memcached.address });
   try {
     const { ports } = server;
     const memoryBase = `http://127.0.0.1:${ports.memory}`;
     const memcachedBase = `http://127.0.0.1:${ports.memcached}`;
     const nearBase = `http://127.0.0.1:${ports.near}`;
-    const [plain, memoryCached, memcachedCached, hand, nearCached] = await interleavedRates([
+    const metricsBase = `http://127.0.0.1:${ports.metrics}`;
+    const [plain, memoryCached, memcachedCached, hand, nearCached, metricsCached] = await interleavedRates([
       { url: `${memoryBase}/plain` },
       { url: `${memoryBase}/cached` },
       { url: `${memcachedBase}/cached` },
       { url: `${memcachedBase}/hand` },
       { url: `${nearBase}/cached` },
+      { url: `${metricsBase}/cached` },
     ]);
+    const scraped = await (await fetch(`${metricsBase}/metrics`)).text();
     const cold = await coldBurst(memoryBase);
     return [
       {
@@ -59,6 +62,14 @@ export async function benchHttpViews(): Promise<ResultRow[]> {
         ratio: nearCached! / hand!,
         target: '>= 1.3x',
         met: nearCached! / hand! >= 1.3,
+      },
+      {
+        benchmark: `view-cached route, memory backend, Prometheus metrics on (cache and views) vs off (autocannon, ${CONNECTIONS} connections)`,
+        larder: rate(metricsCached!, 'req/s'),
+        baseline: `${rate(memoryCached!, 'req/s')} (metrics off)`,
+        ratio: metricsCached! / memoryCached!,
+        target: '>= 0.97x',
+        met: metricsCached! / memoryCached! >= 0.97 && scraped.includes('larder_view_requests_total{cache="bench",route="GET /cached",result="hit"}'),
       },
       {
         benchmark: `${COLD_REQUESTS} concurrent first requests to a cold view-cached route (handler takes 200 ms)`,
