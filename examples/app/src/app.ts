@@ -8,7 +8,10 @@ import larder, { addCacheExtension, type NunjucksEnvironment } from '@larder/fas
 import { MemcachedStore } from '@larder/session-store';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import nunjucks from 'nunjucks';
+import { larderMetrics } from '@larder/metrics/prometheus';
+import { Registry } from 'prom-client';
 import { CatalogService } from './catalog-service.js';
+import { recentFailures } from './live-stats.js';
 import { registerRoutes } from './routes.js';
 
 declare module 'fastify' {
@@ -63,6 +66,12 @@ export async function buildApp(options: ExampleAppOptions = {}): Promise<Fastify
     },
   });
 
-  registerRoutes(app, { catalog: new CatalogService(options.lookupDelayMs), sessions });
+  // Larder's metrics in a registry of the app's own: /metrics serves it, the /stats page reads it.
+  const registry = new Registry();
+  const metrics = larderMetrics({ registry });
+  metrics.observeCache(cache, { name: 'example' });
+  metrics.observeViews(app, { name: 'example' });
+  metrics.observeSessions(sessions, { name: 'example' });
+  registerRoutes(app, { catalog: new CatalogService(options.lookupDelayMs), sessions, registry, failures: recentFailures(cache) });
   return app;
 }

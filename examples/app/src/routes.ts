@@ -1,15 +1,20 @@
 import type { MemcachedStore } from '@larder/session-store';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { CatalogService } from './catalog-service.js';
+import { liveStats, type RecentFailure } from './live-stats.js';
 
 /** What the routes use. */
 export interface RouteDependencies {
   catalog: CatalogService;
   sessions: MemcachedStore;
+  /** Larder's Prometheus metrics (served at /metrics, shown live at /stats). */
+  registry: Registry;
+  failures: readonly RecentFailure[];
 }
 
 /** The example's pages: home (cached fragment), catalog (cached page), login/logout, stats. */
-export function registerRoutes(app: FastifyInstance, { catalog, sessions }: RouteDependencies): void {
+export function registerRoutes(app: FastifyInstance, { catalog, sessions, registry, failures }: RouteDependencies): void {
   app.get('/', async (request, reply) =>
     reply.view('home.njk', {
       title: 'Home',
@@ -46,8 +51,10 @@ export function registerRoutes(app: FastifyInstance, { catalog, sessions }: Rout
     return app.cache.getOrSet(`square:${n}`, async () => ({ n, square: n * n, computedAt: new Date().toISOString() }), '1m');
   });
 
+  // The live page: its numbers come from /stats.json, itself read from the registry /metrics serves.
   app.get('/stats', async (request, reply) =>
-    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }),
+    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: await liveStats(registry, app.cache.backend.name, failures), lookups: catalog.lookups }),
   );
-  app.get('/stats.json', async () => ({ cache: app.cache.stats(), lookups: catalog.lookups, sessions: sessions.stats() }));
+  app.get('/stats.json', async () => ({ ...(await liveStats(registry, app.cache.backend.name, failures)), lookups: catalog.lookups, store: sessions.stats() }));
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

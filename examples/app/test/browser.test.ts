@@ -107,4 +107,21 @@ describe('the example app in a real Chromium, sessions on memcached', () => {
     assert.ok(Number(await page.textContent('#hits')) >= 1);
     assert.match((await page.textContent('#backend')) ?? '', /memcached/);
   });
+
+  it('the live /stats page: its numbers and graph move with traffic, without a reload', async () => {
+    await page.goto(`${base}/stats`);
+    const catalogHits = async () => Number((await page.textContent('#routes tr[data-route="GET /catalog"] td:nth-child(3)', { timeout: 5000 })) ?? NaN);
+    const before = await catalogHits();
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    // Traffic from elsewhere (another client), while the page stays open.
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/catalog`)).headers.get('x-cache'), 'HIT');
+    await page.waitForFunction((wanted) => Number(document.querySelector('#routes tr[data-route="GET /catalog"] td:nth-child(3)')?.textContent) >= wanted, before + 3, { timeout: 10_000 });
+    await page.waitForFunction(() => (document.getElementById('hits-line')?.getAttribute('points') ?? '').split(' ').length >= 2, undefined, { timeout: 10_000 });
+    assert.deepEqual(navigations, [], 'no reload');
+    assert.match((await page.textContent('#servers')) ?? '', new RegExp(`${memcached.address}: in service`));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /larder_view_requests_total\{cache="example",route="GET \/catalog",result="hit"\} \d+/);
+    await page.screenshot({ path: `${screenshots}stats.png`, fullPage: true });
+  });
 });
