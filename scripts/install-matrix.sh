@@ -71,7 +71,7 @@ run_case() {
     (cd "$dir/clone" && env PATH="$path" node -e '
       // Resolved by name from the example app, so the "require" export conditions of each package apply.
       const from = { paths: [require("path").resolve("examples/app")] };
-      for (const name of ["@larder/core", "@larder/fastify-plugin", "@larder/session-store"]) {
+      for (const name of ["@larder/core", "@larder/fastify-plugin", "@larder/session-store", "@larder/metrics", "@larder/metrics/prometheus"]) {
         const loaded = require(require.resolve(name, from));
         if (Object.keys(loaded).length === 0) throw new Error(name + " exported nothing");
       }
