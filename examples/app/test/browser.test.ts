@@ -116,8 +116,9 @@ describe('the example app in a real Chromium, sessions on memcached', () => {
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     // Traffic from elsewhere (another client), while the page stays open.
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/catalog`)).headers.get('x-cache'), 'HIT');
-    await page.waitForFunction((wanted) => Number(document.querySelector('#routes tr[data-route="GET /catalog"] td:nth-child(3)')?.textContent) >= wanted, before + 3, { timeout: 10_000 });
-    await page.waitForFunction(() => (document.getElementById('hits-line')?.getAttribute('points') ?? '').split(' ').length >= 2, undefined, { timeout: 10_000 });
+    // Expressions evaluated in the page (this file is typechecked without the DOM library).
+    await page.waitForFunction(`Number(document.querySelector('#routes tr[data-route="GET /catalog"] td:nth-child(3)')?.textContent) >= ${before + 3}`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(`(document.getElementById('hits-line')?.getAttribute('points') ?? '').split(' ').length >= 2`, undefined, { timeout: 10_000 });
     assert.deepEqual(navigations, [], 'no reload');
     assert.match((await page.textContent('#servers')) ?? '', new RegExp(`${memcached.address}: in service`));
     const metrics = await (await fetch(`${base}/metrics`)).text();

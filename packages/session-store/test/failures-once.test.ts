@@ -106,7 +106,7 @@ describe('each failure is logged once and counted once', () => {
     assert.equal(await store.touchSession(id, session()), false);
     assert.equal(events.length, 3);
     assert.equal(cache.stats().errors, 3);
-    assert.deepEqual(store.stats(), { badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 2, touchFailures: 1 });
+    assert.deepEqual(store.stats(), { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 2, touchFailures: 1 });
     // Writes and deletes share one burst log; touch has its own.
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(lines[0]!, /^larder-session: could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /);
