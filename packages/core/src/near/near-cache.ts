@@ -11,8 +11,8 @@ export interface NearEntry {
   readonly value: Protected;
   /** Unix ms after which the entry is not served (when its read was sent + ttl, or the value's own end of ttl if sooner). */
   readonly expiresAt: number;
-  /** Unix ms when the read that found it was sent: an older read never replaces it. */
-  readonly readAt: number;
+  /** The ticket of the read that found it: a read sent before it never replaces it. */
+  readonly ticket: ReadTicket;
   /** The namespace/tag versions the value was written under; it is served only while they are current. */
   readonly stamps: Stamps | undefined;
   readonly bytes: number;
@@ -37,8 +37,9 @@ export class NearCache {
   readonly #entries = new Map<string, NearEntry>();
   readonly #maxEntryBytes: number;
   #bytes = 0;
-  // Every write bumps #clock; #written holds the clock of each key's latest write. A fill with a
-  // ticket older than its key's latest write (or older than #floor, when the record restarted) is refused.
+  // One sequence orders reads (their tickets) and writes: #written holds the number of each key's
+  // latest write. A fill with a ticket older than its key's latest write (or older than #floor,
+  // when the record restarted) or than the ticket of the entry it would replace is refused.
   #clock = 0;
   #floor = 0;
   readonly #written = new Map<string, number>();
@@ -79,7 +80,7 @@ export class NearCache {
 
   /** Take before reading the backend; give to `fill` with what the read found. */
   ticket(): ReadTicket {
-    return this.#clock;
+    return ++this.#clock;
   }
 
   /**
@@ -94,7 +95,7 @@ export class NearCache {
     const expiresAt = Math.min(readAt + this.#settings.ttlMs, valueEndsAt);
     if (expiresAt <= Date.now()) return undefined;
     const previous = this.#entries.get(fullKey);
-    if (previous !== undefined && previous.readAt > readAt) return undefined;
+    if (previous !== undefined && previous.ticket > ticket) return undefined;
     const valueBytes = protectableSize(value);
     if (valueBytes < 0) return undefined;
     const bytes = valueBytes + item.value.length + fullKey.length * 2 + ENTRY_OVERHEAD;
@@ -104,7 +105,7 @@ export class NearCache {
       if (this.#entries.size < this.#settings.maxItems && this.#bytes + bytes <= this.#settings.maxBytes) break;
       this.#drop(oldest, entry);
     }
-    const entry: NearEntry = { item: ownedItem(item), value: protect(value, valueBytes), expiresAt, readAt, stamps, bytes };
+    const entry: NearEntry = { item: ownedItem(item), value: protect(value, valueBytes), expiresAt, ticket, stamps, bytes };
     this.#entries.set(fullKey, entry);
     this.#bytes += bytes;
     return entry;
