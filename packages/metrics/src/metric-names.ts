@@ -12,6 +12,7 @@ export const METRIC_NAMES = {
   hitRatio: 'larder_cache_hit_ratio',
   nearItems: 'larder_near_cache_items',
   nearBytes: 'larder_near_cache_bytes',
+  nearHitRatio: 'larder_near_cache_hit_ratio',
   backendDuration: 'larder_backend_duration_seconds',
   recomputeDuration: 'larder_recompute_duration_seconds',
   serverUp: 'larder_memcached_server_up',

@@ -86,6 +86,7 @@ export class LarderMetrics {
     gauged('hitRatio', METRIC_NAMES.hitRatio, 'hits / (hits + misses) since the cache was created', ['cache']);
     gauged('nearItems', METRIC_NAMES.nearItems, 'Entries in the near cache', ['cache']);
     gauged('nearBytes', METRIC_NAMES.nearBytes, 'Estimated bytes in the near cache', ['cache']);
+    gauged('nearHitRatio', METRIC_NAMES.nearHitRatio, 'nearHits / (nearHits + nearMisses) since the cache was created', ['cache']);
     gauged('serverUp', METRIC_NAMES.serverUp, '1 while a memcached server is in the ring, 0 while it is out', ['cache', 'server']);
     this.#errors = new Counter({ name: METRIC_NAMES.errors, help: 'Backend failures and undecodable values, by operation', labelNames: ['cache', 'operation'], registers });
     this.#backend = new Histogram({ name: METRIC_NAMES.backendDuration, help: 'Backend calls of reads and writes, in seconds', labelNames: ['cache', 'operation', 'outcome'], buckets: SECONDS_BUCKETS, registers });
@@ -102,6 +103,7 @@ export class LarderMetrics {
     added.push(['hitRatio', { labels, read: () => ratio(stats()) }]);
     added.push(['nearItems', { labels, read: () => stats().near?.items }]);
     added.push(['nearBytes', { labels, read: () => stats().near?.bytes }]);
+    added.push(['nearHitRatio', { labels, read: () => nearRatio(stats()) }]);
     const servers = serverStatesOf(cache);
     if (servers !== undefined) {
       for (const { server } of servers.serverStates()) {
@@ -201,6 +203,11 @@ export class LarderMetrics {
 /** Larder's metrics in your prom-client `registry` (see LarderMetrics). */
 export function larderMetrics(options: LarderMetricsOptions): LarderMetrics {
   return new LarderMetrics(options);
+}
+
+function nearRatio(stats: { nearHits: number; nearMisses: number; near: unknown }): number | undefined {
+  const looked = stats.nearHits + stats.nearMisses;
+  return stats.near === undefined || looked === 0 ? undefined : stats.nearHits / looked;
 }
 
 function ratio(stats: { hits: number; misses: number }): number | undefined {

@@ -109,6 +109,7 @@ describe('Prometheus metrics after known traffic, scraped in prom-client’s tex
     assert.equal(sample(text, 'larder_cache_near_hits_total', { cache: 'near' }), 3);
     assert.equal(sample(text, 'larder_cache_near_misses_total', { cache: 'near' }), 1);
     assert.equal(sample(text, 'larder_near_cache_items', { cache: 'near' }), 1);
+    assert.equal(sample(text, 'larder_near_cache_hit_ratio', { cache: 'near' }), 0.75);
     assert.ok((sample(text, 'larder_near_cache_bytes', { cache: 'near' }) ?? 0) > 0);
     assert.throws(() => metrics.observeCache(cache, { name: 'near' }), { code: 'E_INVALID_ARGUMENT' });
     stop();
