@@ -1,6 +1,8 @@
 /**
- * The parts of nunjucks the cache tag touches, typed here so that `@larder/fastify-plugin`
- * needs nunjucks (and its types) only in apps that use the tag.
+ * The parts of nunjucks the cache tag touches, typed here (structurally) so that the package's
+ * declarations never import nunjucks: a user needs neither @types/nunjucks nor, through
+ * `@larder/fastify-plugin`'s re-export, nunjucks itself unless the app uses the tag. A real
+ * `nunjucks.Environment` is assignable to `NunjucksEnvironment` without a cast.
  */
 
 /** A nunjucks Environment, as far as the cache tag uses it. */

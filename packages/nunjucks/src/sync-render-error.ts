@@ -7,7 +7,7 @@ export class SyncRenderError extends LarderError {
   constructor() {
     super(
       'E_SYNC_RENDER',
-      'The {% cache %} tag reads an asynchronous cache: render with a callback, env.render(name, context, (err, html) => ...), or through @fastify/view',
+      'The {% cache %} tag reads an asynchronous cache: render with a callback, env.render(name, context, (err, html) => ...), or through a view engine that passes one (@fastify/view, Express res.render)',
     );
   }
 }

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Cache, LarderError, MemcachedBackend, MemoryBackend } from '@larder/core';
+import { Cache, LarderError, MemcachedBackend, MemoryBackend, type CacheErrorEvent } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
-import fastifyView from '@fastify/view';
-import Fastify, { type FastifyInstance } from 'fastify';
 import nunjucks from 'nunjucks';
-import larder, { addCacheExtension, SyncRenderError, type NunjucksEnvironment } from '../src/index.js';
-import { quiet, quietCache, suiteBackends } from './build-app.js';
+import { addCacheExtension, FragmentCacheError, SyncRenderError } from '../src/index.js';
+import { quiet, quietCache, suiteBackends } from './suite-backends.js';
 
 const templates = fileURLToPath(new URL('./templates', import.meta.url));
 
 function environment(cache: Cache, options: nunjucks.ConfigureOptions = {}): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templates), { autoescape: true, ...options });
-  addCacheExtension(env as unknown as NunjucksEnvironment, cache);
+  addCacheExtension(env, cache);
   return env;
 }
 
@@ -133,57 +131,60 @@ describe('{% cache %} errors carry their Larder code through nunjucks', () => {
   });
 });
 
-/** A Fastify app with a logger writing into `lines`, listening on 127.0.0.1; its base URL. */
-async function listeningApp(register: (app: FastifyInstance) => Promise<void>): Promise<{ app: FastifyInstance; url: string; lines: string[] }> {
-  const lines: string[] = [];
-  const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
-  await register(app);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  return { app, url: `http://127.0.0.1:${address.port}`, lines };
-}
+describe('memcached stopped: the tag keeps pages rendering', () => {
+  const TILE = "{% cache 300, 'tile', id %}<p>tile {{ id }}, render {{ render() }}</p>{% endcache %}";
 
-describe('memcached down, over real HTTP: responses never name the server', () => {
-  it('a {% cache %} tag on a cache with ignoreErrors: false: the 500 body has no host, port or "memcached"; the log has', async (t) => {
+  /** A memcached server, a Cache on it (options on top of a short timeout) and a tag environment counting body renders. */
+  async function setup(t: { after(fn: () => Promise<void>): void }, options: { ignoreErrors?: boolean } = {}) {
     const server = await MemcachedServer.start();
-    const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, timeout: 300, connectTimeout: 300 }), ignoreErrors: false, logger: quiet });
-    const { app, url, lines } = await listeningApp(async (app) => {
-      await app.register(larder, { cache });
-      await app.register(fastifyView, {
-        engine: { nunjucks },
-        root: templates,
-        options: {
-          onConfigure: (env: nunjucks.Environment) => {
-            env.addGlobal('render', () => 1);
-            addCacheExtension(env as unknown as NunjucksEnvironment, app.cache);
-          },
-        },
-      });
-      app.get('/', async (_request, reply) => reply.view('sidebar.njk', { user: { id: 5, name: 'V' } }));
-      app.get('/page', { config: { cache: true } }, async () => 'a cached page');
+    const warnings: string[] = [];
+    const cache = new Cache({
+      backend: new MemcachedBackend({ servers: server.address, timeout: 300, connectTimeout: 300 }),
+      logger: { warn: (message: unknown) => void warnings.push(String(message)) },
+      ...options,
     });
     t.after(async () => {
-      await app.close();
       await cache.close();
       await server.stop();
     });
-    assert.equal((await fetch(`${url}/`)).status, 200);
+    const env = environment(cache);
+    const counter = { renders: 0 };
+    env.addGlobal('render', () => ++counter.renders);
+    return { server, cache, env, counter, warnings };
+  }
+
+  it('with the default ignoreErrors, a stopped memcached is a miss: every render still succeeds, the failure is counted, emitted and logged', async (t) => {
+    const { server, cache, env, counter, warnings } = await setup(t);
+    const events: CacheErrorEvent[] = [];
+    cache.on('error', (event) => void events.push(event));
+    assert.equal(await renderString(env, TILE, { id: 1 }), '<p>tile 1, render 1</p>');
+    assert.equal(await renderString(env, TILE, { id: 1 }), '<p>tile 1, render 1</p>', 'served from memcached');
 
     await server.stop();
 
-    const response = await fetch(`${url}/`);
-    const body = await response.text();
-    assert.equal(response.status, 500);
-    for (const detail of [server.host, String(server.port), 'memcached', 'ECONNREFUSED']) assert.ok(!body.includes(detail), `${detail} in ${body}`);
-    assert.equal((JSON.parse(body) as { code?: string }).code, 'E_CONNECTION', 'the code is kept');
-    assert.ok(
-      lines.some((line) => line.includes(`${server.host}:${server.port}`)),
-      `the log names the server:\n${lines.join('')}`,
-    );
+    const errorsBefore = cache.stats().errors;
+    assert.equal(await renderString(env, TILE, { id: 1 }), '<p>tile 1, render 2</p>', 'rendered afresh, not an error page');
+    assert.equal(await renderString(env, TILE, { id: 1 }), '<p>tile 1, render 3</p>');
+    assert.equal(counter.renders, 3);
+    assert.ok(cache.stats().errors > errorsBefore, 'the failures are counted in stats()');
+    assert.ok(events.length > 0, 'and emitted as error events');
+    assert.ok(warnings.length > 0, 'and logged');
+  });
 
-    const page = await fetch(`${url}/page`);
-    const pageBody = await page.text();
-    for (const detail of [server.host, String(server.port), 'memcached']) assert.ok(!pageBody.includes(detail), `${detail} in ${pageBody}`);
+  it('with ignoreErrors: false, the render fails with a FragmentCacheError: E_CONNECTION, a message naming no server, the server in the cause', async (t) => {
+    const { server, env } = await setup(t, { ignoreErrors: false });
+    assert.equal(await renderString(env, TILE, { id: 2 }), '<p>tile 2, render 1</p>');
+
+    await server.stop();
+
+    const error = await renderError(env, TILE, { id: 2 });
+    assert.equal(codeOf(error), 'E_CONNECTION', String(error));
+    assert.ok(error.cause instanceof FragmentCacheError);
+    for (const detail of [`${server.host}:${server.port}`, String(server.port), 'memcached', 'ECONNREFUSED']) {
+      assert.ok(!error.message.includes(detail), `${detail} in ${error.message}`);
+    }
+    const larderCause = error.cause.cause;
+    assert.ok(larderCause instanceof LarderError);
+    assert.match(String(larderCause.message), new RegExp(String(server.port)), 'the cause names the server, for the log');
   });
 });
