@@ -12,8 +12,9 @@ export type LarderErrorCode =
   | 'E_SERVER'
   | 'E_NODE_DEAD'
   | 'E_CLOSED'
-  // Codes of the adapters' errors (@larder/fastify-plugin's nunjucks tag, @larder/session-store).
+  // Codes of the adapters' errors (@larder/nunjucks's tag, @larder/session-store, @larder/express).
   | 'E_SYNC_RENDER'
+  | 'E_NOT_INSTALLED'
   | 'E_SESSION_WRITE'
   | 'E_SESSION_DESTROY'
   | 'E_SESSION_ENCODE';

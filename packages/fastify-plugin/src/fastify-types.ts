@@ -1,6 +1,6 @@
 import type { Cache } from '@larder/core';
-import type { ViewCacheOption } from './view-cache/route-config.js';
-import type { ViewRouteStats } from './view-cache/route-stats.js';
+import type { ResponseCacheOption, ViewRouteStats } from '@larder/http';
+import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +11,6 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** Cache this route's whole responses (Flask-Caching's `@cache.cached()`). */
-    cache?: ViewCacheOption;
+    cache?: ResponseCacheOption<FastifyRequest>;
   }
 }

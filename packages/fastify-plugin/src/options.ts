@@ -9,7 +9,7 @@ import {
   type EnvSource,
   type MemcachedBackendOptions,
 } from '@larder/core';
-import type { NunjucksEnvironment } from './nunjucks/cache-extension.js';
+import type { NunjucksEnvironment } from '@larder/nunjucks';
 
 /**
  * Options of `app.register(larder, options)`. The cache comes from at most one of `cache`,

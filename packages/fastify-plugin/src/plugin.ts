@@ -1,15 +1,15 @@
 import { clearDefaultCache, setDefaultCache } from '@larder/core';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { addCacheExtension } from './nunjucks/cache-extension.js';
+import { addCacheExtension } from '@larder/nunjucks';
 import { resolveCache, type LarderPluginOptions } from './options.js';
-import { toViewCacheRule } from './view-cache/route-config.js';
-import { ViewCache, type ViewCacheHooks } from './view-cache/view-cache.js';
-import { ViewStatsTable } from './view-cache/route-stats.js';
-import './fastify-types.js';
+import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule } from '@larder/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { fastifyAdapter } from './fastify-adapter.js';
+import { viewCacheHooks, type ViewCacheHooks } from './view-hooks.js';
 
 /** Internal (not exported by the package): the view cache of each app, so tests can read its memo size. */
-export const viewCaches = new WeakMap<FastifyInstance, ViewCache>();
+export const viewCaches = new WeakMap<FastifyInstance, ResponseCache<FastifyRequest, FastifyReply>>();
 
 async function larder(app: FastifyInstance, options: LarderPluginOptions): Promise<void> {
   const { cache, owned, source } = resolveCache(options, app.log);
@@ -17,14 +17,14 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
   if (options.nunjucks) addCacheExtension(options.nunjucks, cache);
-  const views = new ViewCache(cache, {}, app.log, (request) => app.inject(request));
+  const views = new ResponseCache(cache, fastifyAdapter, { logger: app.log, inject: (request) => app.inject(request) });
   viewCaches.set(app, views);
   const viewStats = new ViewStatsTable();
   app.decorate('viewCacheStats', () => viewStats.snapshot());
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
-    const rule = toViewCacheRule(route.config?.cache, `${String(route.method)} ${route.url}`, cache.recompute, viewStats);
-    if (rule) attachHooks(route, views.hooksFor(rule));
+    const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(route.config?.cache, { option: 'config.cache', route: `${String(route.method)} ${route.url}` }, cache.recompute, viewStats);
+    if (rule) attachHooks(route, viewCacheHooks(views, rule));
   });
 
   app.addHook('onClose', async function larderClose() {

@@ -78,7 +78,7 @@ for (const suite of suiteBackends) {
       assert.equal(viewKey('/users/8'), 'view//users/8');
       assert.equal(cache.backendKey(viewKey('/users/8')), 'app:view//users/8');
       const stored = await cache.get<string>(viewKey('/users/8'));
-      assert.match(stored ?? '', /^larder-view\/3 \{"status":200,"host":"localhost:80","generation":"[0-9a-f]{16}","headers":\{"content-type":"application\/json; charset=utf-8"\},"encoding":"utf8"\}\n/);
+      assert.match(stored ?? '', /^larder-view\/4 \{"status":200,"audience":"localhost:80\\u0000\/users\/:id","generation":"[0-9a-f]{16}","storedAt":\d+,"headers":\{"content-type":"application\/json; charset=utf-8","etag":"\\"[\w-]{27}\\"","last-modified":"[^"]+ GMT"\},"encoding":"utf8"\}\n/);
       assert.deepEqual(JSON.parse(stored?.split('\n')[1] ?? ''), { user: '8', call: calls.get('users') });
     });
 

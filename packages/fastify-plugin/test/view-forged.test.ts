@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError, type Cache } from '@larder/core';
 import type { FastifyInstance } from 'fastify';
-import { queryHash, viewKey } from '../src/index.js';
+import { viewKey } from '../src/index.js';
 import { viewCaches } from '../src/plugin.js';
 import { buildApp, quietCache, suiteBackends } from './build-app.js';
 import { get, listen } from './http-client.js';
@@ -11,7 +11,7 @@ const HOST = 'shop.example';
 
 /** A value in the stored-response format with this head (the fields a real entry has, overridden). */
 function forged(head: Record<string, unknown>, body = 'stored'): string {
-  return `larder-view/3 ${JSON.stringify({ status: 200, host: HOST, generation: 'g', headers: {}, encoding: 'utf8', ...head })}\n${body}`;
+  return `larder-view/4 ${JSON.stringify({ status: 200, audience: `${HOST}\u0000/p`, generation: 'g', storedAt: Date.now(), headers: {}, encoding: 'utf8', ...head })}\n${body}`;
 }
 
 const manyHeaders = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x-h${i}`, 'v']));
@@ -36,7 +36,9 @@ const refused: Record<string, string> = {
   '150 headers': forged({ headers: manyHeaders }),
   'a 100 KB header value': forged({ headers: { 'x-big': 'x'.repeat(100_000) } }),
   'an unknown body encoding': forged({ encoding: 'hex' }),
-  'no host': forged({ host: undefined }),
+  'no audience': forged({ audience: undefined }),
+  'no time stored': forged({ storedAt: undefined }),
+  'a time stored that is not a whole number': forged({ storedAt: 1.5 }),
 };
 
 for (const suite of suiteBackends) {
@@ -89,12 +91,11 @@ for (const suite of suiteBackends) {
   });
 }
 
-describe('viewKey and queryHash refuse what is not a path or query arguments (typed errors)', () => {
+describe('viewKey refuses what is not a path or query arguments (typed errors)', () => {
   it('null or a number as query, a non-string path: InvalidArgumentError', () => {
     for (const call of [
       () => viewKey('/a', null as never),
-      () => queryHash(null as never),
-      () => queryHash(42 as never),
+      () => viewKey('/a', 42 as never),
       () => viewKey(null as never),
       () => viewKey(7 as never),
     ]) {

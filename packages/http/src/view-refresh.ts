@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { MAX_BACKGROUND_REFRESHES, refreshLockMs, type Cache, type RecomputePolicy } from '@larder/core';
-import type { FastifyRequest } from 'fastify';
+import type { RequestHeaders } from './http-rules.js';
 
 /** Runs a request through the app once more, as Fastify's `app.inject` does. */
 export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]> }) => PromiseLike<{ statusCode: number }>;
@@ -8,8 +8,9 @@ export type Injector = (request: { method: 'GET'; url: string; headers: Record<s
 /** The header that marks a refresh request; its value holds a per-process secret, so a client cannot send one. */
 export const REFRESH_HEADER = 'x-larder-refresh';
 
-// Headers of the stale request that describe its connection or body, not what it asks for.
-const NOT_COPIED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te', 'trailer', 'proxy-connection', REFRESH_HEADER]);
+// Headers of the stale request that describe its connection or body, not what it asks for; and
+// its conditions (a refresh must get the whole page, not a 304).
+const NOT_COPIED = new Set(['if-none-match', 'if-modified-since', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te', 'trailer', 'proxy-connection', REFRESH_HEADER]);
 
 /** The writes of one refresh request, which the refresh waits for before it lets the lock go. */
 export type RefreshWrites = Array<Promise<void>>;
@@ -43,10 +44,10 @@ export class ViewRefresher {
    * For a refresh request of this process, the list its writes go into; undefined for any
    * other request. The header is removed either way, so a handler never sees it.
    */
-  claim(request: FastifyRequest): RefreshWrites | undefined {
-    const value = request.headers[REFRESH_HEADER];
+  claim(headers: RequestHeaders): RefreshWrites | undefined {
+    const value = headers[REFRESH_HEADER];
     if (value === undefined) return undefined;
-    delete request.headers[REFRESH_HEADER];
+    delete (headers as Record<string, unknown>)[REFRESH_HEADER];
     if (typeof value !== 'string') return undefined;
     const dot = value.lastIndexOf('.');
     const given = Buffer.from(value.slice(0, Math.max(dot, 0)));
@@ -55,14 +56,14 @@ export class ViewRefresher {
     return this.#writes.get(value.slice(dot + 1));
   }
 
-  /** Refreshes the page of `request` stored at `lookup` (flight `flight`), unless a refresh of it runs. */
-  start(flight: string, lookup: string, request: FastifyRequest, policy: RecomputePolicy): void {
+  /** Refreshes the page of the request for `url` with `requestHeaders`, stored at `lookup` (flight `flight`), unless a refresh of it runs. */
+  start(flight: string, lookup: string, url: string, requestHeaders: RequestHeaders, policy: RecomputePolicy): void {
     // Bounded as core's refreshes are: past the bound the page stays stale until a later request.
     if (this.#running.has(flight) || this.#running.size >= MAX_BACKGROUND_REFRESHES) return;
     this.#running.add(flight);
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
-    const task = this.#refresh(lookup, request.url, headers, policy).finally(() => {
+    for (const [name, value] of Object.entries(requestHeaders)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
+    const task = this.#refresh(lookup, url, headers, policy).finally(() => {
       this.#running.delete(flight);
       this.#tasks.delete(task);
     });

@@ -10,6 +10,8 @@ export interface ViewRouteStats {
   stale: number;
   /** Passed by (credentials, a session). */
   bypasses: number;
+  /** Of the hits and stale answers, those that were a 304 without a body (the client held the page). */
+  notModified: number;
 }
 
 /** The counters of every cached route of one app, in registration order. */
@@ -18,7 +20,7 @@ export class ViewStatsTable {
 
   /** A new row for `route`, counted by its hooks. */
   add(route: string): ViewRouteStats {
-    const row = { route, hits: 0, misses: 0, stale: 0, bypasses: 0 };
+    const row = { route, hits: 0, misses: 0, stale: 0, bypasses: 0, notModified: 0 };
     this.#routes.push(row);
     return row;
   }

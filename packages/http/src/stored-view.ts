@@ -9,14 +9,19 @@ import { HOST_VARIANT } from './http-rules.js';
 export interface CachedResponse {
   /** Status code. */
   status: number;
-  /** The Host the request that produced it was for; it is served to requests for that Host only. */
-  host: string;
+  /**
+   * Whom it may be served to: the Host its request was for and the route that answered it
+   * (`audienceOf`); it is served to requests for that Host and route only.
+   */
+  audience: string;
   /**
    * A random id given when stored at a route's own key: responses for other Hosts are stored under
    * variants of it, so deleting the key orphans them ('' for a response stored under a variant).
    */
   generation: string;
-  /** Headers the handler set (without per-connection ones). */
+  /** When it was stored, Unix ms (for the `Age` header). */
+  storedAt: number;
+  /** Headers the handler set (without per-connection ones), with the ETag, Last-Modified and Cache-Control the cache gave it. */
   headers: Record<string, string | string[]>;
   /** The body: text as is, bytes as base64. */
   body: string;
@@ -51,7 +56,7 @@ export class MalformedView {
 }
 
 /** Marks a stored response; a value without it (written by someone else, or an older format) is a miss. */
-const RESPONSE_FORMAT = 'larder-view/3 ';
+const RESPONSE_FORMAT = 'larder-view/4 ';
 /** Marks a stored Vary list. */
 const VARY_FORMAT = 'larder-vary/1 ';
 
@@ -61,7 +66,7 @@ const VARY_FORMAT = 'larder-vary/1 ';
  * on an unchanged stored item skips decoding (the contract is DecodeMemo's, in core).
  */
 export function encodeResponse(entry: CachedResponse): string {
-  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, host: entry.host, generation: entry.generation, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
+  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, audience: entry.audience, generation: entry.generation, storedAt: entry.storedAt, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
 }
 
 /** The stored form of a Vary list. */
@@ -100,13 +105,14 @@ function parseResponse(stored: string): CachedResponse | MalformedView {
   const newline = stored.indexOf('\n');
   const head = newline === -1 ? undefined : (parseJson(stored.slice(RESPONSE_FORMAT.length, newline)) as Record<string, unknown> | undefined);
   if (head === undefined) return new MalformedView('no JSON head line');
-  const { status, host, generation, headers, encoding } = head;
+  const { status, audience, generation, storedAt, headers, encoding } = head;
   if (!isStorableStatus(status)) return new MalformedView('a status that is never stored');
-  if (typeof host !== 'string' || typeof generation !== 'string') return new MalformedView('no host or generation');
+  if (typeof audience !== 'string' || typeof generation !== 'string') return new MalformedView('no audience or generation');
+  if (typeof storedAt !== 'number' || !Number.isSafeInteger(storedAt) || storedAt < 0) return new MalformedView('no time stored');
   if (encoding !== 'utf8' && encoding !== 'base64') return new MalformedView('an unknown body encoding');
   const checked = checkHeaders(headers);
   if (typeof checked === 'string') return new MalformedView(checked);
-  return { status, host, generation, headers: checked, encoding, body: stored.slice(newline + 1) };
+  return { status, audience, generation, storedAt, headers: checked, encoding, body: stored.slice(newline + 1) };
 }
 
 /** True for a status a stored response may have: an integer 200-599, never 206 or 304 (the route's own list is checked on use). */
@@ -146,7 +152,7 @@ function checkHeaders(headers: unknown): Record<string, string | string[]> | str
 }
 
 /** Headers that belong to one transmission, not to the response: never stored, dropped from stored values. */
-export const TRANSIENT_HEADERS: ReadonlySet<string> = new Set(['content-length', 'x-cache', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+export const TRANSIENT_HEADERS: ReadonlySet<string> = new Set(['content-length', 'x-cache', 'date', 'age', 'connection', 'keep-alive', 'transfer-encoding']);
 
 // RFC 9110 token.
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -1,0 +1,73 @@
+import { carriesSession, type HttpAdapter, type RequestLogger } from '@larder/http';
+import type { ExpressRequestLike, ExpressResponseLike } from './express-types.js';
+
+/** The cookie express-session uses unless told otherwise. */
+const EXPRESS_SESSION_COOKIE = 'connect.sid=';
+
+const consoleLogger: RequestLogger = {
+  debug: () => {},
+  warn: (details, message) => console.warn(message, details.err),
+};
+
+/**
+ * How @larder/http sees Express 4 and 5. The Host follows Express's own rule (X-Forwarded-Host
+ * only from a proxy `trust proxy` trusts, the port kept); the route is the router's mount path
+ * plus the matched route's pattern; the URL is `originalUrl`, as received, whatever router the
+ * middleware sits in.
+ */
+export const expressAdapter: HttpAdapter<ExpressRequestLike, ExpressResponseLike> = {
+  method: (request) => request.method ?? 'GET',
+  url: (request) => request.originalUrl ?? request.url ?? '/',
+  headers: (request) => request.headers,
+  host: expressHost,
+  route: (request) => {
+    const path = request.route?.path;
+    return path === undefined ? '' : `${request.baseUrl ?? ''}${String(path)}`;
+  },
+  carriesSession: carriesExpressSession,
+  log: () => consoleLogger,
+  send: (response, status, headers, body) => {
+    response.statusCode = status;
+    for (const name in headers) response.setHeader(name, headers[name]!);
+    if (body === undefined) response.end();
+    else response.end(body);
+  },
+  setHeader: (response, name, value) => {
+    if (!response.headersSent) response.setHeader(name, value);
+  },
+  getHeader: (response, name) => response.getHeader(name),
+  onClose: (response, listener) => {
+    response.once('close', listener);
+  },
+};
+
+/** Express 5's `req.host` rule, which Express 4 keeps as `req.hostname` without the port. */
+function expressHost(request: ExpressRequestLike): string {
+  const forwarded = request.headers['x-forwarded-host'];
+  if (typeof forwarded === 'string' && forwarded !== '') {
+    const trust = request.app?.get('trust proxy fn');
+    if (typeof trust === 'function' && (trust as (address: string | undefined, hop: number) => boolean)(request.socket?.remoteAddress, 0)) {
+      return forwarded.split(',')[0]!.trim();
+    }
+  }
+  return request.headers.host ?? '';
+}
+
+/**
+ * True when the request carries a session of its own. With express-session: when the request's
+ * cookie holds the id of the session it loaded (a guest whose session is new, with
+ * `saveUninitialized: false`, sends none). With another library that sets `req.session`: when the
+ * request sends any cookie. Without `req.session` (no session middleware, or one mounted after the
+ * cache): when it sends express-session's default cookie, so a misordered app bypasses the cache
+ * for signed-in visitors instead of sharing their pages.
+ */
+function carriesExpressSession(request: ExpressRequestLike): boolean {
+  const cookie = request.headers.cookie;
+  if (cookie === undefined || cookie === '') return false;
+  const session = request.session;
+  if (session == null) return cookie.includes(EXPRESS_SESSION_COOKIE);
+  const id = request.sessionID;
+  // express-session signs the id into its cookie (`s:<id>.<signature>`, URL-encoded): the id shows as is.
+  if (typeof id === 'string' && id !== '') return cookie.includes(id) || cookie.includes(encodeURIComponent(id));
+  return carriesSession(session, undefined, cookie);
+}

@@ -1,0 +1,162 @@
+import {
+  clearDefaultCache,
+  InvalidOptionError,
+  LarderError,
+  NO_RECOMPUTE,
+  openCacheSource,
+  setDefaultCache,
+  type Backend,
+  type BuiltCacheOptions,
+  type Cache,
+  type CacheLogger,
+  type CacheSource,
+  type EnvSource,
+  type MemcachedBackendOptions,
+} from '@larder/core';
+import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
+import { inject } from 'light-my-request';
+import { captureBody } from './capture-body.js';
+import { expressAdapter } from './express-adapter.js';
+import type { ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
+
+/**
+ * Options of `larder(app, options)`. The cache comes from at most one of `cache`, `backend`,
+ * `servers`, `fromEnv` (the forms of `openCacheSource` in @larder/core); with none of them, an
+ * in-memory cache. Cache options (`keyPrefix`, `defaultTtl`...) apply to a cache it builds.
+ */
+export interface LarderExpressOptions extends BuiltCacheOptions, Partial<MemcachedBackendOptions> {
+  /** A Cache you built; it is used as is and never closed by `close()`. */
+  cache?: Cache;
+  /** A backend for a Cache built here (and closed by `close()`). */
+  backend?: Backend;
+  /** Build the Cache from MEMCACHIER_* / MEMCACHED_* variables; a string reads `<PREFIX>_MEMCACHED_*` first. */
+  fromEnv?: boolean | string;
+  /** With `fromEnv`: the environment to read (default `process.env`). */
+  env?: EnvSource['env'];
+  /** With `fromEnv`: memcached options used when the environment names servers. */
+  memcached?: EnvSource['memcached'];
+  /** Make this cache the one `@memoize()` uses when given none (default true). */
+  setDefault?: boolean;
+  /** Where the cache and the response cache log (default: the console's warnings). */
+  logger?: CacheLogger;
+  /** Bounds of the response cache's in-process state (decode memo, writes waiting). */
+  bounds?: ResponseCacheBounds;
+  /** Largest response body `cacheResponse` collects to store, in bytes (default 8 MiB; larger ones are sent, not stored). */
+  maxBodyBytes?: number;
+}
+
+/** What `larder(app)` gives: the cache (also at `app.locals.cache`), the response cache's counters, and `close()`. */
+export interface LarderExpress {
+  /** The Cache, also at `app.locals.cache`. */
+  readonly cache: Cache;
+  /** What `cacheResponse` did on each route since the app started (hits, misses, stale, bypasses, 304s), a fresh snapshot. */
+  viewCacheStats(): ViewRouteStats[];
+  /** Waits for the response cache's writes and refreshes, then closes the cache when it was built here (call it on shutdown). */
+  close(): Promise<void>;
+}
+
+/** The per-app state `cacheResponse` finds through `req.app`. */
+interface Installed {
+  cache: Cache;
+  engine: ResponseCache<ExpressRequestLike, ExpressResponseLike>;
+  table: ViewStatsTable;
+  maxBodyBytes: number;
+}
+
+const installed = new WeakMap<ExpressAppLike, Installed>();
+
+/** Raised by `cacheResponse` on a request of an app that `larder(app)` was not called on. */
+export class NotInstalledError extends LarderError {
+  constructor() {
+    super('E_NOT_INSTALLED', 'cacheResponse() ran in an app without Larder: call larder(app, options) before the routes');
+  }
+}
+
+const PLUGIN_ONLY = new Set(['setDefault', 'logger', 'bounds', 'maxBodyBytes']);
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Gives an Express 4 or 5 app its Larder cache: `app.locals.cache`, the default cache of
+ * `@memoize()`, and the response cache `cacheResponse()` routes use. Bad options throw an
+ * InvalidOptionError naming the option, here, before the app serves.
+ */
+export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}): LarderExpress {
+  if (typeof app !== 'function' || app.locals === null || typeof app.locals !== 'object') throw new InvalidOptionError('app', 'must be an Express application');
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
+  if (installed.has(app)) throw new InvalidOptionError('app', 'already has Larder: call larder(app) once');
+  if (options.setDefault !== undefined && typeof options.setDefault !== 'boolean') throw new InvalidOptionError('setDefault', 'must be a boolean');
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new InvalidOptionError('maxBodyBytes', 'must be a positive integer');
+  const logger: CacheLogger = options.logger ?? { warn: (message) => console.warn(message) };
+  const source: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (PLUGIN_ONLY.has(name) || (name === 'fromEnv' && value === false)) continue;
+    source[name] = value;
+  }
+  const { cache, owned } = openCacheSource(source as unknown as CacheSource, { logger, memoryWhenEmpty: true });
+  const engine = new ResponseCache(cache, expressAdapter, {
+    logger,
+    ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
+    // A stale page's refresh runs the request through the app again, without a socket.
+    inject: (request) => inject(app as unknown as Parameters<typeof inject>[0], request),
+  });
+  const table = new ViewStatsTable();
+  installed.set(app, { cache, engine, table, maxBodyBytes });
+  app.locals.cache = cache;
+  const makeDefault = options.setDefault ?? true;
+  if (makeDefault) setDefaultCache(cache);
+  return {
+    cache,
+    viewCacheStats: () => table.snapshot(),
+    close: async () => {
+      await engine.drain();
+      if (makeDefault) clearDefaultCache(cache);
+      if (owned) await cache.close();
+    },
+  };
+}
+
+/**
+ * Caches the whole responses of the routes it is mounted on (Flask-Caching's `@cache.cached()`):
+ * `app.get('/products/:id', cacheResponse({ ttl: '5m' }), handler)`, or `router.use(cacheResponse())`.
+ * Settings as the Fastify plugin's `config.cache`; bad settings throw here, where the route is declared.
+ */
+export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> = true): ExpressMiddleware {
+  // Checked now against no cache defaults; checked again (with the cache's grace and lock defaults) for each app it serves.
+  const declared = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: 'cacheResponse()' }, NO_RECOMPUTE, new ViewStatsTable());
+  if (declared === undefined) return (_request, _response, next) => next();
+  const rules = new WeakMap<Installed, CacheRule<ExpressRequestLike>>();
+  return function larderCacheResponse(request, response, next) {
+    const app = installedFor(request.app);
+    if (app === undefined) return next(new NotInstalledError());
+    let rule = rules.get(app);
+    if (rule === undefined) {
+      rule = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: `${request.method ?? 'GET'} ${expressAdapter.route(request) || expressAdapter.url(request)}` }, app.cache.recompute, app.table)!;
+      rules.set(app, rule);
+    }
+    const proceed = () => {
+      if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes);
+      next();
+    };
+    let answer: boolean | Promise<boolean>;
+    try {
+      answer = app.engine.begin(rule, request, response);
+    } catch (error) {
+      return next(error);
+    }
+    if (answer === true) return;
+    if (answer === false) return proceed();
+    answer.then((replied) => {
+      if (!replied) proceed();
+    }, next);
+  };
+}
+
+/** The Larder state of `app` or of the app it is mounted in. */
+function installedFor(app: ExpressAppLike | undefined): Installed | undefined {
+  for (let current = app; current !== undefined; current = current.parent) {
+    const found = installed.get(current);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,145 @@
+import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
+import { NEVER_STORED_STATUSES } from './http-rules.js';
+import type { QueryHashMethod } from './keys/flask-query-key.js';
+import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
+
+/** How one route's responses are cached (Fastify's `config.cache`, Express's `cacheResponse(settings)`); `Req` is the framework's request. */
+export interface ResponseCacheSettings<Req> {
+  /** How long the response is kept: seconds or `'5m'` (default: the cache's defaultTtl). */
+  ttl?: Ttl;
+  /** Include the query arguments in the key, as Flask-Caching's `query_string=True` (default false: all query strings share one entry). */
+  queryString?: boolean;
+  /** The hash of the query arguments with `queryString` (default `'md5'`, Flask-Caching's; `'sha256'` where it is moving). */
+  queryHash?: QueryHashMethod;
+  /** Builds the key for a request instead of `viewKey(path)`; the cache's prefix is still added. */
+  key?: (request: Req) => string;
+  /** Return true to neither read nor store the cache for this request. */
+  unless?: (request: Req) => boolean;
+  /** Status codes that may be stored (default `[200]`); 206 and 304 are refused, they are never stored. */
+  statusCodes?: readonly number[];
+  /** Serve and store requests that send `Authorization` from the shared entry (default false: they bypass the cache). */
+  shareAuthorized?: boolean;
+  /** Serve and store requests that carry a session (signed in) from the shared entry (default false: they bypass the cache). */
+  shareSessions?: boolean;
+  /** Keep pages this long past `ttl` and answer with them (`x-cache: STALE`) while one request in the cluster refreshes them (default: the cache's `grace`). */
+  grace?: Ttl;
+  /** With grace: a refresh that fails keeps the stale page until its grace ends (default true); false ends it, so the next request runs the handler. */
+  staleIfError?: boolean;
+  /** On memcached, one process runs the handler of a missing page while the others wait for it: `true` (5 s) or `{ timeout }` (default: the cache's `lock`). */
+  lock?: boolean | LockOptions;
+  /** The tags (surrogate keys) of the request's page: `cache.invalidateTags([tag])` makes every page carrying one a miss, in every process. */
+  tags?: (request: Req) => readonly string[];
+  /** Send the page's tags in a `Surrogate-Key` header, for CDNs that purge by it (default false). */
+  surrogateKeys?: boolean;
+  /** Send `Cache-Control: public, max-age=<ttl>` (and `s-maxage`) with stored pages whose handler set none (default false). */
+  cacheControl?: boolean | CacheControlSettings;
+  /** Give stored pages a strong `ETag` when the handler set none (default true); conditional requests get 304 either way. */
+  etag?: boolean;
+}
+
+/** What `cacheControl` sends: `max-age` defaults to the entry's ttl; `sMaxAge` adds `s-maxage` for shared caches (CDNs). */
+export interface CacheControlSettings {
+  /** `max-age` in seconds or `'5m'` (default: the entry's ttl; with the `Age` header, a client's freshness ends when the entry does). */
+  maxAge?: Ttl;
+  /** `s-maxage` for shared caches, seconds or `'1h'` (default: none). */
+  sMaxAge?: Ttl;
+}
+
+/** What a route's cache option accepts: `true` for the defaults, or settings. */
+export type ResponseCacheOption<Req> = boolean | ResponseCacheSettings<Req>;
+
+/** A route's settings checked, with their defaults filled in. */
+export interface CacheRule<Req> {
+  readonly ttl: number | undefined;
+  readonly queryString: boolean;
+  readonly queryHash: QueryHashMethod;
+  readonly key: ((request: Req) => string) | undefined;
+  readonly unless: ((request: Req) => boolean) | undefined;
+  readonly statusCodes: ReadonlySet<number>;
+  readonly shareAuthorized: boolean;
+  readonly shareSessions: boolean;
+  /** Grace, stale-if-error and lock over the cache's defaults (timeouts do not apply: the handler is not cut short). */
+  readonly policy: RecomputePolicy;
+  readonly tags: ((request: Req) => readonly string[]) | undefined;
+  readonly surrogateKeys: boolean;
+  /** The Cache-Control value to store with pages whose handler set none; `max-age` filled from the ttl when undefined. */
+  readonly cacheControl: { maxAge: number | undefined; sMaxAge: number | undefined } | undefined;
+  readonly etag: boolean;
+  /** This route's counters. */
+  readonly stats: ViewRouteStats;
+}
+
+/** Flask-Caching's SUPPORTED_HASH_FUNCTIONS. */
+const QUERY_HASH_METHODS: readonly QueryHashMethod[] = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
+
+const SETTINGS = new Set([
+  'ttl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
+]);
+
+/** Where a rule is declared, for its errors: the option's name (`config.cache`) and the route (`GET /a`). */
+export interface RuleSite {
+  readonly option: string;
+  readonly route: string;
+}
+
+/**
+ * Validates a route's cache settings over the cache's recompute defaults (`defaults`); undefined
+ * when the route is not cached. Errors name the option and route, at registration.
+ */
+export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: RecomputePolicy, table: ViewStatsTable): CacheRule<Req> | undefined {
+  if (option === undefined || option === false) return undefined;
+  const where = `route ${site.route}`;
+  if (option !== true && (option === null || typeof option !== 'object' || Array.isArray(option))) {
+    throw new InvalidOptionError(site.option, `must be true or an object of settings (${where})`);
+  }
+  const settings: ResponseCacheSettings<Req> = option === true ? {} : (option as ResponseCacheSettings<Req>);
+  const fail = (name: string, problem: string) => new InvalidOptionError(`${site.option}.${name}`, `${problem} (${where})`);
+  for (const name of Object.keys(settings)) if (!SETTINGS.has(name)) throw fail(name, `is not a response cache setting (known: ${[...SETTINGS].join(', ')})`);
+  const ttl = settings.ttl === undefined ? undefined : parseTtlOption(`${site.option}.ttl`, settings.ttl, where);
+  for (const name of ['queryString', 'shareAuthorized', 'shareSessions', 'surrogateKeys', 'etag'] as const) {
+    if (settings[name] !== undefined && typeof settings[name] !== 'boolean') throw fail(name, 'must be a boolean');
+  }
+  const queryHash = settings.queryHash ?? 'md5';
+  if (!QUERY_HASH_METHODS.includes(queryHash)) throw fail('queryHash', `must be one of ${QUERY_HASH_METHODS.join(', ')}`);
+  for (const name of ['key', 'unless', 'tags'] as const) {
+    if (settings[name] !== undefined && typeof settings[name] !== 'function') throw fail(name, 'must be a function of the request');
+  }
+  const statusCodes = settings.statusCodes ?? [200];
+  if (!Array.isArray(statusCodes) || statusCodes.some((code) => !Number.isInteger(code) || code < 100 || code > 599)) {
+    throw fail('statusCodes', 'must be an array of HTTP status codes');
+  }
+  const never = statusCodes.find((code) => NEVER_STORED_STATUSES.has(code));
+  if (never !== undefined) throw fail('statusCodes', `cannot list ${never}: a ${never === 304 ? '304 has no body' : '206 is part of a body'} and is never stored`);
+  const { grace, staleIfError, lock } = settings;
+  const policy = toRecomputePolicy({ grace, staleIfError, lock }, defaults, optionFailure(`${site.option}.`, where));
+  return {
+    policy,
+    ttl,
+    queryString: settings.queryString ?? false,
+    queryHash,
+    key: settings.key,
+    unless: settings.unless,
+    statusCodes: new Set(statusCodes),
+    shareAuthorized: settings.shareAuthorized ?? false,
+    shareSessions: settings.shareSessions ?? false,
+    tags: settings.tags,
+    surrogateKeys: settings.surrogateKeys ?? false,
+    cacheControl: toCacheControl(settings.cacheControl, site, fail),
+    etag: settings.etag ?? true,
+    stats: table.add(site.route),
+  };
+}
+
+function toCacheControl(option: unknown, site: RuleSite, fail: (name: string, problem: string) => Error): CacheRule<object>['cacheControl'] {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { maxAge: undefined, sMaxAge: undefined };
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) throw fail('cacheControl', 'must be a boolean or { maxAge, sMaxAge }');
+  const { maxAge, sMaxAge, ...rest } = option as CacheControlSettings;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw fail(`cacheControl.${unknown}`, 'is not a cacheControl setting (known: maxAge, sMaxAge)');
+  const where = `route ${site.route}`;
+  return {
+    maxAge: maxAge === undefined ? undefined : parseTtlOption(`${site.option}.cacheControl.maxAge`, maxAge, where),
+    sMaxAge: sMaxAge === undefined ? undefined : parseTtlOption(`${site.option}.cacheControl.sMaxAge`, sMaxAge, where),
+  };
+}
