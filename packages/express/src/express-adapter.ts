@@ -29,8 +29,10 @@ export const expressAdapter: HttpAdapter<ExpressRequestLike, ExpressResponseLike
   send: (response, status, headers, body) => {
     response.statusCode = status;
     for (const name in headers) response.setHeader(name, headers[name]!);
-    if (body === undefined) response.end();
-    else response.end(body);
+    if (body === undefined) return void response.end();
+    // Set here, not left to Node: a HEAD request gets the length its GET would, without the body.
+    response.setHeader('content-length', Buffer.byteLength(body));
+    response.end(body);
   },
   setHeader: (response, name, value) => {
     if (!response.headersSent) response.setHeader(name, value);

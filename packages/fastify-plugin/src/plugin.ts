@@ -37,18 +37,21 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
 }
 
 function attachHooks(route: RouteOptions, hooks: ViewCacheHooks): void {
-  // The lookup runs after every other hook (authentication still applies to a hit) and the
-  // store after the route's own onSend hooks (so what is stored is what is sent). App-wide hooks
-  // (addHook) always run before route hooks.
+  // The lookup runs after every other preHandler (authentication still applies to a hit), and
+  // the store before the route's other onSend hooks: what is stored is what the handler sent, as
+  // Flask-Caching stores what the view returned, and the route's onSend hooks (@fastify/compress's
+  // among them) run on every answer, hits as misses, so a hit is compressed for the client that
+  // asks, never stored compressed, and a hook that changes the body does not change it twice.
+  // App-wide hooks (addHook) always run before route hooks.
   route.preHandler = [...toArray(route.preHandler), hooks.preHandler];
-  route.onSend = [...toArray(route.onSend), hooks.onSend];
+  route.onSend = [hooks.onSend, ...toArray(route.onSend)];
   // Plugins registered after this one run their onRoute hooks after this one, in the same
-  // synchronous loop, and may append route hooks of their own (authentication, rate limits).
-  // Fastify reads a route's hooks only when the app gets ready, so once that loop is over the
-  // lookup and the store move back to the end.
+  // synchronous loop, and may add route hooks of their own (authentication, rate limits,
+  // compression). Fastify reads a route's hooks only when the app gets ready, so once that loop
+  // is over the lookup moves back to the end and the store to the front.
   queueMicrotask(() => {
     route.preHandler = moveLast(route.preHandler, hooks.preHandler);
-    route.onSend = moveLast(route.onSend, hooks.onSend);
+    route.onSend = [hooks.onSend, ...toArray(route.onSend).filter((hook) => hook !== hooks.onSend)];
   });
 }
 
