@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, only those that are missing: memcached and the
-# SASL tools to run real servers, the Python clients used as wire-compatibility peers, Chromium
-# for the example app's browser test, and git for the install check's fresh clone. Uses apt-get
+# SASL tools to run real servers, the Python clients used as wire-compatibility peers, Flask with
+# Flask-Caching as the cache-key peer of @larder/http, Chromium for the example app's browser
+# test, and git for the install check's fresh clone. Uses apt-get
 # as root, through sudo otherwise; when neither is possible it says what to install and stops.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ command -v saslpasswd2 >/dev/null 2>&1 || need+=(sasl2-bin)
 # The example app's browser test drives Debian's Chromium (playwright-core, no downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
-for pkg in libsasl2-modules python3-pylibmc python3-pymemcache; do
+for pkg in libsasl2-modules python3-pylibmc python3-pymemcache python3-flask-caching; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

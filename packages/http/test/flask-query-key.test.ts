@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '@larder/core';
 import { SYSTEM_PYTHON } from '@larder/testing';
 import {
@@ -161,24 +161,27 @@ const tableUrls = [...TRICKY, CAP_QUERY].flatMap((query) => [`/k?${query}`, `/sh
 const propertyUrls = propertyQueries.map((query, i) => (i % 4 === 0 ? `/sha256/k?${query}` : `/k?${query}`));
 const NON_ASCII_PATH = '/caf%C3%A9/%F0%9F%98%80';
 
-let flask: FlaskAnswer;
-let byUrl: Map<string, FlaskRequest>;
-let versionGap: Set<number>;
+interface Peer { flask: FlaskAnswer; byUrl: Map<string, FlaskRequest>; versionGap: Set<number> }
+let peer: Peer | undefined;
 
-before(() => {
+/** Flask's answers for every case of this file, from one Python process started on first use. */
+function python(): Peer {
+  if (peer) return peer;
   const codePoints = [...used, SHAKING_FACE].filter((cp) => cp < 0xd800 || cp > 0xdfff);
-  flask = askFlask({
+  const flask = askFlask({
     urls: [...tableUrls, ...propertyUrls, `${NON_ASCII_PATH}?b=2&a=1`],
     reprs: [...FIXED_REPRS, ...propertyReprs, [['q', String.fromCodePoint(SHAKING_FACE)]]],
     codePoints,
   });
-  byUrl = new Map(flask.requests.map((request) => [request.url, request]));
-  versionGap = new Set(codePoints.filter((cp, i) => flask.categories[i] !== nodeCategory(cp)));
-});
+  const byUrl = new Map(flask.requests.map((request) => [request.url, request]));
+  // Code points the two Unicode versions categorise apart (assigned in one, not the other).
+  const versionGap = new Set(codePoints.filter((cp, i) => flask.categories[i] !== nodeCategory(cp)));
+  return (peer = { flask, byUrl, versionGap });
+}
 
 /** The key Flask-Caching stored for a URL, after checking the app got exactly the query we meant. */
 function flaskKey(url: string): string {
-  const request = byUrl.get(url);
+  const request = python().byUrl.get(url);
   assert.ok(request, `no answer for ${url}`);
   const sent = url.slice(url.indexOf('?') + 1);
   assert.equal(request.query, Buffer.from(sent, 'utf8').toString('hex'), `the test client changed the query of ${url}`);
@@ -201,6 +204,7 @@ describe('flaskQueryKey: the key a real Flask app with Flask-Caching stores', ()
   });
 
   it('is equal for random queries of random code points (seeded)', () => {
+    const { versionGap } = python();
     let compared = 0;
     for (const url of propertyUrls) {
       const pairs = queryPairs(url.slice(url.indexOf('?') + 1));
@@ -231,6 +235,7 @@ describe('flaskQueryKey: the key a real Flask app with Flask-Caching stores', ()
   });
 
   it("differs from Python only where Node's Unicode assigns a code point that the Python's does not (documented)", () => {
+    const { flask, versionGap } = python();
     const index = [...used, SHAKING_FACE].filter((cp) => cp < 0xd800 || cp > 0xdfff).indexOf(SHAKING_FACE);
     const pythonRepr = flask.reprs.at(-1);
     const repr = pythonTupleRepr([['q', String.fromCodePoint(SHAKING_FACE)]]);
@@ -268,6 +273,7 @@ describe('queryPairs: request.args.items(multi=True) as werkzeug parses it', () 
 
 describe('pythonTupleRepr: str(tuple) of 2-tuples of str, exactly', () => {
   it('is equal to Python for fixed edge cases', () => {
+    const { flask } = python();
     FIXED_REPRS.forEach((pairs, i) => assert.equal(pythonTupleRepr(pairs), flask.reprs[i], JSON.stringify(pairs)));
     assert.equal(pythonTupleRepr([]), '()');
     assert.equal(pythonTupleRepr([['a', '1']]), "(('a', '1'),)");
@@ -276,6 +282,7 @@ describe('pythonTupleRepr: str(tuple) of 2-tuples of str, exactly', () => {
   });
 
   it('is equal to Python for random strings of random code points, lone surrogates included (seeded)', () => {
+    const { flask, versionGap } = python();
     let compared = 0;
     propertyReprs.forEach((pairs, i) => {
       if (pairs.some((pair) => [...pair.join('')].some((char) => versionGap.has(char.codePointAt(0)!)))) return;

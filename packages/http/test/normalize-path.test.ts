@@ -57,15 +57,16 @@ const DIFFERS: Array<[url: string, flask: string, ours: string, why: string]> = 
   ['/a%C2%A0b', '/a\u00a0b', '/a%C2%A0b', 'non-ASCII whitespace stays encoded'],
 ];
 
-let flask: Map<string, FlaskRequest>;
-before(() => {
-  flask = new Map(askFlask([...AGREES, ...DIFFERS.map(([url]) => url)]).map((request) => [request.url, request]));
-});
+let flask: Map<string, FlaskRequest> | undefined;
+/** Flask's answers for every path of this file, from one Python process started on first use. */
+function python(): Map<string, FlaskRequest> {
+  return (flask ??= new Map(askFlask([...AGREES, ...DIFFERS.map(([url]) => url)]).map((request) => [request.url, request])));
+}
 
 describe("normalizePath and Flask's request.path", () => {
   it('agree for unreserved and non-ASCII spellings; the Flask-Caching key starts with our path', () => {
     for (const url of AGREES) {
-      const request = flask.get(url);
+      const request = python().get(url);
       assert.ok(request, url);
       assert.equal(normalizePath(url), request.path, url);
       assert.equal(request.keys.length, 1, url);
@@ -75,7 +76,7 @@ describe("normalizePath and Flask's request.path", () => {
 
   it('differ where an encoded character means something else to a router or would break a key (deliberate)', () => {
     for (const [url, flaskPath, ours, why] of DIFFERS) {
-      assert.equal(flask.get(url)?.path, flaskPath, `Flask's path for ${url}`);
+      assert.equal(python().get(url)?.path, flaskPath, `Flask's path for ${url}`);
       assert.equal(normalizePath(url), ours, `${url}: ${why}`);
     }
   });

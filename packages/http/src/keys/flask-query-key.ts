@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidArgumentError } from '@larder/core';
 
-/** Hash functions Flask-Caching's `hash_method` accepts (its SUPPORTED_HASH_FUNCTIONS); md5 is its default. */
+/** Hash functions Flask-Caching's `hash_method` accepts (its SUPPORTED_HASH_FUNCTIONS); md5 is its default up to 2.4, sha256 from 2.5. */
 export type QueryHashMethod = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
 /** Longest raw query string parsed, in characters (16 KiB); a longer one throws InvalidArgumentError. */
@@ -11,6 +11,9 @@ export const MAX_QUERY_LENGTH = 16 * 1024;
 export const MAX_QUERY_PAIRS = 1000;
 
 const HASH_METHODS: ReadonlySet<string> = new Set<QueryHashMethod>(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
+
+// The hash of `()` per method, for the most common query: none.
+const EMPTY_QUERY_HASH: Partial<Record<QueryHashMethod, string>> = {};
 
 // In `u` mode a paired surrogate is one code point, so this matches lone surrogates only.
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -27,7 +30,9 @@ const PLAIN_REPR = /^[ !#-&(-[\]-~]*$/;
 /**
  * The query's (name, value) pairs as werkzeug's `request.args.items(multi=True)` has them: split
  * on `&` only, empty fields skipped, `=`-less fields get '', `+` is a space, `%XX` decoded
- * (a malformed `%` stays), bytes decoded as UTF-8 with U+FFFD for invalid ones. Non-ASCII
+ * (a malformed `%` stays), bytes decoded as UTF-8 with U+FFFD for invalid ones (Werkzeug 2.2, as
+ * Debian 12 ships it; Werkzeug 2.3+ keeps invalid bytes as `%XX` instead, so keys for queries
+ * with invalid UTF-8 differ between the two werkzeug lines, and only there). Non-ASCII
  * characters in `rawQuery` are taken as their UTF-8 bytes (node:http answers 400 to raw bytes
  * over 0x7F, so `req.url` is ASCII). The query is attacker-controlled: over MAX_QUERY_LENGTH
  * characters, over MAX_QUERY_PAIRS fields or with a lone surrogate it throws InvalidArgumentError
@@ -54,18 +59,26 @@ export function queryPairs(rawQuery: string): Array<[string, string]> {
 
 /** Python 3's `str(tuple(pairs))` for a tuple of 2-tuples of str, `()` and the 1-tuple's trailing comma included. */
 export function pythonTupleRepr(pairs: ReadonlyArray<readonly [string, string]>): string {
-  const items = pairs.map(([name, value]) => `(${pythonStrRepr(name)}, ${pythonStrRepr(value)})`);
-  return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+  let out = '(';
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]!;
+    out += `${i === 0 ? '' : ', '}(${pythonStrRepr(name)}, ${pythonStrRepr(value)})`;
+  }
+  return out + (pairs.length === 1 ? ',)' : ')');
 }
 
-/** The hexdigest Flask-Caching's `_make_cache_key_query_string` computes for this raw query string. */
+/** The hexdigest Flask-Caching's `_make_cache_key_query_string` computes for this raw query string; throws as queryPairs does. */
 export function flaskQueryHash(rawQuery: string, method: QueryHashMethod = 'md5'): string {
   if (!HASH_METHODS.has(method)) throw new InvalidArgumentError(`hash method must be one of ${[...HASH_METHODS].join(', ')}`);
-  const sorted = queryPairs(rawQuery).sort(comparePairs);
-  return createHash(method).update(pythonTupleRepr(sorted), 'utf8').digest('hex');
+  if (rawQuery === '') return (EMPTY_QUERY_HASH[method] ??= hash(method, '()', 'hex'));
+  return hash(method, pythonTupleRepr(queryPairs(rawQuery).sort(comparePairs)), 'hex');
 }
 
-/** Flask-Caching's `@cache.cached(query_string=True)` key: `path` (Flask's `request.path`) + the query's hexdigest. */
+/**
+ * Flask-Caching's `@cache.cached(query_string=True)` key (released 2.x, up to 2.4.1): `path` as
+ * given (Flask's `request.path`; pass normalizePath's result) + the query's hexdigest. Its
+ * unreleased 2.5 prepends the `view/` key prefix and defaults to sha256: pass `'view/' + path`.
+ */
 export function flaskQueryKey(path: string, rawQuery: string, method?: QueryHashMethod): string {
   return path + flaskQueryHash(rawQuery, method);
 }

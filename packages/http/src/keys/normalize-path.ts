@@ -38,8 +38,10 @@ const HEX = '0123456789ABCDEF';
  * (`GET /café` in UTF-8), space, controls or DEL, so `req.url` is ASCII; non-ASCII characters
  * given here anyway are taken as characters (raw `é` equals `%C3%A9`).
  *
- * Express matches static routes against the undecoded path, so there `/a` and `/%61` (or `/a"b`
- * and `/a%22b`) can reach different routes; find-my-way decodes first and routes them alike.
+ * Caution: Express (4 and 5) matches static routes against the undecoded path, so there `/a` and
+ * `/%61` (or `/a~b` and `/a%7Eb`, `/a"b` and `/a%22b`) can reach different routes, which this one
+ * form would merge; find-my-way decodes first and routes them alike. Keys for Express must also
+ * name the matched route (or use the raw path).
  */
 export function normalizePath(rawPath: string): string {
   if (rawPath.length > MAX_PATH_LENGTH) {
