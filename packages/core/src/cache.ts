@@ -1,7 +1,7 @@
 import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './cache-option-checks.js';
-import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, PartialResultError } from './errors.js';
+import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError } from './errors.js';
 import type { DecodeMemo } from './decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog, type CacheLogger } from './failure-log.js';
@@ -19,6 +19,7 @@ import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.
 import { CacheNamespace, namespaceVersionKey } from './namespace.js';
 import type { ReadScope } from './versions/read-scope.js';
 import { isWritableStamp, StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
+import { tagVersionKey, toTags } from './versions/tags.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
@@ -174,6 +175,7 @@ export class Cache extends CacheEventEmitter {
         undecodable: (key, error) => this.#undecodable(key, error),
         failed: (key, error) => this.#readFailure(key, error),
         settle: (outcome) => void this.#valueOf(outcome),
+        manyFailed: (error) => this.#fail('getMany', undefined, error),
         timing: () => this.listens('backend'),
         backendCall: (operation, startedAt, ok) => this.emit('backend', { operation, ms: performance.now() - startedAt, ok }),
       },
@@ -223,7 +225,7 @@ export class Cache extends CacheEventEmitter {
   }
 
   /**
-   * Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace }`, see WriteOptions):
+   * Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace, tags }`, see WriteOptions):
    * `stored`, `not-stored` (the backend declined), or `failed` with the backend's error (counted,
    * emitted as `set`, not logged, never thrown).
    * Rejects on usage errors: E_INVALID_ARGUMENT, E_SERIALIZE, E_VALUE_TOO_LARGE, E_CLOSED.
@@ -232,7 +234,7 @@ export class Cache extends CacheEventEmitter {
     return this.#writeOutcome(key, value, ttl);
   }
 
-  /** Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace }`); false when the backend did not store it (see `ignoreErrors`). */
+  /** Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace, tags }`); false when the backend did not store it (see `ignoreErrors`). */
   async set(key: string, value: unknown, ttl?: WriteOption): Promise<boolean> {
     const pending = this.#writeOutcome(key, value, ttl);
     const outcome = pending instanceof Promise ? await pending : pending;
@@ -274,22 +276,9 @@ export class Cache extends CacheEventEmitter {
     return outcome === REMOVED;
   }
 
-  /** The values of the keys found, by key; absent keys are left out. */
+  /** The values of the keys found, by key; absent keys (and values of an invalidated tag or cleared namespace) are left out. */
   async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
-    const fullKeys = this.#keys('getMany', keys);
-    let found: Map<string, StoredItem>;
-    try {
-      found = await this.backend.getMany(fullKeys);
-    } catch (error) {
-      this.#fail('getMany', undefined, error);
-      found = error instanceof PartialResultError ? (error.partial as Map<string, StoredItem>) : new Map();
-    }
-    const result: Record<string, T> = {};
-    keys.forEach((key, i) => {
-      const value = this.#valueOf(this.#reads.decode(key, found.get(fullKeys[i]!)));
-      if (value !== undefined) result[key] = value as T;
-    });
-    return result;
+    return this.#reads.many<T>(keys, this.#keys('getMany', keys));
   }
 
   /** Stores every entry with one TTL; resolves to the keys that were not stored. */
@@ -383,17 +372,39 @@ export class Cache extends CacheEventEmitter {
 
   /**
    * The cached value of `key`, or the factory's result stored (the one read-compute-write path:
-   * memoize, views and fragments use it). `option` is a TTL or `{ ttl, force, shouldStore }` plus
+   * memoize, views and fragments use it). `option` is a TTL or `{ ttl, force, shouldStore, fresh, tags }` plus
    * the recompute options (`grace`, `staleIfError`, `timeout`, `lock`; defaults from the Cache).
    * Concurrent callers of one key in this cache share one run of the factory, keyed on the full
    * backend key (prefix and safe-key step), so two caches never share a run; forced callers share
    * a run of their own and never receive a value read from the cache. With grace a stale value is
    * served while one caller refreshes it; with a lock one process in the cluster computes a miss.
    * A throwing factory is not cached and every waiter sees its error (or, with grace, the stale
-   * value); undefined is never stored. Bad options reject with E_INVALID_ARGUMENT.
+   * value); undefined is never stored. With `tags`, the value is stamped with the tags' versions
+   * read before the factory runs (a value computed across an `invalidateTags` is a miss after it),
+   * and only a value carrying every one of them is served. Bad options reject with E_INVALID_ARGUMENT.
    */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, option?: GetOrSetOption<T>): Promise<T> {
-    return this.#getOrSet(key, factory, option, undefined);
+    return this.#getOrSet(key, factory, option, NO_KEYS);
+  }
+
+  /**
+   * Makes every value written with one of `tags` a miss, in every process: one `incr` of each tag's
+   * version counter (in parallel), no key enumerated. This process's near entries carrying a tag
+   * go at once; another process's within its near `checkInterval` (at once without a near cache).
+   * True when every counter was bumped (or absent: then no current value carries it), false when
+   * the backend failed (see `ignoreErrors`: false rethrows). Bad tags reject with E_INVALID_ARGUMENT.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<boolean> {
+    if (!Array.isArray(tags)) throw new InvalidArgumentError(`invalidateTags: tags must be an array of strings, got ${tags === null ? 'null' : typeof tags}`);
+    const keys = this.#tagKeys(toTags(tags, 'invalidateTags', Infinity));
+    if (keys.length === 0) return true;
+    try {
+      await this.#versions.invalidate(keys);
+      return true;
+    } catch (error) {
+      this.#fail('invalidateTags', undefined, error);
+      return false;
+    }
   }
 
   /**
@@ -405,25 +416,12 @@ export class Cache extends CacheEventEmitter {
     const versionKey = this.#key(namespaceVersionKey(name));
     // A key so long that the safe-key step hashed the counter mark away could not be told from a forged stamp.
     if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a namespace name and key prefix this long leave no readable counter key: shorten them');
-    const scope = async (): Promise<ReadScope> => {
-      const since = Date.now();
-      return { versionKey, since, stamps: await this.#versions.stampsFor([versionKey]) };
-    };
-    const readScope: ReadScope = { versionKey, since: Infinity, stamps: undefined };
+    const keys: readonly string[] = [versionKey];
+    const readScope: ReadScope = { keys, since: Infinity, stamps: undefined };
     return new CacheNamespace(name, {
       read: <T>(key: string, fresh: boolean) => this.#readOutcome<T>(key, fresh, readScope),
-      write: async (key, value, ttl) => this.#writeOutcome(key, value, ttl, (await scope()).stamps),
-      getOrSet: async (key, factory, option) => {
-        let current: ReadScope;
-        try {
-          current = await scope();
-        } catch (error) {
-          // Without the namespace's version nothing can be stored safely: the value is computed, not cached.
-          this.#fail('getOrSet', key, error);
-          return factory();
-        }
-        return this.#getOrSet(key, factory, option, current);
-      },
+      write: async (key, value, ttl) => this.#writeOutcome(key, value, ttl, keys),
+      getOrSet: (key, factory, option) => this.#getOrSet(key, factory, option, keys),
       remove: (key) => this.remove(key),
       bump: () => this.#versions.bump(versionKey),
       swallow: (operation, error) => this.#swallow(operation, error),
@@ -431,25 +429,40 @@ export class Cache extends CacheEventEmitter {
     });
   }
 
-  async #getOrSet<T>(key: string, factory: () => T | Promise<T>, option: GetOrSetOption<T> | undefined, scope: ReadScope | undefined): Promise<T> {
+  // `scopeKeys`: the namespace's counter, if any; the call's tags add theirs.
+  async #getOrSet<T>(key: string, factory: () => T | Promise<T>, option: GetOrSetOption<T> | undefined, scopeKeys: readonly string[]): Promise<T> {
     const full = this.#key(key);
     if (typeof factory !== 'function') throw new InvalidArgumentError(`getOrSet needs a factory function, got ${typeof factory}`);
     const options = toGetOrSetOptions(option);
     const policy = !hasRecomputeOptions(options) ? this.recompute : toRecomputePolicy(options, this.recompute, (name, problem) => new InvalidArgumentError(`getOrSet option ${name} ${problem}`));
+    const tags = toTags(options.tags, 'getOrSet');
+    const keys = tags.length === 0 ? scopeKeys : [...scopeKeys, ...this.#tagKeys(tags)];
+    let scope: ReadScope | undefined;
+    if (keys.length > 0) {
+      const since = this.#versions.ticket();
+      try {
+        // Taken before the factory runs: a value computed across a clear or an invalidation does not outlive it.
+        scope = { keys, since, stamps: await this.#versions.stampsFor(keys) };
+      } catch (error) {
+        // Without the versions nothing can be stored safely: the value is computed, not cached.
+        this.#fail('getOrSet', key, error);
+        return factory();
+      }
+    }
     const fresh = options.fresh ?? false;
     const call = { ttlSeconds: this.#ttl(options.ttl), policy, force: options.force ?? false, shouldStore: options.shouldStore, fresh, scope };
     // Callers share a run only when they would read alike: a fresh caller never gets a near value
     // through a plain one's run, and a namespace's caller after a clear never joins a run from before it
     // (a safe key holds no line feed, so these names never meet a plain key's).
     let flight = full;
-    if (scope !== undefined) flight += `\n${scope.stamps?.map((stamp) => stamp.version).join(',') ?? ''}`;
+    if (scope !== undefined) flight += `\n${scope.stamps?.map((stamp) => `${stamp.key}=${stamp.version}`).join(',') ?? ''}`;
     if (fresh) flight += '\nfresh';
     return this.#recomputer.run(key, flight, factory, call);
   }
 
   #store(key: string, value: unknown, call: RecomputeCall<unknown>): Promise<WriteOutcome> {
     const { ttlSeconds, policy, scope } = call;
-    const pending = this.#writeOutcome(key, value, { ttl: ttlSeconds, grace: policy.graceSeconds }, scope?.stamps);
+    const pending = this.#writeOutcome(key, value, { ttl: ttlSeconds, grace: policy.graceSeconds }, NO_KEYS, scope?.stamps);
     return (pending instanceof Promise ? pending : Promise.resolve(pending)).then((outcome) => {
       if (outcome.status === 'failed') this.#swallow('set', outcome.error);
       return outcome;
@@ -532,6 +545,16 @@ export class Cache extends CacheEventEmitter {
     return toSafeKey(this.keyPrefix + key);
   }
 
+  /** The backend keys of the tags' version counters; a usage error when the key prefix leaves no readable counter key. */
+  #tagKeys(tags: readonly string[]): string[] {
+    return tags.map((tag) => {
+      const versionKey = this.#key(tagVersionKey(tag));
+      // A counter key whose mark the safe-key step hashed away could not be told from a forged stamp.
+      if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a tag and key prefix this long leave no readable counter key: shorten them');
+      return versionKey;
+    });
+  }
+
   #keys(operation: string, keys: readonly string[]): string[] {
     if (!Array.isArray(keys)) throw new InvalidArgumentError(`${operation} takes an array of keys, got ${typeof keys}`);
     return keys.map((key) => this.#key(key));
@@ -554,20 +577,39 @@ export class Cache extends CacheEventEmitter {
     return failed;
   }
 
-  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined, stamps?: Stamps): WriteOutcome | Promise<WriteOutcome> {
+  // `scopeKeys`: counters to stamp with besides the option's tags (a namespace's); `stamps`: versions read already (getOrSet's).
+  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined, scopeKeys = NO_KEYS, stamps?: Stamps): WriteOutcome | Promise<WriteOutcome> {
     const full = this.#key(key);
     let item = this.#serializer.encode(value);
     let seconds: number;
+    let counterKeys = scopeKeys;
     if (typeof option === 'object' && option !== null) {
-      const { ttl, grace } = toWriteOptions(option);
+      const { ttl, grace, tags } = toWriteOptions(option);
       seconds = this.#ttl(ttl);
       // A value that never expires is never stale: it is stored as it is.
       if (grace > 0 && seconds > 0) {
         item = new GraceEnvelope(item, Date.now() + seconds * 1000);
         seconds += grace;
       }
+      if (tags.length > 0) counterKeys = [...scopeKeys, ...this.#tagKeys(tags)];
     } else seconds = this.#ttl(option);
+    if (stamps === undefined && counterKeys.length > 0) return this.#stampedWrite(key, full, item, seconds, counterKeys);
+    return this.#put(key, full, item, seconds, stamps);
+  }
+
+  async #stampedWrite(key: string, full: string, item: StoredItem, seconds: number, counterKeys: readonly string[]): Promise<WriteOutcome> {
+    let stamps: Stamps;
+    try {
+      stamps = await this.#versions.stampsFor(counterKeys);
+    } catch (error) {
+      return this.#failure('set', key, error);
+    }
+    return this.#put(key, full, item, seconds, stamps);
+  }
+
+  #put(key: string, full: string, item: StoredItem, seconds: number, stamps: Stamps | undefined): WriteOutcome | Promise<WriteOutcome> {
     if (stamps !== undefined) item = new StampedEnvelope(item, stamps);
+    this.#reads.wrote(full, stamps);
     if (this.#sync === undefined) return this.#writeLater(key, full, item, seconds);
     let stored: boolean;
     try {
@@ -682,6 +724,7 @@ export class Cache extends CacheEventEmitter {
 }
 
 const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
+const NO_KEYS: readonly string[] = Object.freeze([]);
 const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
 const NOT_STORED: WriteOutcome = Object.freeze({ status: 'not-stored' });
 const REMOVED: RemoveOutcome = Object.freeze({ status: 'removed' });

@@ -12,6 +12,8 @@ export interface GetOrSetOptions<T = unknown> extends RecomputeOptions {
   shouldStore?: (value: T) => boolean;
   /** Read past the near cache (the computed value is stored as usual). */
   fresh?: boolean;
+  /** Surrogate keys of the value (at most 31): stamped with their versions read before the factory runs; only a value carrying them all is served. */
+  tags?: readonly string[];
 }
 
 /** A TTL, or the options object. */
@@ -20,7 +22,7 @@ export type GetOrSetOption<T = unknown> = Ttl | GetOrSetOptions<T>;
 /** `getOrSet`'s third argument as an options object; a usage error names what is wrong. */
 export function toGetOrSetOptions<T>(option: GetOrSetOption<T> | undefined): GetOrSetOptions<T> {
   if (option === undefined || typeof option === 'number' || typeof option === 'string') return option === undefined ? {} : { ttl: option };
-  if (option === null || typeof option !== 'object') throw new InvalidArgumentError(`getOrSet takes a ttl or { ttl, force, shouldStore, fresh, grace, staleIfError, timeout, lock }, got ${option === null ? 'null' : typeof option}`);
+  if (option === null || typeof option !== 'object') throw new InvalidArgumentError(`getOrSet takes a ttl or { ttl, force, shouldStore, fresh, tags, grace, staleIfError, timeout, lock }, got ${option === null ? 'null' : typeof option}`);
   if (option.force !== undefined && typeof option.force !== 'boolean') throw new InvalidArgumentError(`getOrSet option force must be a boolean, got ${typeof option.force}`);
   if (option.shouldStore !== undefined && typeof option.shouldStore !== 'function') throw new InvalidArgumentError(`getOrSet option shouldStore must be a function, got ${typeof option.shouldStore}`);
   if (option.fresh !== undefined && typeof option.fresh !== 'boolean') throw new InvalidArgumentError(`getOrSet option fresh must be a boolean, got ${typeof option.fresh}`);

@@ -1,4 +1,5 @@
-import { DeserializationError, type LarderError } from './errors.js';
+import { parseCounter } from './backends/counter.js';
+import { DeserializationError, PartialResultError, type LarderError } from './errors.js';
 import { NOT_REMEMBERED, type DecodeMemo } from './decode-memo.js';
 import { coarseNow } from './near/coarse-clock.js';
 import type { NearCache, NearEntry, ReadTicket } from './near/near-cache.js';
@@ -6,9 +7,10 @@ import { isGraceEnvelope, openGraceEnvelope } from './recompute/grace-envelope.j
 import type { Serializer } from './serializer.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ReadOutcome } from './types/outcomes.js';
-import type { ReadScope } from './versions/read-scope.js';
-import { isStamped, openStampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
-import type { VersionCounters } from './versions/version-counters.js';
+import { carriesScope, type ReadScope } from './versions/read-scope.js';
+import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from './versions/stamp-envelope.js';
+import { StampHints } from './versions/stamp-hints.js';
+import type { CounterTicket, VersionCounters } from './versions/version-counters.js';
 
 /** A decoded value as `readDecodedEntry` found it. */
 export interface DecodedEntry<R> {
@@ -30,6 +32,8 @@ export interface ReadReports {
   failed(key: string, error: unknown): ReadOutcome<never>;
   /** The ignore-errors policy over an outcome that is not a hit. */
   settle(outcome: ReadOutcome<unknown>): void;
+  /** A read of many keys (`getMany`) failed: counted, emitted, then the ignore-errors policy. */
+  manyFailed(error: unknown): void;
   /** True when backend calls are to be timed (someone listens). */
   timing(): boolean;
   /** A timed backend call ended. */
@@ -48,6 +52,21 @@ export interface ReadPathParts {
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
 
+/** A stored item with its stamps checked: `inner` is the value's own item, undefined when none is current. */
+interface Opened {
+  readonly inner: StoredItem | undefined;
+  readonly stamps: Stamps | undefined;
+}
+
+const NOTHING: Opened = Object.freeze({ inner: undefined, stamps: undefined });
+
+/** What one backend read sent at `readAt` found at the key (its counters, fetched with it, are recorded under `ticket`). */
+interface Fetched {
+  readonly item: StoredItem | undefined;
+  readonly readAt: number;
+  readonly ticket: CounterTicket;
+}
+
 /** What one backend read found, for a caller that keeps it: the stored item, and the near entry it filled. */
 interface BackendRead {
   item: StoredItem | undefined;
@@ -56,14 +75,26 @@ interface BackendRead {
 
 /**
  * Every read of a Cache, from backend key to outcome: the near cache first (unless fresh), else
- * the backend (synchronously when it can answer so), namespace stamps checked against their
- * counters, grace envelopes opened, the serializer's decode, and a hit kept near.
+ * the backend (synchronously when it can answer so), namespace and tag stamps checked against
+ * their counters, grace envelopes opened, the serializer's decode, and a hit kept near.
+ *
+ * Stamps are checked on every read path. Over an in-process backend (memory) the counters are
+ * read synchronously beside the value, so a stamped hit costs no promise. Over memcached a
+ * counter not trusted now is fetched in the same getMany as the value when the read knows it in
+ * advance (a namespace's or a getOrSet's scope, or the stamps this process last saw or wrote at
+ * the key: StampHints), else in a second round trip once the value named it.
  */
 export class ReadPath {
   readonly #parts: ReadPathParts;
+  readonly #hints = new StampHints();
 
   constructor(parts: ReadPathParts) {
     this.#parts = parts;
+  }
+
+  /** This process wrote the value at `full` with `stamps` (none: unstamped): the next read fetches their counters with it. */
+  wrote(full: string, stamps: Stamps | undefined): void {
+    if (this.#parts.sync === undefined) this.#hints.learn(full, stamps);
   }
 
   /** The outcome of reading `full` (the caller's `key`); without a promise when it can be answered at once. */
@@ -71,24 +102,27 @@ export class ReadPath {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
       const entry = this.#nearLookup(near, full);
-      if (entry !== undefined && (scope === undefined || entry.stamps?.some((stamp) => stamp.key === scope.versionKey) === true)) return this.#nearHit<T>(key, entry, near);
+      if (entry !== undefined && carriesScope(entry.stamps, scope)) return this.#nearHit<T>(key, entry, near);
       reports.nearMiss(key);
       return this.#backendRead<T>(key, full, scope, near.ticket());
     }
-    if (sync === undefined || scope !== undefined) return this.#backendRead<T>(key, full, scope, undefined);
+    if (sync === undefined) return this.#backendRead<T>(key, full, scope, undefined);
     let item: StoredItem | undefined;
     try {
       item = sync.getSync(full);
     } catch (error) {
       return reports.failed(key, error);
     }
-    return this.decode<T>(key, item);
+    const opened = this.#openSync(key, item, scope);
+    return 'status' in opened ? opened : this.decode<T>(key, opened.inner);
   }
 
-  /** A stored item as a read outcome; a grace envelope past its ttl is a miss that carries the stale value. */
+  /**
+   * A stored item (its stamps checked already) as a read outcome; a grace envelope past its ttl
+   * is a miss that carries the stale value. A stamped item here was not checked: it is a miss.
+   */
   decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
     const { reports } = this.#parts;
-    // A namespace's value is read through a path that checks its stamps; without one it is not there.
     if (item === undefined || isStamped(item)) {
       reports.miss(key);
       return MISS;
@@ -116,7 +150,7 @@ export class ReadPath {
 
   /** `memo.decode` of the value at `full`, a stale one (within grace) marked so; undefined when absent or unreadable. */
   async decodedEntry<R>(key: string, full: string, memo: DecodeMemo<R>, fresh: boolean): Promise<DecodedEntry<R> | undefined> {
-    const { near, sync, backend, reports } = this.#parts;
+    const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
       const entry = this.#nearLookup(near, full);
       if (entry !== undefined) {
@@ -128,26 +162,41 @@ export class ReadPath {
       return this.#decodedThroughNear(key, full, memo, near);
     }
     let item: StoredItem | undefined;
-    const startedAt = sync === undefined && reports.timing() ? performance.now() : -1;
-    try {
-      item = sync === undefined ? await backend.get(full) : sync.getSync(full);
-    } catch (error) {
-      if (startedAt >= 0) reports.backendCall('get', startedAt, false);
-      reports.settle(reports.failed(key, error));
+    let opened: Opened | ReadOutcome<never>;
+    if (sync !== undefined) {
+      try {
+        item = sync.getSync(full);
+      } catch (error) {
+        reports.settle(reports.failed(key, error));
+        return undefined;
+      }
+      opened = this.#openSync(key, item, undefined);
+    } else {
+      const fetched = await this.#fetch(key, full, undefined);
+      if ('status' in fetched) {
+        reports.settle(fetched);
+        return undefined;
+      }
+      item = fetched.item;
+      opened = await this.#openFetched(key, full, fetched, undefined);
+    }
+    if ('status' in opened) {
+      reports.settle(opened);
       return undefined;
     }
-    if (startedAt >= 0) reports.backendCall('get', startedAt, true);
-    if (item !== undefined) {
-      const known = memo.recall(full, item);
+    const inner = opened.inner;
+    if (inner !== undefined) {
+      // Recalled by the stored item as read (stamps and all): its stamps were checked just now.
+      const known = memo.recall(full, item!);
       if (known !== NOT_REMEMBERED) {
         // The memo holds only items that decoded, so an envelope here opens.
-        const stale = isGraceEnvelope(item) && openGraceEnvelope(key, item).expiresAt <= Date.now();
+        const stale = isGraceEnvelope(inner) && openGraceEnvelope(key, inner).expiresAt <= Date.now();
         if (stale) reports.miss(key);
         else reports.hit(key);
         return { value: known, stale };
       }
     }
-    const outcome = this.decode(key, item);
+    const outcome = this.decode(key, inner);
     if (outcome.status === 'hit') return { value: memo.remember(full, item!, outcome.value, memo.decode(outcome.value)), stale: false };
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.remember(full, item!, outcome.stale.value, memo.decode(outcome.stale.value)), stale: true };
     reports.settle(outcome);
@@ -167,33 +216,118 @@ export class ReadPath {
     }
     if (sync === undefined) return undefined;
     let item: StoredItem | undefined;
+    let inner: StoredItem | undefined;
     try {
-      item = sync.getSync(full);
+      inner = item = sync.getSync(full);
+      // A stamped value's counters are in this process too: checked here, a miss is left to the read that follows.
+      if (item !== undefined && isStamped(item)) {
+        const opened = openStampedEnvelope(key, item);
+        inner = this.#holdsSync(opened.stamps) ? opened.inner : undefined;
+      }
     } catch {
       return undefined;
     }
-    if (item === undefined || isGraceEnvelope(item) || isStamped(item)) return undefined;
-    const known = memo.recall(full, item);
+    if (inner === undefined || isGraceEnvelope(inner)) return undefined;
+    const known = memo.recall(full, item!);
     if (known === NOT_REMEMBERED) return undefined;
     reports.hit(key);
     return known;
   }
 
+  /** The values of the keys found (`getMany`): one getMany, with the counters this process expects them stamped with; stamps checked as `get` checks them. */
+  async many<T>(keys: readonly string[], fullKeys: readonly string[]): Promise<Record<string, T>> {
+    const { backend, sync, versions, reports } = this.#parts;
+    const readAt = Date.now();
+    const ticket = versions.ticket();
+    const counters = sync === undefined ? this.#countersToFetch(fullKeys, undefined, readAt, ticket) : [];
+    let found: Map<string, StoredItem>;
+    let complete = true;
+    try {
+      found = await backend.getMany(counters.length === 0 ? fullKeys : [...fullKeys, ...counters]);
+    } catch (error) {
+      complete = false;
+      reports.manyFailed(error);
+      found = error instanceof PartialResultError ? (error.partial as Map<string, StoredItem>) : new Map();
+    }
+    // A counter missing from a partial answer may sit on the node that failed: not recorded as absent.
+    if (complete) for (const counter of counters) versions.record(counter, found.get(counter), readAt, ticket);
+    const items: Array<StoredItem | undefined> = [];
+    const stamped: Array<Stamps | undefined> = [];
+    const all: Stamp[] = [];
+    keys.forEach((key, i) => {
+      let item = found.get(fullKeys[i]!);
+      if (item !== undefined && isStamped(item)) {
+        try {
+          const opened = openStampedEnvelope(key, item);
+          stamped[i] = opened.stamps;
+          all.push(...opened.stamps);
+          item = opened.inner;
+        } catch (error) {
+          reports.settle(reports.undecodable(key, error as LarderError));
+          item = SETTLED;
+        }
+      }
+      items[i] = item;
+    });
+    let checked = true;
+    if (all.length > 0 && sync === undefined) {
+      try {
+        await versions.refresh(all, ticket);
+      } catch (error) {
+        checked = false;
+        reports.manyFailed(error);
+      }
+    }
+    const now = Date.now();
+    const result: Record<string, T> = {};
+    keys.forEach((key, i) => {
+      let item = items[i];
+      if (item === SETTLED) return;
+      const stamps = stamped[i];
+      if (sync === undefined) this.#hints.learn(fullKeys[i]!, stamps);
+      if (stamps !== undefined && !(checked && (sync === undefined ? versions.holds(stamps, now, ticket) === true : this.#holdsSyncQuiet(stamps)))) item = undefined;
+      const outcome = this.decode<T>(key, item);
+      if (outcome.status === 'hit') result[key] = outcome.value;
+      else reports.settle(outcome);
+    });
+    return result;
+  }
+
   /**
-   * A backend read: the entry, with its namespace's version counter when that is not trusted now
-   * (one getMany). A hit fills the near cache when `ticket` is given (no write overtook the read).
+   * A backend read: the entry, with the version counters it is expected to carry fetched in the
+   * same getMany when they are not trusted now (the scope's, and those hinted for the key), any
+   * other its stamps name in a second. A hit fills the near cache when `ticket` is given (no
+   * write overtook the read).
    */
   async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead): Promise<ReadOutcome<T>> {
+    const fetched = await this.#fetch(key, full, scope);
+    if ('status' in fetched) return fetched;
+    const { item, readAt } = fetched;
+    if (read !== undefined) read.item = item;
+    const opened = await this.#openFetched(key, full, fetched, scope);
+    if ('status' in opened) return opened;
+    const { inner, stamps } = opened;
+    const outcome = this.decode<T>(key, inner);
+    if (ticket === undefined || outcome.status !== 'hit') return outcome;
+    const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
+    if (read !== undefined) read.held = held;
+    return held === undefined ? outcome : { status: 'hit', value: this.#parts.near!.valueOf(held) as T };
+  }
+
+  /** Reads `full` from the backend, with the counters it is expected to carry that are not trusted now (recorded); a failure as its outcome. */
+  async #fetch(key: string, full: string, scope: ReadScope | undefined): Promise<Fetched | ReadOutcome<never>> {
     const { backend, versions, reports } = this.#parts;
     const readAt = Date.now();
+    const ticket = versions.ticket();
+    const counters = this.#countersToFetch([full], scope, readAt, sinceOf(scope, ticket));
     const startedAt = reports.timing() ? performance.now() : -1;
     let item: StoredItem | undefined;
     let operation: 'get' | 'getMany' = 'get';
     try {
-      if (scope !== undefined && versions.trusted(scope.versionKey, readAt, scope.since) === undefined) {
+      if (counters.length > 0) {
         operation = 'getMany';
-        const found = await backend.getMany([full, scope.versionKey]);
-        versions.record(scope.versionKey, found.get(scope.versionKey), readAt);
+        const found = await backend.getMany([full, ...counters]);
+        for (const counter of counters) versions.record(counter, found.get(counter), readAt, ticket);
         item = found.get(full);
       } else item = await backend.get(full);
     } catch (error) {
@@ -201,31 +335,83 @@ export class ReadPath {
       return reports.failed(key, error);
     }
     if (startedAt >= 0) reports.backendCall(operation, startedAt, true);
-    if (read !== undefined) read.item = item;
-    let stamps: Stamps | undefined;
-    let inner = item;
-    // Read in a namespace, a value is current only under the namespace's own version.
-    if (scope !== undefined && item !== undefined && !isStamped(item)) inner = undefined;
-    if (item !== undefined && isStamped(item)) {
-      try {
-        ({ inner, stamps } = openStampedEnvelope(key, item));
-      } catch (error) {
-        return reports.undecodable(key, error as LarderError);
-      }
-      let current: boolean;
-      try {
-        current = await versions.check(stamps, Math.min(readAt, scope?.since ?? readAt));
-      } catch (error) {
-        return reports.failed(key, error);
-      }
-      // A value of a namespace cleared since it was written: gone, as a deleted one.
-      if (!current || (scope !== undefined && !stamps.some((stamp) => stamp.key === scope.versionKey))) inner = undefined;
+    return { item, readAt, ticket };
+  }
+
+  /** The item a read fetched, with its stamps checked (reading the counters not fetched with it); the hint for `full` corrected. */
+  async #openFetched(key: string, full: string, { item, ticket }: Fetched, scope: ReadScope | undefined): Promise<Opened | ReadOutcome<never>> {
+    if (item === undefined || !isStamped(item)) {
+      this.#hints.forget(full);
+      return item === undefined || scope !== undefined ? NOTHING : { inner: item, stamps: undefined };
     }
-    const outcome = this.decode<T>(key, inner);
-    if (ticket === undefined || outcome.status !== 'hit') return outcome;
-    const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
-    if (read !== undefined) read.held = held;
-    return held === undefined ? outcome : { status: 'hit', value: this.#parts.near!.valueOf(held) as T };
+    let opened: Opened;
+    try {
+      opened = openStampedEnvelope(key, item);
+    } catch (error) {
+      return this.#parts.reports.undecodable(key, error as LarderError);
+    }
+    const stamps = opened.stamps!;
+    if (this.#parts.sync === undefined) this.#hints.learn(full, stamps);
+    let current: boolean;
+    try {
+      current = await this.#parts.versions.check(stamps, sinceOf(scope, ticket));
+    } catch (error) {
+      return this.#parts.reports.failed(key, error);
+    }
+    // A value of a namespace cleared or a tag invalidated since it was written: gone, as a deleted one.
+    return current && carriesScope(stamps, scope) ? opened : { inner: undefined, stamps };
+  }
+
+  /** `item` read from an in-process backend with its stamps checked against the counters beside it (read synchronously). */
+  #openSync(key: string, item: StoredItem | undefined, scope: ReadScope | undefined): Opened | ReadOutcome<never> {
+    if (item === undefined || !isStamped(item)) return item === undefined || scope !== undefined ? NOTHING : { inner: item, stamps: undefined };
+    let opened: Opened;
+    try {
+      opened = openStampedEnvelope(key, item);
+    } catch (error) {
+      return this.#parts.reports.undecodable(key, error as LarderError);
+    }
+    let current: boolean;
+    try {
+      current = this.#holdsSync(opened.stamps!);
+    } catch (error) {
+      return this.#parts.reports.failed(key, error);
+    }
+    return current && carriesScope(opened.stamps, scope) ? opened : { inner: undefined, stamps: opened.stamps };
+  }
+
+  /** True when every stamp holds the version its counter has now, read from the in-process backend. */
+  #holdsSync(stamps: Stamps): boolean {
+    const sync = this.#parts.sync!;
+    for (const stamp of stamps) {
+      const counter = sync.getSync(stamp.key);
+      if (counter === undefined || parseCounter(counter.value)?.toString() !== stamp.version) return false;
+    }
+    return true;
+  }
+
+  #holdsSyncQuiet(stamps: Stamps): boolean {
+    try {
+      return this.#holdsSync(stamps);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The counters to read with `fullKeys`: the scope's and those hinted for each key, not trusted now, each once, none of the keys themselves. */
+  #countersToFetch(fullKeys: readonly string[], scope: ReadScope | undefined, readAt: number, since: CounterTicket): string[] {
+    const versions = this.#parts.versions;
+    let counters: Set<string> | undefined;
+    const consider = (counter: string) => {
+      if (versions.trusted(counter, readAt, since) !== undefined || counters?.has(counter) === true || fullKeys.includes(counter)) return;
+      (counters ??= new Set()).add(counter);
+    };
+    if (scope !== undefined) for (const counter of scope.keys) consider(counter);
+    for (const full of fullKeys) {
+      const hinted = this.#hints.get(full);
+      if (hinted !== undefined) for (const counter of hinted) consider(counter);
+    }
+    return counters === undefined ? [] : [...counters];
   }
 
   // decodedEntry's backend read with a near cache: the read fills it, and the memo learns the item it holds.
@@ -260,6 +446,14 @@ export class ReadPath {
     reports.nearHit(key);
     return { status: 'hit', value: near.valueOf(entry) as T };
   }
+}
+
+// A stamped item of `many` that was reported as unreadable already.
+const SETTLED: StoredItem = Object.freeze({ value: Buffer.alloc(0), flags: 0 });
+
+/** Counters learnt at or after this ticket are current for a read holding `ticket` in `scope` (a getOrSet's were read before its factory ran). */
+function sinceOf(scope: ReadScope | undefined, ticket: CounterTicket): CounterTicket {
+  return Math.min(ticket, scope?.since ?? ticket);
 }
 
 /** When a stored value stops being fresh: a grace envelope's logical expiry, else never (memcached's own ttl is not known to a reader). */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from './errors.js';
 import { parseTtl, type Ttl } from './ttl.js';
+import { toTags } from './versions/tags.js';
 
 /** `set`/`write` options beyond a plain TTL. */
 export interface WriteOptions {
@@ -7,16 +8,18 @@ export interface WriteOptions {
   ttl?: Ttl;
   /** Keep it this long past `ttl` in a grace envelope, for getOrSet to serve stale (default 0: stored as it is). */
   grace?: Ttl;
+  /** Surrogate keys (at most 31 non-empty strings): `cache.invalidateTags([tag])` makes the value a miss in every process. */
+  tags?: readonly string[];
 }
 
 /** A TTL, or the options object. */
 export type WriteOption = Ttl | WriteOptions;
 
-/** A WriteOptions object checked: `ttl` as given, `grace` in seconds. */
-export function toWriteOptions(option: WriteOptions): { ttl: Ttl | undefined; grace: number } {
-  if (Array.isArray(option)) throw new InvalidArgumentError('a write takes a ttl or { ttl, grace }, got an array');
+/** A WriteOptions object checked: `ttl` as given, `grace` in seconds, `tags` checked and deduplicated. */
+export function toWriteOptions(option: WriteOptions): { ttl: Ttl | undefined; grace: number; tags: readonly string[] } {
+  if (Array.isArray(option)) throw new InvalidArgumentError('a write takes a ttl or { ttl, grace, tags }, got an array');
   for (const name of Object.keys(option)) {
-    if (name !== 'ttl' && name !== 'grace') throw new InvalidArgumentError(`a write takes a ttl or { ttl, grace }, not ${JSON.stringify(name)}`);
+    if (name !== 'ttl' && name !== 'grace' && name !== 'tags') throw new InvalidArgumentError(`a write takes a ttl or { ttl, grace, tags }, not ${JSON.stringify(name)}`);
   }
-  return { ttl: option.ttl, grace: option.grace === undefined ? 0 : parseTtl(option.grace, 'grace') };
+  return { ttl: option.ttl, grace: option.grace === undefined ? 0 : parseTtl(option.grace, 'grace'), tags: toTags(option.tags, 'set/write') };
 }

@@ -20,10 +20,11 @@ describe('namespaces: clear() by version counter', () => {
     assert.deepEqual(await b.namespace(name).get('8'), 'eight');
     assert.equal(products.key('7'), `${name}:7`);
     assert.deepEqual(await a.get(`${name}:7`), { price: 10 }, 'a plain get of its key checks its version too');
-    assert.deepEqual(await a.getMany([`${name}:7`]), {}, 'getMany does not check versions: a stamped value is absent to it');
+    assert.deepEqual(await b.getMany([`${name}:7`, `${name}:8`]), { [`${name}:7`]: { price: 10 }, [`${name}:8`]: 'eight' }, 'getMany checks versions as get does');
     assert.equal(await products.clear(), true);
     assert.equal(await products.get('7'), undefined);
     assert.equal(await a.get(`${name}:7`), undefined);
+    assert.deepEqual(await b.getMany([`${name}:7`, `${name}:8`]), {});
     assert.equal(await b.namespace(name).get('8'), undefined);
     await products.set('7', { price: 11 });
     assert.deepEqual(await b.namespace(name).get('7'), { price: 11 }, 'written after the clear: current');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions } from '../recompute/recompute-options.js';
 import type { Ttl } from '../ttl.js';
+import { toTags } from '../versions/tags.js';
 import { hashArguments } from './argument-hash.js';
 import { getDefaultCache } from './default-cache.js';
 import { functionIdentity } from './function-identity.js';
@@ -19,6 +20,8 @@ export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unk
   forcedUpdate?: (...args: Args) => boolean;
   /** Cache a result only when this returns true. */
   responseFilter?: (result: Awaited<Result>) => boolean;
+  /** Surrogate keys of each result (an array, or a function of the call's arguments returning one): `cache.invalidateTags([tag])` drops those results everywhere. */
+  tags?: readonly string[] | ((...args: Args) => readonly string[]);
   /** The cache to use (default: the one `setDefaultCache` or the Fastify plugin set; with neither, a call throws E_INVALID_OPTION). */
   cache?: MemoizeCache;
   /** Told of identity guesses that may collide (default: console.warn). */
@@ -46,6 +49,8 @@ export function memoizeFunction<Args extends unknown[], Result>(
   const identity = functionIdentity(options.name, qualifiedName, warn);
   // Checked now, so a bad value is an error where the function is wrapped, not at its first call.
   toRecomputePolicy(options, NO_RECOMPUTE, optionFailure());
+  const tags = options.tags;
+  if (typeof tags !== 'function') toTags(tags, 'memoize');
   const { grace, staleIfError, timeout, lock } = options;
   const recompute: RecomputeOptions = {
     ...(grace === undefined ? {} : { grace }),
@@ -62,8 +67,10 @@ export function memoizeFunction<Args extends unknown[], Result>(
     const key = resultKey(identity, version, this, args);
     // The cache's getOrSet holds the single-flight, keyed on its full backend key.
     const compute = async (): Promise<Awaited<Result>> => (await fn.apply(this, args)) as Awaited<Result>;
+    const callTags = typeof tags === 'function' ? tags(...args) : tags;
     return target.getOrSet(key, compute, {
       ...recompute,
+      ...(callTags === undefined ? {} : { tags: callTags }),
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
       force: options.forcedUpdate?.(...args) ?? false,
       ...(options.responseFilter === undefined ? {} : { shouldStore: options.responseFilter }),

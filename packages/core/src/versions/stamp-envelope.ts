@@ -5,7 +5,7 @@ import type { StoredItem } from '../types/backend.js';
 
 /** One version a value was written under: the backend key of a version counter and its value then. */
 export interface Stamp {
-  /** The full backend key of the version counter (a namespace's). */
+  /** The full backend key of the version counter (a namespace's or a tag's). */
   readonly key: string;
   /** The counter's decimal text when the value was computed. */
   readonly version: string;
@@ -35,8 +35,10 @@ export const MAX_STAMPS = 32;
 const MAX_STAMP_KEY = 250;
 const MAX_VERSION_LENGTH = 20;
 const DIGITS = /^\d{1,20}$/;
-/** What every namespace counter key holds (see namespace.ts); a stamp naming another key is forged. */
+/** What every namespace counter key holds (see namespace.ts). */
 export const COUNTER_KEY_MARK = 'larder-ns:';
+/** What every tag counter key holds (see tags.ts); a stamp naming a key with neither mark is forged. */
+export const TAG_COUNTER_MARK = 'larder-tag:';
 
 /** A stamped value whose bytes are made on first read of `value` (the memory backend keeps the object). */
 export class StampedEnvelope implements StoredItem {
@@ -71,10 +73,10 @@ export function isWritableStamp(stamp: Stamp): boolean {
   return isCounterKey(stamp.key) && DIGITS.test(stamp.version);
 }
 
-// A memcached-safe key (ASCII, no spaces or controls, at most 250 bytes) of a namespace counter:
-// a forged stamp cannot make a read send memcached a key it refuses, or read any other key.
+// A memcached-safe key (ASCII, no spaces or controls, at most 250 bytes) of a namespace or tag
+// counter: a forged stamp cannot make a read send memcached a key it refuses, or read any other key.
 function isCounterKey(key: string): boolean {
-  return key.length <= MAX_STAMP_KEY && isSafeKey(key) && key.includes(COUNTER_KEY_MARK);
+  return key.length <= MAX_STAMP_KEY && isSafeKey(key) && (key.includes(COUNTER_KEY_MARK) || key.includes(TAG_COUNTER_MARK));
 }
 
 /** True when a stored item is a stamped envelope (or claims to be one). */
@@ -103,7 +105,7 @@ export function openStampedEnvelope(key: string, item: StoredItem): { inner: Sto
   };
   for (let i = 0; i < count; i++) {
     const stampKey = field(MAX_STAMP_KEY);
-    if (!isCounterKey(stampKey)) throw unreadable('names a key that is not a namespace counter');
+    if (!isCounterKey(stampKey)) throw unreadable('names a key that is not a namespace or tag counter');
     const version = field(MAX_VERSION_LENGTH);
     if (!DIGITS.test(version)) throw unreadable('holds a version that is not decimal');
     stamps.push({ key: stampKey, version });

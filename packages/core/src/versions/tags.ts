@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from '../errors.js';
+import { MEMCACHED_MAX_KEY_LENGTH } from '../keys.js';
+import { MAX_STAMPS, TAG_COUNTER_MARK } from './stamp-envelope.js';
+
+/** Most tags one value carries: one stamp of the envelope's 32 stays for a namespace's counter. */
+export const MAX_TAGS = MAX_STAMPS - 1;
+/** Longest tag, in characters (a memcached key's length; longer ones are a mistake, not a tag). */
+export const MAX_TAG_LENGTH = MEMCACHED_MAX_KEY_LENGTH;
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * The tags given to a write, getOrSet or memoize call, checked and deduplicated (first
+ * occurrence kept): an array of at most `max` (31) distinct non-empty strings of at most 250
+ * characters.
+ * A usage error (E_INVALID_ARGUMENT) names the problem, never a tag (tags may carry user data).
+ */
+export function toTags(tags: unknown, where: string, max = MAX_TAGS): readonly string[] {
+  if (tags === undefined) return NO_TAGS;
+  if (!Array.isArray(tags)) throw new InvalidArgumentError(`${where}: tags must be an array of strings, got ${tags === null ? 'null' : typeof tags}`);
+  if (tags.length === 0) return NO_TAGS;
+  const distinct = new Set<string>();
+  for (const [i, tag] of (tags as unknown[]).entries()) {
+    if (typeof tag !== 'string') throw new InvalidArgumentError(`${where}: tags must be strings, got ${tag === null ? 'null' : typeof tag} at index ${i}`);
+    if (tag === '') throw new InvalidArgumentError(`${where}: tags must be non-empty strings, got an empty string at index ${i}`);
+    if (tag.length > MAX_TAG_LENGTH) throw new InvalidArgumentError(`${where}: tags are at most ${MAX_TAG_LENGTH} characters, got ${tag.length} at index ${i}`);
+    distinct.add(tag);
+  }
+  if (distinct.size > max) throw new InvalidArgumentError(`${where}: at most ${max} distinct tags per value, got ${distinct.size}`);
+  return [...distinct];
+}
+
+/** The key (before the cache's prefix and the safe-key step) of a tag's version counter. */
+export function tagVersionKey(tag: string): string {
+  return `${TAG_COUNTER_MARK}${tag}`;
+}
