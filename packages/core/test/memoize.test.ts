@@ -171,6 +171,13 @@ describe('@memoize() decorators compiled by tsc', () => {
       await deleteMemoized(Service.prototype.quote);
       await service.quote('pen', { currency: 'EUR', qty: 2 });
       assert.equal(service.calls, 2);
+      // Tags from the method's arguments: invalidating one recomputes only its results.
+      assert.equal(await service.stock('pen'), 'pen #3');
+      assert.equal(await service.stock('ink'), 'ink #4');
+      assert.equal(await service.stock('pen'), 'pen #3');
+      await cache.invalidateTags(['item:pen']);
+      assert.equal(await service.stock('pen'), 'pen #5');
+      assert.equal(await service.stock('ink'), 'ink #4');
     });
   }
 
