@@ -404,6 +404,9 @@ export class Cache extends CacheEventEmitter {
     } catch (error) {
       this.#fail('invalidateTags', undefined, error);
       return false;
+    } finally {
+      // Never served again (their versions are behind now); dropped so they hold no memory either.
+      this.#near?.forgetStamped(new Set(keys));
     }
   }
 
@@ -423,7 +426,13 @@ export class Cache extends CacheEventEmitter {
       write: async (key, value, ttl) => this.#writeOutcome(key, value, ttl, keys),
       getOrSet: (key, factory, option) => this.#getOrSet(key, factory, option, keys),
       remove: (key) => this.remove(key),
-      bump: () => this.#versions.bump(versionKey),
+      bump: async () => {
+        try {
+          await this.#versions.bump(versionKey);
+        } finally {
+          this.#near?.forgetStamped(new Set(keys));
+        }
+      },
       swallow: (operation, error) => this.#swallow(operation, error),
       failure: (operation, error) => this.#failure(operation, undefined, error),
     });

@@ -402,8 +402,11 @@ export class ReadPath {
   #countersToFetch(fullKeys: readonly string[], scope: ReadScope | undefined, readAt: number, since: CounterTicket): string[] {
     const versions = this.#parts.versions;
     let counters: Set<string> | undefined;
+    let own: Set<string> | undefined;
     const consider = (counter: string) => {
-      if (versions.trusted(counter, readAt, since) !== undefined || counters?.has(counter) === true || fullKeys.includes(counter)) return;
+      if (versions.trusted(counter, readAt, since) !== undefined || counters?.has(counter) === true) return;
+      // A counter's key is never read as a value too (a key of Larder's own: nobody writes one).
+      if (fullKeys.length === 1 ? fullKeys[0] === counter : (own ??= new Set(fullKeys)).has(counter)) return;
       (counters ??= new Set()).add(counter);
     };
     if (scope !== undefined) for (const counter of scope.keys) consider(counter);

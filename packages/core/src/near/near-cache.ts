@@ -129,6 +129,13 @@ export class NearCache {
     if (entry !== undefined) this.#drop(fullKey, entry);
   }
 
+  /** Drops every entry stamped with one of the version counters `counterKeys` (this process bumped them). */
+  forgetStamped(counterKeys: ReadonlySet<string>): void {
+    for (const [fullKey, entry] of this.#entries) {
+      if (entry.stamps?.some((stamp) => counterKeys.has(stamp.key)) === true) this.#drop(fullKey, entry);
+    }
+  }
+
   /** Drops every entry (and refuses fills of reads already in flight). */
   clear(): void {
     this.#entries.clear();
