@@ -1,0 +1,68 @@
+import type { CacheLogger } from '@larder/core';
+import { larder, type LarderExpress } from '@larder/express';
+import type { MemcachedStore } from '@larder/session-store';
+import express, { type Express } from 'express';
+import { CatalogService } from './catalog-service.js';
+import { registerRoutes } from './routes.js';
+import { sessions } from './sessions.js';
+import { configureViews } from './views.js';
+
+/** Options of the example app; all optional. */
+export interface ExampleAppOptions {
+  /** Where MEMCACHIER_* / EXAMPLE_MEMCACHED_* / MEMCACHED_* are read (default `process.env`); none set: the in-memory backend. */
+  env?: NodeJS.ProcessEnv;
+  /** Signs the session cookie and seals the stored sessions (default: SESSION_SECRET of `env`, else a development secret). */
+  sessionSecret?: string;
+  /** Where the cache and the session store log (default: standard output, as Fastify's logger writes). */
+  logger?: CacheLogger;
+  /** Milliseconds each slow catalog lookup takes (default 300). */
+  lookupDelayMs?: number;
+}
+
+/** The built app and what it holds open. */
+export interface ExampleApp {
+  /** The Express app, a request listener for `http.createServer`. */
+  readonly app: Express;
+  /** Larder's handle: the cache, the view cache's counters. */
+  readonly larder: LarderExpress;
+  /** The slow service behind the pages (its `lookups` say how often it really ran). */
+  readonly catalog: CatalogService;
+  /** Where sessions live. */
+  readonly sessions: MemcachedStore;
+  /** Waits for the cache's pending writes, then closes the store and the cache (after the HTTP server stops). */
+  close(): Promise<void>;
+}
+
+const DEVELOPMENT_SECRET = 'larder example development secret: set SESSION_SECRET';
+const STDOUT_LOGGER: CacheLogger = { warn: (message) => console.log(message) };
+
+/** Builds the example shop on Express 5: a cached catalog page, a cached fragment over a memoized service, sessions in the cache. */
+export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? STDOUT_LOGGER;
+  const app = express();
+  app.disable('x-powered-by');
+  // The cache comes from the environment, and becomes the default cache of @memoize().
+  // On memcached, hot pages and fragments are served from a near cache for up to 2 s (sessions never are).
+  const cached = larder(app, { fromEnv: 'example', env, keyPrefix: 'example:', near: { ttl: '2s' }, logger });
+
+  const secret = options.sessionSecret ?? (env.SESSION_SECRET || DEVELOPMENT_SECRET);
+  if (secret === DEVELOPMENT_SECRET) logger.warn('example: SESSION_SECRET is not set; using the development secret');
+  const { middleware, store } = sessions(cached.cache, secret, logger);
+  // Before the cached routes: cacheResponse() must see req.session to let signed-in visitors bypass the cache.
+  app.use(middleware);
+  configureViews(app, cached.cache);
+
+  const catalog = new CatalogService(options.lookupDelayMs);
+  registerRoutes(app, { larder: cached, catalog, sessions: store });
+  return {
+    app,
+    larder: cached,
+    catalog,
+    sessions: store,
+    close: async () => {
+      await store.close();
+      await cached.close();
+    },
+  };
+}
