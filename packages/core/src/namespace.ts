@@ -59,7 +59,7 @@ export class CacheNamespace {
     return undefined;
   }
 
-  /** As `Cache.write`, in this namespace: stamped with its current version. */
+  /** As `Cache.write`, in this namespace: stamped with its current version (and the versions of the option's `tags`). */
   async write(key: string, value: unknown, ttl?: WriteOption): Promise<WriteOutcome> {
     return this.#access.write(this.key(key), value, ttl).catch((error: unknown) => this.#access.failure('set', error));
   }
@@ -78,7 +78,7 @@ export class CacheNamespace {
     return outcome.status === 'removed';
   }
 
-  /** As `Cache.getOrSet`, in this namespace: the value is stamped with the version read before the factory ran. */
+  /** As `Cache.getOrSet`, in this namespace: the value is stamped with the versions (the namespace's, its `tags`') read before the factory ran. */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, option?: GetOrSetOption<T>): Promise<T> {
     return this.#access.getOrSet(this.key(key), factory, option);
   }

@@ -9,7 +9,7 @@ export interface NearCacheOptions {
   maxItems?: number;
   /** Estimated bytes held at most (default 32 MiB); a value over a quarter of it is never held. */
   maxBytes?: number;
-  /** How long a namespace version read from the backend is trusted (default: `ttl`; 0 = on every read): another process's `clear()` shows here within it. */
+  /** How long a namespace or tag version read from the backend is trusted (default: `ttl`; 0 = on every read): another process's `clear()` or `invalidateTags` shows here within it. */
   checkInterval?: number | Duration;
 }
 
