@@ -522,7 +522,9 @@ export class Cache extends CacheEventEmitter {
    * `memo.decode` of the fresh value of `key` when this process can answer at once, without a
    * promise: a near-cache hit, or a hit of an in-process backend (memory) on an item the memo has
    * decoded. Counted as a hit. Otherwise undefined and nothing is counted: read with
-   * `readDecodedEntry` then. For hot paths such as the view cache's hit.
+   * `readDecodedEntry` then. For hot paths such as the view cache's hit. A tagged (or namespaced)
+   * value is answered only while its counters are known current (near: read within
+   * `checkInterval`; memory: read beside it), never once a tag was invalidated.
    */
   peekDecoded<R>(key: string, memo: DecodeMemo<R>): R | undefined {
     return this.#reads.peekDecoded(key, this.#key(key), memo);

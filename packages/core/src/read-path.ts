@@ -385,7 +385,7 @@ export class ReadPath {
     const sync = this.#parts.sync!;
     for (const stamp of stamps) {
       const counter = sync.getSync(stamp.key);
-      if (counter === undefined || parseCounter(counter.value)?.toString() !== stamp.version) return false;
+      if (counter === undefined || versionOf(counter) !== stamp.version) return false;
     }
     return true;
   }
@@ -449,6 +449,19 @@ export class ReadPath {
     reports.nearHit(key);
     return { status: 'hit', value: near.valueOf(entry) as T };
   }
+}
+
+// What an in-process backend's counter item holds, parsed once per item (it hands back the item it
+// stores until the counter changes), so a stamped hit on the memory backend parses nothing.
+const counterVersions = new WeakMap<StoredItem, string | null>();
+
+function versionOf(counter: StoredItem): string | undefined {
+  let version = counterVersions.get(counter);
+  if (version === undefined) {
+    version = parseCounter(counter.value)?.toString() ?? null;
+    counterVersions.set(counter, version);
+  }
+  return version ?? undefined;
 }
 
 // A stamped item of `many` that was reported as unreadable already.
