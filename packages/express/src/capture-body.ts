@@ -14,6 +14,11 @@ type WriteArguments = [chunk?: unknown, encoding?: unknown, callback?: unknown];
  * compressed after the cache, on hits as on misses.
  */
 export function captureBody(engine: ResponseCache<ExpressRequestLike, ExpressResponseLike>, request: ExpressRequestLike, response: ExpressResponseLike, maxBytes: number): void {
+  // Express's res.send answers a request whose If-None-Match / If-Modified-Since its response
+  // meets (`req.fresh`) with a 304 and no body: on a miss the cache would be handed a 304, which is
+  // never stored, so no page would be stored while clients revalidate. A miss sends the whole page,
+  // as on Fastify, and later conditional requests get their 304 from the stored page.
+  Object.defineProperty(request, 'fresh', { value: false, configurable: true, enumerable: false, writable: true });
   const chunks: Buffer[] = [];
   let size = 0;
   let overflow = false;

@@ -1,47 +1,62 @@
+import type { CacheLogger } from '@larder/core';
 import { carriesSession, type HttpAdapter, type RequestLogger } from '@larder/http';
 import type { ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
 /** The cookie express-session uses unless told otherwise. */
 const EXPRESS_SESSION_COOKIE = 'connect.sid=';
 
-const consoleLogger: RequestLogger = {
-  debug: () => {},
-  warn: (details, message) => console.warn(message, details.err),
-};
-
 /**
- * How @larder/http sees Express 4 and 5. The Host follows Express's own rule (X-Forwarded-Host
- * only from a proxy `trust proxy` trusts, the port kept); the route is the router's mount path
- * plus the matched route's pattern; the URL is `originalUrl`, as received, whatever router the
- * middleware sits in.
+ * How @larder/http sees Express 4 and 5, logging to `logger`. The Host follows Express's own rule
+ * (X-Forwarded-Host only from a proxy `trust proxy` trusts, the port kept); the URL is
+ * `originalUrl`, as received, whatever router the middleware sits in.
+ *
+ * The route: the router's mount path plus the matched route's pattern. Express matches routes
+ * against the path before percent-decoding it (`/%61` does not reach a route `/a`), so two
+ * spellings that the cache key treats as one path can reach two routes; entries are kept per
+ * route, so neither is served the other's page. A middleware mounted with `router.use` runs before
+ * any route matched: its route is then the raw path itself, so each spelling is its own audience.
  */
-export const expressAdapter: HttpAdapter<ExpressRequestLike, ExpressResponseLike> = {
-  method: (request) => request.method ?? 'GET',
-  url: (request) => request.originalUrl ?? request.url ?? '/',
-  headers: (request) => request.headers,
-  host: expressHost,
-  route: (request) => {
-    const path = request.route?.path;
-    return path === undefined ? '' : `${request.baseUrl ?? ''}${String(path)}`;
-  },
-  carriesSession: carriesExpressSession,
-  log: () => consoleLogger,
-  send: (response, status, headers, body) => {
-    response.statusCode = status;
-    for (const name in headers) response.setHeader(name, headers[name]!);
-    if (body === undefined) return void response.end();
-    // Set here, not left to Node: a HEAD request gets the length its GET would, without the body.
-    response.setHeader('content-length', Buffer.byteLength(body));
-    response.end(body);
-  },
-  setHeader: (response, name, value) => {
-    if (!response.headersSent) response.setHeader(name, value);
-  },
-  getHeader: (response, name) => response.getHeader(name),
-  onClose: (response, listener) => {
-    response.once('close', listener);
-  },
-};
+export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestLike, ExpressResponseLike> {
+  const log: RequestLogger = { debug: () => {}, warn: (details, message) => logger.warn(`${message}: ${describe(details.err)}`) };
+  return {
+    method: (request) => request.method ?? 'GET',
+    url: (request) => request.originalUrl ?? request.url ?? '/',
+    headers: (request) => request.headers,
+    host: expressHost,
+    route: expressRoute,
+    carriesSession: carriesExpressSession,
+    log: () => log,
+    send,
+    setHeader: (response, name, value) => {
+      if (!response.headersSent) response.setHeader(name, value);
+    },
+    getHeader: (response, name) => response.getHeader(name),
+    onClose: (response, listener) => {
+      response.once('close', listener);
+    },
+  };
+}
+
+function expressRoute(request: ExpressRequestLike): string {
+  const path = request.route?.path;
+  if (path !== undefined) return `${request.baseUrl ?? ''}${String(path)}`;
+  const url = request.originalUrl ?? request.url ?? '/';
+  const mark = url.indexOf('?');
+  return `raw:${mark === -1 ? url : url.slice(0, mark)}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function send(response: ExpressResponseLike, status: number, headers: Readonly<Record<string, string | string[]>>, body: string | Buffer | undefined): void {
+  response.statusCode = status;
+  for (const name in headers) response.setHeader(name, headers[name]!);
+  if (body === undefined) return void response.end();
+  // Set here, not left to Node: a HEAD request gets the length its GET would, without the body.
+  response.setHeader('content-length', Buffer.byteLength(body));
+  response.end(body);
+}
 
 /** Express 5's `req.host` rule, which Express 4 keeps as `req.hostname` without the port. */
 function expressHost(request: ExpressRequestLike): string {

@@ -13,10 +13,10 @@ import {
   type EnvSource,
   type MemcachedBackendOptions,
 } from '@larder/core';
-import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
-import { inject } from 'light-my-request';
+import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAdapter, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
 import { captureBody } from './capture-body.js';
 import { expressAdapter } from './express-adapter.js';
+import { injectInto } from './in-process-request.js';
 import type { ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
 /**
@@ -58,6 +58,7 @@ export interface LarderExpress {
 /** The per-app state `cacheResponse` finds through `req.app`. */
 interface Installed {
   cache: Cache;
+  adapter: HttpAdapter<ExpressRequestLike, ExpressResponseLike>;
   engine: ResponseCache<ExpressRequestLike, ExpressResponseLike>;
   table: ViewStatsTable;
   maxBodyBytes: number;
@@ -94,14 +95,15 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
     source[name] = value;
   }
   const { cache, owned } = openCacheSource(source as unknown as CacheSource, { logger, memoryWhenEmpty: true });
-  const engine = new ResponseCache(cache, expressAdapter, {
+  const adapter = expressAdapter(logger);
+  const engine = new ResponseCache(cache, adapter, {
     logger,
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
     // A stale page's refresh runs the request through the app again, without a socket.
-    inject: (request) => inject(app as unknown as Parameters<typeof inject>[0], request),
+    inject: injectInto(app),
   });
   const table = new ViewStatsTable();
-  installed.set(app, { cache, engine, table, maxBodyBytes });
+  installed.set(app, { cache, adapter, engine, table, maxBodyBytes });
   app.locals.cache = cache;
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
@@ -131,7 +133,8 @@ export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> 
     if (app === undefined) return next(new NotInstalledError());
     let rule = rules.get(app);
     if (rule === undefined) {
-      rule = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: `${request.method ?? 'GET'} ${expressAdapter.route(request) || expressAdapter.url(request)}` }, app.cache.recompute, app.table)!;
+      // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
+      rule = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: `GET ${routeName(request)}` }, app.cache.recompute, app.table)!;
       rules.set(app, rule);
     }
     const proceed = () => {
@@ -150,6 +153,15 @@ export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> 
       if (!replied) proceed();
     }, next);
   };
+}
+
+/** The route pattern a middleware serves, for its counters: the matched route, else the path of its first request. */
+function routeName(request: ExpressRequestLike): string {
+  const path = request.route?.path;
+  if (path !== undefined) return `${request.baseUrl ?? ''}${String(path)}`;
+  const url = request.originalUrl ?? request.url ?? '/';
+  const mark = url.indexOf('?');
+  return mark === -1 ? url : url.slice(0, mark);
 }
 
 /** The Larder state of `app` or of the app it is mounted in. */

@@ -21,7 +21,13 @@ export function whyNotStorable(status: number, header: (name: string) => unknown
   if (header('set-cookie') !== undefined) return 'it sets a cookie';
   const control = header('cache-control');
   if (control !== undefined && UNSTORABLE_DIRECTIVE.test(String(control))) return `cache-control: ${String(control)}`;
-  if (varyHeaderNames(header('vary')) === '*') return 'vary: *';
+  const vary = varyHeaderNames(header('vary'));
+  if (vary === '*') return 'vary: *';
+  // A body compressed for one client is stored only per Accept-Encoding, never for everyone.
+  const encoding = header('content-encoding');
+  if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity' && !vary.includes('accept-encoding')) {
+    return `content-encoding: ${String(encoding)} without Vary: Accept-Encoding`;
+  }
   return undefined;
 }
 
