@@ -1,4 +1,3 @@
-import { parseCounter } from './backends/counter.js';
 import { DeserializationError, PartialResultError, type LarderError } from './errors.js';
 import { NOT_REMEMBERED, type DecodeMemo } from './decode-memo.js';
 import { coarseNow } from './near/coarse-clock.js';
@@ -8,8 +7,8 @@ import type { Serializer } from './serializer.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ReadOutcome } from './types/outcomes.js';
 import { carriesScope, type ReadScope } from './versions/read-scope.js';
+import { sinceOf, StampCheck, type Opened } from './versions/stamp-check.js';
 import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from './versions/stamp-envelope.js';
-import { StampHints } from './versions/stamp-hints.js';
 import type { CounterTicket, VersionCounters } from './versions/version-counters.js';
 
 /** A decoded value as `readDecodedEntry` found it. */
@@ -52,14 +51,6 @@ export interface ReadPathParts {
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
 
-/** A stored item with its stamps checked: `inner` is the value's own item, undefined when none is current. */
-interface Opened {
-  readonly inner: StoredItem | undefined;
-  readonly stamps: Stamps | undefined;
-}
-
-const NOTHING: Opened = Object.freeze({ inner: undefined, stamps: undefined });
-
 /** What one backend read sent at `readAt` found at the key (its counters, fetched with it, are recorded under `ticket`). */
 interface Fetched {
   readonly item: StoredItem | undefined;
@@ -78,23 +69,22 @@ interface BackendRead {
  * the backend (synchronously when it can answer so), namespace and tag stamps checked against
  * their counters, grace envelopes opened, the serializer's decode, and a hit kept near.
  *
- * Stamps are checked on every read path. Over an in-process backend (memory) the counters are
- * read synchronously beside the value, so a stamped hit costs no promise. Over memcached a
- * counter not trusted now is fetched in the same getMany as the value when the read knows it in
- * advance (a namespace's or a getOrSet's scope, or the stamps this process last saw or wrote at
- * the key: StampHints), else in a second round trip once the value named it.
+ * Stamps are checked on every read path (see StampCheck): over an in-process backend (memory) a
+ * stamped hit costs no promise; over memcached the counters a read expects come in the value's
+ * getMany.
  */
 export class ReadPath {
   readonly #parts: ReadPathParts;
-  readonly #hints = new StampHints();
+  readonly #stamps: StampCheck;
 
   constructor(parts: ReadPathParts) {
     this.#parts = parts;
+    this.#stamps = new StampCheck(parts.versions, parts.sync, parts.reports);
   }
 
   /** This process wrote the value at `full` with `stamps` (none: unstamped): the next read fetches their counters with it. */
   wrote(full: string, stamps: Stamps | undefined): void {
-    if (this.#parts.sync === undefined) this.#hints.learn(full, stamps);
+    this.#stamps.learn(full, stamps);
   }
 
   /** The outcome of reading `full` (the caller's `key`); without a promise when it can be answered at once. */
@@ -113,7 +103,7 @@ export class ReadPath {
     } catch (error) {
       return reports.failed(key, error);
     }
-    const opened = this.#openSync(key, item, scope);
+    const opened = this.#stamps.openSync(key, item, scope);
     return 'status' in opened ? opened : this.decode<T>(key, opened.inner);
   }
 
@@ -170,7 +160,7 @@ export class ReadPath {
         reports.settle(reports.failed(key, error));
         return undefined;
       }
-      opened = this.#openSync(key, item, undefined);
+      opened = this.#stamps.openSync(key, item, undefined);
     } else {
       const fetched = await this.#fetch(key, full, undefined);
       if ('status' in fetched) {
@@ -178,7 +168,7 @@ export class ReadPath {
         return undefined;
       }
       item = fetched.item;
-      opened = await this.#openFetched(key, full, fetched, undefined);
+      opened = await this.#stamps.open(key, full, item, fetched.ticket, undefined);
     }
     if ('status' in opened) {
       reports.settle(opened);
@@ -222,7 +212,7 @@ export class ReadPath {
       // A stamped value's counters are in this process too: checked here, a miss is left to the read that follows.
       if (item !== undefined && isStamped(item)) {
         const opened = openStampedEnvelope(key, item);
-        inner = this.#holdsSync(opened.stamps) ? opened.inner : undefined;
+        inner = this.#stamps.holdsSync(opened.stamps) ? opened.inner : undefined;
       }
     } catch {
       return undefined;
@@ -239,7 +229,7 @@ export class ReadPath {
     const { backend, sync, versions, reports } = this.#parts;
     const readAt = Date.now();
     const ticket = versions.ticket();
-    const counters = sync === undefined ? this.#countersToFetch(fullKeys, undefined, readAt, ticket) : [];
+    const counters = sync === undefined ? this.#stamps.countersToFetch(fullKeys, undefined, readAt, ticket) : [];
     let found: Map<string, StoredItem>;
     let complete = true;
     try {
@@ -284,8 +274,8 @@ export class ReadPath {
       let item = items[i];
       if (item === SETTLED) return;
       const stamps = stamped[i];
-      if (sync === undefined) this.#hints.learn(fullKeys[i]!, stamps);
-      if (stamps !== undefined && !(checked && (sync === undefined ? versions.holds(stamps, now, ticket) === true : this.#holdsSyncQuiet(stamps)))) item = undefined;
+      this.#stamps.learn(fullKeys[i]!, stamps);
+      if (stamps !== undefined && !(checked && (sync === undefined ? versions.holds(stamps, now, ticket) === true : this.#stamps.holdsQuietly(stamps)))) item = undefined;
       const outcome = this.decode<T>(key, item);
       if (outcome.status === 'hit') result[key] = outcome.value;
       else reports.settle(outcome);
@@ -304,7 +294,7 @@ export class ReadPath {
     if ('status' in fetched) return fetched;
     const { item, readAt } = fetched;
     if (read !== undefined) read.item = item;
-    const opened = await this.#openFetched(key, full, fetched, scope);
+    const opened = await this.#stamps.open(key, full, item, fetched.ticket, scope);
     if ('status' in opened) return opened;
     const { inner, stamps } = opened;
     const outcome = this.decode<T>(key, inner);
@@ -319,7 +309,7 @@ export class ReadPath {
     const { backend, versions, reports } = this.#parts;
     const readAt = Date.now();
     const ticket = versions.ticket();
-    const counters = this.#countersToFetch([full], scope, readAt, sinceOf(scope, ticket));
+    const counters = this.#stamps.countersToFetch([full], scope, readAt, sinceOf(scope, ticket));
     const startedAt = reports.timing() ? performance.now() : -1;
     let item: StoredItem | undefined;
     let operation: 'get' | 'getMany' = 'get';
@@ -336,85 +326,6 @@ export class ReadPath {
     }
     if (startedAt >= 0) reports.backendCall(operation, startedAt, true);
     return { item, readAt, ticket };
-  }
-
-  /** The item a read fetched, with its stamps checked (reading the counters not fetched with it); the hint for `full` corrected. */
-  async #openFetched(key: string, full: string, { item, ticket }: Fetched, scope: ReadScope | undefined): Promise<Opened | ReadOutcome<never>> {
-    if (item === undefined || !isStamped(item)) {
-      this.#hints.forget(full);
-      return item === undefined || scope !== undefined ? NOTHING : { inner: item, stamps: undefined };
-    }
-    let opened: Opened;
-    try {
-      opened = openStampedEnvelope(key, item);
-    } catch (error) {
-      return this.#parts.reports.undecodable(key, error as LarderError);
-    }
-    const stamps = opened.stamps!;
-    if (this.#parts.sync === undefined) this.#hints.learn(full, stamps);
-    let current: boolean;
-    try {
-      current = await this.#parts.versions.check(stamps, sinceOf(scope, ticket));
-    } catch (error) {
-      return this.#parts.reports.failed(key, error);
-    }
-    // A value of a namespace cleared or a tag invalidated since it was written: gone, as a deleted one.
-    return current && carriesScope(stamps, scope) ? opened : { inner: undefined, stamps };
-  }
-
-  /** `item` read from an in-process backend with its stamps checked against the counters beside it (read synchronously). */
-  #openSync(key: string, item: StoredItem | undefined, scope: ReadScope | undefined): Opened | ReadOutcome<never> {
-    if (item === undefined || !isStamped(item)) return item === undefined || scope !== undefined ? NOTHING : { inner: item, stamps: undefined };
-    let opened: Opened;
-    try {
-      opened = openStampedEnvelope(key, item);
-    } catch (error) {
-      return this.#parts.reports.undecodable(key, error as LarderError);
-    }
-    let current: boolean;
-    try {
-      current = this.#holdsSync(opened.stamps!);
-    } catch (error) {
-      return this.#parts.reports.failed(key, error);
-    }
-    return current && carriesScope(opened.stamps, scope) ? opened : { inner: undefined, stamps: opened.stamps };
-  }
-
-  /** True when every stamp holds the version its counter has now, read from the in-process backend. */
-  #holdsSync(stamps: Stamps): boolean {
-    const sync = this.#parts.sync!;
-    for (const stamp of stamps) {
-      const counter = sync.getSync(stamp.key);
-      if (counter === undefined || versionOf(counter) !== stamp.version) return false;
-    }
-    return true;
-  }
-
-  #holdsSyncQuiet(stamps: Stamps): boolean {
-    try {
-      return this.#holdsSync(stamps);
-    } catch {
-      return false;
-    }
-  }
-
-  /** The counters to read with `fullKeys`: the scope's and those hinted for each key, not trusted now, each once, none of the keys themselves. */
-  #countersToFetch(fullKeys: readonly string[], scope: ReadScope | undefined, readAt: number, since: CounterTicket): string[] {
-    const versions = this.#parts.versions;
-    let counters: Set<string> | undefined;
-    let own: Set<string> | undefined;
-    const consider = (counter: string) => {
-      if (versions.trusted(counter, readAt, since) !== undefined || counters?.has(counter) === true) return;
-      // A counter's key is never read as a value too (a key of Larder's own: nobody writes one).
-      if (fullKeys.length === 1 ? fullKeys[0] === counter : (own ??= new Set(fullKeys)).has(counter)) return;
-      (counters ??= new Set()).add(counter);
-    };
-    if (scope !== undefined) for (const counter of scope.keys) consider(counter);
-    for (const full of fullKeys) {
-      const hinted = this.#hints.get(full);
-      if (hinted !== undefined) for (const counter of hinted) consider(counter);
-    }
-    return counters === undefined ? [] : [...counters];
   }
 
   // decodedEntry's backend read with a near cache: the read fills it, and the memo learns the item it holds.
@@ -451,26 +362,8 @@ export class ReadPath {
   }
 }
 
-// What an in-process backend's counter item holds, parsed once per item (it hands back the item it
-// stores until the counter changes), so a stamped hit on the memory backend parses nothing.
-const counterVersions = new WeakMap<StoredItem, string | null>();
-
-function versionOf(counter: StoredItem): string | undefined {
-  let version = counterVersions.get(counter);
-  if (version === undefined) {
-    version = parseCounter(counter.value)?.toString() ?? null;
-    counterVersions.set(counter, version);
-  }
-  return version ?? undefined;
-}
-
 // A stamped item of `many` that was reported as unreadable already.
 const SETTLED: StoredItem = Object.freeze({ value: Buffer.alloc(0), flags: 0 });
-
-/** Counters learnt at or after this ticket are current for a read holding `ticket` in `scope` (a getOrSet's were read before its factory ran). */
-function sinceOf(scope: ReadScope | undefined, ticket: CounterTicket): CounterTicket {
-  return Math.min(ticket, scope?.since ?? ticket);
-}
 
 /** When a stored value stops being fresh: a grace envelope's logical expiry, else never (memcached's own ttl is not known to a reader). */
 function valueEndsAt(key: string, item: StoredItem): number {
