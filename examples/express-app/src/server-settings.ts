@@ -9,7 +9,7 @@ export interface ServerSettings {
 }
 
 /** The command that starts this example from the repository's root, for the hints below. */
-export const START_COMMAND = 'node --import tsx examples/express-app/src/server.ts';
+export const START_COMMAND = 'bash scripts/example.sh express';
 
 /** The settings from `env`, or a one-line message saying which variable is wrong. */
 export function readServerSettings(env: NodeJS.ProcessEnv): ServerSettings | string {

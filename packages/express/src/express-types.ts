@@ -24,6 +24,10 @@ export interface ExpressRequestLike extends IncomingMessage {
   route?: { path?: unknown };
   /** The mount path of the router the route is in. */
   baseUrl?: string;
+  /** The route's parameters (`/products/:id` gives `params.id`). */
+  params?: Record<string, string>;
+  /** The parsed query (Express's query parser). */
+  query?: unknown;
   /** express-session's session (or another library's). */
   session?: unknown;
   /** express-session's id of `session`. */
