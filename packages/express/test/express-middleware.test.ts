@@ -86,6 +86,8 @@ for (const [name, makeApp] of [['Express 5', () => express()], ['Express 4', () 
       app.get('/stale', cacheResponse({ ttl: 1, grace: 60 }), (_request, response) => {
         response.send(`stale page ${count('stale')}`);
       });
+      app.get('/spelled', cacheResponse(), (_request, response) => void response.send(`static route ${count('static')}`));
+      app.get('/:slug', cacheResponse(), (request, response) => void response.send(`slug route for ${request.params.slug} ${count('slug')}`));
       server = await listen(app as unknown as ExpressAppLike);
     });
     after(async () => {
@@ -129,6 +131,19 @@ for (const [name, makeApp] of [['Express 5', () => express()], ['Express 4', () 
       const stored = await installed.cache.get<string>(viewKey('/zip/big'));
       assert.ok(stored?.includes('compressible compressible'), 'the stored entry holds the uncompressed body');
       assert.equal(calls.get('big'), 1);
+    });
+
+    it('two spellings of one path that Express routes to two routes (it matches before decoding) never share an entry', async () => {
+      // `/%73pelled` is `/spelled` to the cache key, but Express gives it to `/:slug`.
+      const bySlug = await get(server.base, '/%73pelled');
+      assert.equal(bySlug.text, 'slug route for spelled 1');
+      const byStatic = await get(server.base, '/spelled');
+      assert.equal(byStatic.headers['x-cache'], 'MISS');
+      assert.equal(byStatic.text, 'static route 1');
+      assert.equal((await get(server.base, '/%73pelled')).text, 'slug route for spelled 1');
+      const staticAgain = await get(server.base, '/spelled');
+      assert.equal(staticAgain.headers['x-cache'], 'HIT');
+      assert.equal(staticAgain.text, 'static route 1');
     });
 
     it('a body written in parts is stored whole', async () => {
