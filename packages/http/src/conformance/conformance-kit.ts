@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Cache, MemoryBackend } from '@larder/core';
 import type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, StartedApp } from './conformance-target.js';
@@ -55,7 +56,7 @@ export class SuiteContext {
   /** Declares a route (its pattern unique in the suite, and the name its calls are counted under). */
   route(path: string, settings: ResponseCacheSettings<unknown>, handle: SuiteHandler, method: 'GET' | 'POST' = 'GET'): string {
     const id = `${method} ${path}`;
-    if (this.#calls.has(id)) throw new Error(`conformance suite: route ${id} declared twice`);
+    if (this.#calls.has(id)) assert.fail(`conformance suite: route ${id} declared twice`);
     this.#calls.set(id, 0);
     this.routes.push({
       method,
@@ -83,13 +84,13 @@ export class SuiteContext {
 
   /** The running app. */
   get app(): StartedApp {
-    if (this.#app === undefined) throw new Error('conformance suite: the app is not started');
+    if (this.#app === undefined) assert.fail('conformance suite: the app is not started');
     return this.#app;
   }
 
   /** The run's cache and clock. */
   get conformance(): ConformanceCache {
-    if (this.#cache === undefined) throw new Error('conformance suite: the cache is not open');
+    if (this.#cache === undefined) assert.fail('conformance suite: the cache is not open');
     return this.#cache;
   }
 
@@ -111,7 +112,7 @@ export class SuiteContext {
   async stored(key: string, ms = 2000): Promise<void> {
     const deadline = Date.now() + ms;
     while ((await this.cache.get(key)) === undefined) {
-      if (Date.now() > deadline) throw new Error(`conformance suite: ${key} was not stored within ${ms} ms`);
+      if (Date.now() > deadline) assert.fail(`conformance suite: ${key} was not stored within ${ms} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
