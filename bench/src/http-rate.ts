@@ -9,20 +9,30 @@ const ROUNDS = 3;
 export interface Target {
   url: string;
   headers?: Record<string, string>;
+  /** The status every response must have (default: any 2xx), e.g. 304 for conditional requests. */
+  status?: number;
 }
 
-/** Requests per second of one target under autocannon; any non-2xx response fails the benchmark. */
+/** Requests per second of one target under autocannon; a response of another status than expected fails the benchmark. */
 async function requestsPerSecond(target: Target, duration = DURATION_S): Promise<number> {
   const result = await autocannon({ url: target.url, headers: target.headers ?? {}, connections: CONNECTIONS, duration });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  if (result.errors > 0) throw new Error(`${target.url}: ${result.errors} errors`);
+  if (target.status === undefined) {
+    if (result.non2xx > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx responses`);
+  } else {
+    const counts: Record<string, { count?: number }> = result.statusCodeStats ?? {};
+    const expected = counts[String(target.status)]?.count ?? 0;
+    const total = Object.values(counts).reduce((sum, stats) => sum + (stats.count ?? 0), 0);
+    if (expected !== total) throw new Error(`${target.url}: ${total - expected} of ${total} responses were not ${target.status}`);
+  }
   return result.requests.average;
 }
 
-/** Medians of interleaved rounds after a warm-up, so drift of the machine affects every target alike. */
-export async function interleavedRates(targets: readonly Target[]): Promise<number[]> {
+/** Medians of interleaved rounds (3 unless told) after a warm-up, so drift of the machine affects every target alike. */
+export async function interleavedRates(targets: readonly Target[], { rounds = ROUNDS }: { rounds?: number } = {}): Promise<number[]> {
   for (const target of targets) await requestsPerSecond(target, 1);
   const samples: number[][] = targets.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const [i, target] of targets.entries()) samples[i]!.push(await requestsPerSecond(target));
   }
   return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { benchCluster } from './cluster.js';
 import { benchCoreMemcached } from './core-memcached.js';
 import { benchCoreMemory } from './core-memory.js';
+import { benchConditional } from './http-conditional.js';
+import { benchExpress } from './http-express.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchHttpStale } from './http-stale.js';
 import { benchHttpViews } from './http-views.js';
@@ -17,6 +19,8 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   http: benchHttpViews,
   stale: benchHttpStale,
   sessions: benchHttpSessions,
+  express: benchExpress,
+  conditional: benchConditional,
 };
 
 const only = process.argv.slice(2);
