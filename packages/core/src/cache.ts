@@ -19,7 +19,7 @@ import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.
 import { CacheNamespace, namespaceVersionKey } from './namespace.js';
 import type { ReadScope } from './versions/read-scope.js';
 import { isWritableStamp, StampedEnvelope, type Stamps } from './versions/stamp-envelope.js';
-import { tagVersionKey, toTags } from './versions/tags.js';
+import { TagVersions, tagVersionKey, toTags } from './versions/tags.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
@@ -388,6 +388,17 @@ export class Cache extends CacheEventEmitter {
   }
 
   /**
+   * The versions of `tags` now, for a value about to be computed and written later with
+   * `set(key, value, { tags: versions })`: an `invalidateTags` in between makes that value a miss,
+   * as getOrSet's tags do (the HTTP response cache reads them when a page misses, before its
+   * handler runs). Rejects on backend failure; bad tags reject with E_INVALID_ARGUMENT.
+   */
+  async tagVersions(tags: readonly string[]): Promise<TagVersions> {
+    const checked = toTags(tags, 'tagVersions');
+    return new TagVersions(checked, await this.#versions.stampsFor(this.#tagKeys(checked)));
+  }
+
+  /**
    * Makes every value written with one of `tags` a miss, in every process: one `incr` of each tag's
    * version counter (in parallel), no key enumerated. This process's near entries carrying a tag
    * go at once; another process's within its near `checkInterval` (at once without a near cache).
@@ -595,14 +606,16 @@ export class Cache extends CacheEventEmitter {
     let seconds: number;
     let counterKeys = scopeKeys;
     if (typeof option === 'object' && option !== null) {
-      const { ttl, grace, tags } = toWriteOptions(option);
+      const { ttl, grace, tags, versions } = toWriteOptions(option);
       seconds = this.#ttl(ttl);
       // A value that never expires is never stale: it is stored as it is.
       if (grace > 0 && seconds > 0) {
         item = new GraceEnvelope(item, Date.now() + seconds * 1000);
         seconds += grace;
       }
-      if (tags.length > 0) counterKeys = [...scopeKeys, ...this.#tagKeys(tags)];
+      // Versions read earlier stand for the tags, alone; inside a namespace its counter is read now too.
+      if (versions !== undefined && scopeKeys.length === 0 && stamps === undefined) stamps = versions.stamps;
+      else if (tags.length > 0) counterKeys = [...scopeKeys, ...this.#tagKeys(tags)];
     } else seconds = this.#ttl(option);
     if (stamps === undefined && counterKeys.length > 0) return this.#stampedWrite(key, full, item, seconds, counterKeys);
     return this.#put(key, full, item, seconds, stamps);

@@ -6,7 +6,7 @@ export type { ReadOptions } from './read-options.js';
 export type { NearCacheOptions } from './near/near-options.js';
 export { CacheNamespace } from './namespace.js';
 export { STAMP_ENVELOPE_VERSION } from './versions/stamp-envelope.js';
-export { MAX_TAGS } from './versions/tags.js';
+export { MAX_TAGS, TagVersions } from './versions/tags.js';
 export {
   toRecomputePolicy,
   optionFailure,

@@ -24,6 +24,7 @@ export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestL
     headers: (request) => request.headers,
     host: expressHost,
     route: expressRoute,
+    remoteAddress: (request) => request.socket?.remoteAddress,
     carriesSession: carriesExpressSession,
     log: () => log,
     send,

@@ -14,7 +14,7 @@ import {
   type MemcachedBackendOptions,
 } from '@larder/core';
 import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAdapter, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
-import { captureBody } from './capture-body.js';
+import { captureBody, type CaptureBudget } from './capture-body.js';
 import { expressAdapter } from './express-adapter.js';
 import { injectInto } from './in-process-request.js';
 import type { ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
@@ -43,6 +43,8 @@ export interface LarderExpressOptions extends BuiltCacheOptions, Partial<Memcach
   bounds?: ResponseCacheBounds;
   /** Largest response body `cacheResponse` collects to store, in bytes (default 8 MiB; larger ones are sent, not stored). */
   maxBodyBytes?: number;
+  /** Bytes all the bodies being collected at once may hold together (default 64 MiB; past it a miss is sent, not stored). */
+  maxCaptureBytes?: number;
 }
 
 /** What `larder(app)` gives: the cache (also at `app.locals.cache`), the response cache's counters, and `close()`. */
@@ -62,6 +64,7 @@ interface Installed {
   engine: ResponseCache<ExpressRequestLike, ExpressResponseLike>;
   table: ViewStatsTable;
   maxBodyBytes: number;
+  captureBudget: CaptureBudget;
 }
 
 const installed = new WeakMap<ExpressAppLike, Installed>();
@@ -73,8 +76,9 @@ export class NotInstalledError extends LarderError {
   }
 }
 
-const PLUGIN_ONLY = new Set(['setDefault', 'logger', 'bounds', 'maxBodyBytes']);
+const PLUGIN_ONLY = new Set(['setDefault', 'logger', 'bounds', 'maxBodyBytes', 'maxCaptureBytes']);
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_CAPTURE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Gives an Express 4 or 5 app its Larder cache: `app.locals.cache`, the default cache of
@@ -88,6 +92,8 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
   if (options.setDefault !== undefined && typeof options.setDefault !== 'boolean') throw new InvalidOptionError('setDefault', 'must be a boolean');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new InvalidOptionError('maxBodyBytes', 'must be a positive integer');
+  const captureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
+  if (!Number.isSafeInteger(captureBytes) || captureBytes < 1) throw new InvalidOptionError('maxCaptureBytes', 'must be a positive integer');
   const logger: CacheLogger = options.logger ?? { warn: (message) => console.warn(message) };
   const source: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
@@ -103,7 +109,7 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
     inject: injectInto(app),
   });
   const table = new ViewStatsTable();
-  installed.set(app, { cache, adapter, engine, table, maxBodyBytes });
+  installed.set(app, { cache, adapter, engine, table, maxBodyBytes, captureBudget: { used: 0, max: captureBytes } });
   app.locals.cache = cache;
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
@@ -138,7 +144,7 @@ export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> 
       rules.set(app, rule);
     }
     const proceed = () => {
-      if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes);
+      if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes, app.captureBudget);
       next();
     };
     let answer: boolean | Promise<boolean>;

@@ -3,6 +3,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Cache, MemcachedBackend } from '@larder/core';
+import { viewKey } from '@larder/http';
 import { MemcachedServer } from '@larder/testing';
 
 const SHOP = fileURLToPath(new URL('./fixtures/tagged-shop.ts', import.meta.url));
@@ -36,12 +38,21 @@ function call(base: string, path: string, method = 'GET'): Promise<{ status: num
   });
 }
 
+/** Resolves once `path`'s page is in memcached: a miss answers before its page is written (in the background). */
+async function stored(cache: Cache, path: string): Promise<void> {
+  for (let wait = 5; !(await cache.has(viewKey(path))); wait = Math.min(wait * 2, 100)) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 describe('tags across two processes, one on Fastify and one on Express, over one real memcached', () => {
   let server: MemcachedServer;
   let fastify: Shop;
   let express: Shop;
+  let cache: Cache;
   before(async () => {
     server = await MemcachedServer.start();
+    cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, timeout: 5000 }), keyPrefix: 'shop:', logger: { warn() {} } });
     [fastify, express] = await Promise.all([startShop('fastify', server.address), startShop('express', server.address)]);
   });
   after(async () => {
@@ -50,6 +61,7 @@ describe('tags across two processes, one on Fastify and one on Express, over one
       child.kill('SIGKILL');
       await exited;
     }
+    await cache.close();
     await server.stop();
   });
 
@@ -58,6 +70,7 @@ describe('tags across two processes, one on Fastify and one on Express, over one
     assert.equal(first.headers['x-cache'], 'MISS');
     assert.equal(first.headers['surrogate-key'], 'product:7');
     await call(fastify.base, '/products/8');
+    await Promise.all([stored(cache, '/products/7'), stored(cache, '/products/8')]);
     // One key and one route pattern: the Express process is served the page Fastify stored.
     const shared = await call(express.base, '/products/7');
     assert.equal(shared.headers['x-cache'], 'HIT');
@@ -70,6 +83,7 @@ describe('tags across two processes, one on Fastify and one on Express, over one
     const afterFastify = await call(fastify.base, '/products/7');
     assert.equal(afterFastify.headers['x-cache'], 'MISS');
     assert.notEqual(afterFastify.text, first.text);
+    await stored(cache, '/products/7');
     const afterExpress = await call(express.base, '/products/7');
     assert.equal(afterExpress.headers['x-cache'], 'HIT');
     assert.equal(afterExpress.text, afterFastify.text);

@@ -19,6 +19,7 @@ export const fastifyAdapter: HttpAdapter<FastifyRequest, FastifyReply> = {
   // No Host (HTTP/1.0) is a Host of its own, ''.
   host: (request) => request.host ?? '',
   route: (request) => request.routeOptions.url ?? '',
+  remoteAddress: (request) => request.raw.socket?.remoteAddress,
   carriesSession: (request) => {
     const session = (request as SessionRequest).session;
     return session != null && carriesSession(session, (request as SessionRequest).cookies, request.headers.cookie);

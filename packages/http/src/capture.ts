@@ -28,7 +28,8 @@ export function captureResponse(finished: FinishedResponse, added: Readonly<Reco
  * - `Cache-Control` with `cacheControl`: `public, max-age=<ttl>` (and `s-maxage`). A hit also
  *   sends `Age`, so a client's or CDN's freshness (max-age minus Age, RFC 9111 4.2.3) ends when
  *   the entry does. A ttl of 0 (never expires) sends none unless `maxAge` is given.
- * - `Surrogate-Key` with `surrogateKeys`: the page's tags, space-separated.
+ * - `Surrogate-Key` with `surrogateKeys`: the page's tags, space-separated, when every one is
+ *   visible ASCII without spaces.
  */
 export function storedHeaders(rule: CacheRule<object>, finished: FinishedResponse, storedAt: number, ttl: number, tags: readonly string[] | undefined): Record<string, string> {
   const added: Record<string, string> = {};
@@ -40,9 +41,15 @@ export function storedHeaders(rule: CacheRule<object>, finished: FinishedRespons
     const maxAge = control.maxAge ?? (ttl > 0 ? ttl : undefined);
     if (maxAge !== undefined) added['cache-control'] = `public, max-age=${maxAge}${control.sMaxAge === undefined ? '' : `, s-maxage=${control.sMaxAge}`}`;
   }
-  if (rule.surrogateKeys && tags !== undefined && tags.length > 0 && !has('surrogate-key')) added['surrogate-key'] = tags.join(' ');
+  // Only tags a header can carry and a CDN can split on spaces: visible ASCII. A page with any
+  // other tag (a Japanese slug, a CR LF) is stored and invalidated as usual, without the header.
+  if (rule.surrogateKeys && tags !== undefined && tags.length > 0 && !has('surrogate-key') && tags.every((tag) => SURROGATE_KEY.test(tag))) {
+    added['surrogate-key'] = tags.join(' ');
+  }
   return added;
 }
+
+const SURROGATE_KEY = /^[\x21-\x7e]+$/;
 
 /** A strong ETag of `body`. */
 function strongEtag(body: string | Buffer): string {

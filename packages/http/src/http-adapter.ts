@@ -24,6 +24,8 @@ export interface HttpAdapter<Req extends object, Res> {
   host(request: Req): string;
   /** The route that answers the request (its pattern, `/products/:id`), or '' when the adapter cannot tell. */
   route(request: Req): string;
+  /** The address of the client's connection (what the app's proxy trust rules look at), for the refresh of a stale page. */
+  remoteAddress(request: Req): string | undefined;
   /** True when the request carries a session of its own (a signed-in visitor), as the framework's session library says. */
   carriesSession(request: Req): boolean;
   /** The request's logger. */

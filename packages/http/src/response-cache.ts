@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt } from '@larder/core';
+import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt, type TagVersions } from '@larder/core';
 import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
 import { replayResponse } from './replay.js';
@@ -44,6 +44,14 @@ interface MissState {
   lock: Extract<LockAttempt, { status: 'acquired' }> | undefined;
   /** For a refresh request: where its writes go, so the refresh can wait for them. */
   refreshWrites: RefreshWrites | undefined;
+  /**
+   * The page's tags and their versions, read when the request missed (before its handler ran), so
+   * an invalidation while the handler runs makes the stored page a miss; undefined without tags.
+   * Resolves to undefined when they cannot be read (the page is then not stored).
+   */
+  tagged?: { tags: readonly string[]; versions: Promise<TagVersions | undefined> } | undefined;
+  /** Why the page must not be stored, found before the handler ran (its tags function threw). */
+  unstorable?: string | undefined;
 }
 
 /** What a leader that found the page in the cache (another process stored it) tells its waiters: read it yourselves. */
@@ -198,29 +206,57 @@ export class ResponseCache<Req extends object, Res> {
       adapter.setHeader(response, 'vary', appendVary(adapter.getHeader(response, 'vary'), 'Cookie'));
       return;
     }
+    state.rule.stats.misses++;
+    let kept = false;
+    try {
+      kept = this.#finishMiss(state, request, response, finished);
+    } finally {
+      // Whatever happened (a header Node refused, a throw), the waiters and the lock are let go.
+      if (!kept) {
+        state.settle?.(undefined);
+        void state.lock?.release();
+      }
+    }
+  }
+
+  /** The part of `finish` for a miss: true when the page was handed to the waiters and stored (they and the lock are then released by the store). */
+  #finishMiss(state: MissState, request: Req, response: Res, finished: FinishedResponse): boolean {
+    const adapter = this.#adapter;
     const rule = state.rule;
-    rule.stats.misses++;
-    const refused = whyNotCacheable(finished, rule.statusCodes) ?? (state.head ? 'a HEAD response has no body to store' : undefined);
+    const refused = state.unstorable ?? whyNotCacheable(finished, rule.statusCodes) ?? (state.head ? 'a HEAD response has no body to store' : undefined);
     if (refused !== undefined) {
       adapter.log(request).debug(`larder: response of ${adapter.route(request) || adapter.url(request)} not cached: ${refused}`);
-      state.settle?.(undefined);
-      void state.lock?.release();
-      return;
-    }
-    let tags: readonly string[] | undefined;
-    try {
-      tags = state.rule.tags?.(request);
-    } catch (error) {
-      adapter.log(request).warn({ err: error }, 'larder: the route\'s tags function threw; response not cached');
-      state.settle?.(undefined);
-      void state.lock?.release();
-      return;
+      return false;
     }
     const storedAt = Date.now();
-    const added = storedHeaders(rule, finished, storedAt, this.#ttlOf(rule), tags);
+    const added = storedHeaders(rule, finished, storedAt, this.#ttlOf(rule), state.tagged?.tags);
     for (const [name, value] of Object.entries(added)) adapter.setHeader(response, name, value);
     const entry = captureResponse(finished, added, state.host, storedAt);
-    this.#keep(state, request, entry, finished.headers.vary, tags);
+    this.#keep(state, request, entry, finished.headers.vary);
+    return true;
+  }
+
+  /**
+   * Lets the requests waiting for this miss's response go now (each runs its handler): for a
+   * response that is streamed, whose end may be long in coming (a slow client); it is still stored
+   * when it ends. Adapters call it when the body starts going out before it is complete.
+   */
+  releaseWaiters(request: Req): void {
+    const state = this.#states.get(request);
+    if (state === undefined || state === SESSION_BYPASS || state.settle === undefined) return;
+    const settle = state.settle;
+    state.settle = undefined;
+    settle(undefined);
+  }
+
+  /** Gives up storing this miss's response (the adapter could not collect its body): waiters and lock are let go. */
+  abandon(request: Req): void {
+    const state = this.#states.get(request);
+    if (state === undefined) return;
+    this.#states.delete(request);
+    if (state === SESSION_BYPASS) return;
+    state.settle?.(undefined);
+    void state.lock?.release();
   }
 
   /**
@@ -250,7 +286,7 @@ export class ResponseCache<Req extends object, Res> {
           return true;
         }
         this.#cache.servedStale(found.lookup, 'expired');
-        this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, adapter.url(request), headers, rule.policy);
+        this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, adapter.url(request), headers, adapter.remoteAddress(request), rule.policy);
         replayResponse(adapter, response, headers, found.stored, 'STALE', rule.stats);
         return true;
       }
@@ -302,6 +338,7 @@ export class ResponseCache<Req extends object, Res> {
    */
   #hold(request: Req, response: Res, state: MissState): void {
     this.#states.set(request, state);
+    if (!state.head) this.#readTags(state, request);
     this.#adapter.setHeader(response, 'x-cache', 'MISS');
     this.#adapter.onClose(response, () => {
       if (this.#states.get(request) !== state) return;
@@ -309,6 +346,26 @@ export class ResponseCache<Req extends object, Res> {
       state.settle?.(undefined);
       void state.lock?.release();
     });
+  }
+
+  /** Starts reading the versions of the page's tags, before its handler runs (see MissState.tagged). */
+  #readTags(state: MissState, request: Req): void {
+    const rule = state.rule as CacheRule<Req>;
+    if (rule.tags === undefined) return;
+    let tags: readonly string[];
+    try {
+      tags = rule.tags(request);
+    } catch (error) {
+      this.#adapter.log(request).warn({ err: error }, "larder: the route's tags function threw; response not cached");
+      state.unstorable = 'its tags function threw';
+      return;
+    }
+    if (tags.length === 0) return;
+    const versions = this.#cache.tagVersions(tags).catch((error: unknown) => {
+      this.#adapter.log(request).warn({ err: error }, 'larder: the page\'s tags could not be read; response not cached');
+      return undefined;
+    });
+    state.tagged = { tags, versions };
   }
 
   /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
@@ -388,10 +445,10 @@ export class ResponseCache<Req extends object, Res> {
    * was there and it has no Vary; under a variant of another audience's page at the key; else
    * under its variant, with the Vary list (the audience in it when needed) at the key.
    */
-  #keep(state: MissState, request: Req, entry: CachedResponse, vary: unknown, tags: readonly string[] | undefined): void {
+  #keep(state: MissState, request: Req, entry: CachedResponse, vary: unknown): void {
     const writes: Array<Promise<void>> = [];
     const store = (key: string, value: string) => {
-      const write = this.#store(key, value, state.rule, tags, request);
+      const write = this.#store(key, value, state.rule, state.tagged?.versions, request);
       if (write) writes.push(write);
     };
     this.#storeVariants(state, request, entry, vary, store);
@@ -480,8 +537,11 @@ export class ResponseCache<Req extends object, Res> {
     return rule.ttl ?? this.#cache.defaultTtl;
   }
 
-  /** Stores in the background (with the route's grace and tags), so a slow cache never delays the response; failures are logged. */
-  #store(key: string, value: string, rule: CacheRule<object>, tags: readonly string[] | undefined, request: Req): Promise<void> | undefined {
+  /**
+   * Stores in the background (with the route's grace, and the tag versions read when the request
+   * missed), so a slow cache never delays the response; failures are logged.
+   */
+  #store(key: string, value: string, rule: CacheRule<object>, tagged: Promise<TagVersions | undefined> | undefined, request: Req): Promise<void> | undefined {
     const log = this.#adapter.log(request);
     // Two bytes per UTF-16 code unit: what the string holds in memory until it is written.
     const bytes = value.length * 2;
@@ -490,9 +550,14 @@ export class ResponseCache<Req extends object, Res> {
       return undefined;
     }
     this.#pendingWriteBytes += bytes;
-    const options = { ttl: this.#ttlOf(rule), grace: rule.policy.graceSeconds, ...(tags === undefined || tags.length === 0 ? {} : { tags }) };
-    const write = this.#cache
-      .set(key, value, options)
+    const ttl = this.#ttlOf(rule);
+    const grace = rule.policy.graceSeconds;
+    const set = async (): Promise<boolean> => {
+      if (tagged === undefined) return this.#cache.set(key, value, { ttl, grace });
+      const versions = await tagged;
+      return versions === undefined ? false : this.#cache.set(key, value, { ttl, grace, tags: versions });
+    };
+    const write = set()
       .then(
         () => undefined,
         (error: unknown) => log.warn({ err: error }, 'larder: response not cached'),

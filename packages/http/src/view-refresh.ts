@@ -3,14 +3,14 @@ import { MAX_BACKGROUND_REFRESHES, refreshLockMs, type Cache, type RecomputePoli
 import type { RequestHeaders } from './http-rules.js';
 
 /** Runs a request through the app once more, as Fastify's `app.inject` does. */
-export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]> }) => PromiseLike<{ statusCode: number }>;
+export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]>; remoteAddress?: string }) => PromiseLike<{ statusCode: number }>;
 
 /** The header that marks a refresh request; its value holds a per-process secret, so a client cannot send one. */
 export const REFRESH_HEADER = 'x-larder-refresh';
 
 // Headers of the stale request that describe its connection or body, not what it asks for; and
-// its conditions (a refresh must get the whole page, not a 304).
-const NOT_COPIED = new Set(['if-none-match', 'if-modified-since', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te', 'trailer', 'proxy-connection', REFRESH_HEADER]);
+// its conditions and ranges (a refresh must get the whole page, not a 304 or a 206).
+const NOT_COPIED = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te', 'trailer', 'proxy-connection', REFRESH_HEADER]);
 
 /** The writes of one refresh request, which the refresh waits for before it lets the lock go. */
 export type RefreshWrites = Array<Promise<void>>;
@@ -57,13 +57,13 @@ export class ViewRefresher {
   }
 
   /** Refreshes the page of the request for `url` with `requestHeaders`, stored at `lookup` (flight `flight`), unless a refresh of it runs. */
-  start(flight: string, lookup: string, url: string, requestHeaders: RequestHeaders, policy: RecomputePolicy): void {
+  start(flight: string, lookup: string, url: string, requestHeaders: RequestHeaders, remoteAddress: string | undefined, policy: RecomputePolicy): void {
     // Bounded as core's refreshes are: past the bound the page stays stale until a later request.
     if (this.#running.has(flight) || this.#running.size >= MAX_BACKGROUND_REFRESHES) return;
     this.#running.add(flight);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(requestHeaders)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
-    const task = this.#refresh(lookup, url, headers, policy).finally(() => {
+    const task = this.#refresh(lookup, url, headers, remoteAddress, policy).finally(() => {
       this.#running.delete(flight);
       this.#tasks.delete(task);
     });
@@ -75,14 +75,18 @@ export class ViewRefresher {
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
 
-  async #refresh(lookup: string, url: string, headers: Record<string, string | string[]>, policy: RecomputePolicy): Promise<void> {
-    const lock = await this.#cache.tryLock(lookup, refreshLockMs(policy));
+  async #refresh(lookup: string, url: string, headers: Record<string, string | string[]>, remoteAddress: string | undefined, policy: RecomputePolicy): Promise<void> {
+    const lockMs = refreshLockMs(policy);
+    const lock = await this.#cache.tryLock(lookup, lockMs);
     if (lock?.status === 'held') return;
     const id = String(this.#nextId++);
     const writes: RefreshWrites = [];
     this.#writes.set(id, writes);
     try {
-      const response = await this.#inject({ method: 'GET', url, headers: { ...headers, [REFRESH_HEADER]: `${this.#secret}.${id}` } });
+      // From the stale request's own address, so the app trusts (or not) its forwarded headers as it did.
+      const injected = this.#inject({ method: 'GET', url, headers: { ...headers, [REFRESH_HEADER]: `${this.#secret}.${id}` }, ...(remoteAddress === undefined ? {} : { remoteAddress }) });
+      // A refresh that never ends (a handler that hangs) gives its slot back after the lock's time.
+      const response = await withDeadline(Promise.resolve(injected), lockMs);
       await Promise.all(writes);
       if (writes.length === 0) await this.#failed(lookup, new Error(`the handler answered ${response.statusCode}, which is not stored`), policy);
     } catch (error) {
@@ -97,4 +101,14 @@ export class ViewRefresher {
     this.#cache.refreshFailed(error);
     if (!policy.staleIfError) await this.#cache.remove(lookup).catch(() => {});
   }
+}
+
+/** `work`, rejected once `ms` have passed without it settling. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the refresh did not end within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

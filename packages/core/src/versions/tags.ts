@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { MEMCACHED_MAX_KEY_LENGTH } from '../keys.js';
-import { MAX_STAMPS, TAG_COUNTER_MARK } from './stamp-envelope.js';
+import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamps } from './stamp-envelope.js';
 
 /** Most tags one value carries: one stamp of the envelope's 32 stays for a namespace's counter. */
 export const MAX_TAGS = MAX_STAMPS - 1;
@@ -33,4 +33,22 @@ export function toTags(tags: unknown, where: string, max = MAX_TAGS): readonly s
 /** The key (before the cache's prefix and the safe-key step) of a tag's version counter. */
 export function tagVersionKey(tag: string): string {
   return `${TAG_COUNTER_MARK}${tag}`;
+}
+
+/**
+ * The versions some tags had when `cache.tagVersions(tags)` read them: a value written with
+ * `{ tags: versions }` is stamped with these, not with the versions at the time of the write, so
+ * an `invalidateTags` between the two makes it a miss (a page or value computed from data read
+ * before the invalidation cannot outlive it). Opaque: made only by the Cache.
+ */
+export class TagVersions {
+  /** The tags, checked and deduplicated. */
+  readonly tags: readonly string[];
+  /** Internal: the counters' stamps as read. */
+  readonly stamps: Stamps;
+
+  constructor(tags: readonly string[], stamps: Stamps) {
+    this.tags = tags;
+    this.stamps = stamps;
+  }
 }
