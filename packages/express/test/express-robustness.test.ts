@@ -151,3 +151,31 @@ describe('@larder/express under an attacker\'s requests', () => {
     assert.equal((await get(base, '/search?city=Mu%C3%B1oz')).headers['x-cache'], 'MISS');
   });
 });
+
+describe('@larder/express: responses that say "do not reuse me" are not stored', () => {
+  it('max-age=0, s-maxage=0 and Pragma: no-cache, as Django', async () => {
+    const app = express();
+    const shop = larder(app as unknown as ExpressAppLike, { cache: new Cache({ backend: new MemoryBackend(), logger: { warn() {} } }), logger: { warn() {} } });
+    const headers: Record<string, Record<string, string>> = {
+      '/zero': { 'cache-control': 'public, max-age=0' },
+      '/shared-zero': { 'cache-control': 's-maxage=0' },
+      '/pragma': { pragma: 'no-cache' },
+      '/fine': { 'cache-control': 'public, max-age=60' },
+    };
+    for (const [path, set] of Object.entries(headers)) app.get(path, cacheResponse(), (_request, response) => void response.set(set).send(path));
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const path of Object.keys(headers)) {
+        await get(base, path);
+        const second = await get(base, path);
+        assert.equal(second.headers['x-cache'], path === '/fine' ? 'HIT' : 'MISS', path);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await shop.close();
+      await shop.cache.close();
+    }
+  });
+});

@@ -14,13 +14,17 @@ export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
 // no-cache (bare or with field names) means "revalidate before every use": with no revalidation
 // here, storing it would serve it unrevalidated. private and no-store forbid shared storage.
 const UNSTORABLE_DIRECTIVE = /(?:^|[\s,])(?:private|no-store|no-cache)(?:[\s,=]|$)/i;
+// max-age=0 / s-maxage=0: "stale at once" (Django does not cache these either).
+const ZERO_AGE_DIRECTIVE = /(?:^|[\s,])(?:max-age|s-maxage)\s*=\s*"?0+"?(?:[\s,]|$)/i;
 
 /** Why a response with this status and these headers may not be stored; undefined when it may. */
 export function whyNotStorable(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): string | undefined {
   if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return `status ${status}`;
   if (header('set-cookie') !== undefined) return 'it sets a cookie';
   const control = header('cache-control');
-  if (control !== undefined && UNSTORABLE_DIRECTIVE.test(String(control))) return `cache-control: ${String(control)}`;
+  if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) return `cache-control: ${String(control)}`;
+  const pragma = header('pragma');
+  if (pragma !== undefined && /no-cache/i.test(String(pragma))) return 'pragma: no-cache';
   const vary = varyHeaderNames(header('vary'));
   if (vary === '*') return 'vary: *';
   // A body compressed for one client is stored only per Accept-Encoding, never for everyone.
