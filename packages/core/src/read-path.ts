@@ -103,6 +103,8 @@ export class ReadPath {
     } catch (error) {
       return reports.failed(key, error);
     }
+    // The common case, an unstamped value outside a namespace, allocates nothing more.
+    if (scope === undefined && (item === undefined || !isStamped(item))) return this.decode<T>(key, item);
     const opened = this.#stamps.openSync(key, item, scope);
     return 'status' in opened ? opened : this.decode<T>(key, opened.inner);
   }
