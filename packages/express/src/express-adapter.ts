@@ -50,9 +50,11 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function send(response: ExpressResponseLike, status: number, headers: Readonly<Record<string, string | string[]>>, body: string | Buffer | undefined): void {
+function send(response: ExpressResponseLike, status: number, headers: Readonly<Record<string, string | string[]>>, body: string | Buffer | undefined, label: string, age: string): void {
   response.statusCode = status;
   for (const name in headers) response.setHeader(name, headers[name]!);
+  response.setHeader('x-cache', label);
+  response.setHeader('age', age);
   if (body === undefined) return void response.end();
   // Set here, not left to Node: a HEAD request gets the length its GET would, without the body.
   response.setHeader('content-length', Buffer.byteLength(body));

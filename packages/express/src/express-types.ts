@@ -24,14 +24,18 @@ export interface ExpressRequestLike extends IncomingMessage {
   route?: { path?: unknown };
   /** The mount path of the router the route is in. */
   baseUrl?: string;
-  /** The route's parameters (`/products/:id` gives `params.id`). */
-  params?: Record<string, string>;
-  /** The parsed query (Express's query parser). */
-  query?: unknown;
   /** express-session's session (or another library's). */
   session?: unknown;
   /** express-session's id of `session`. */
   sessionID?: unknown;
+}
+
+/** The request as `cacheResponse`'s `key`, `unless` and `tags` functions see it: with Express's `params` and `query`. */
+export interface CacheRequest extends ExpressRequestLike {
+  /** The route's parameters (`/products/:id` gives `params.id`). */
+  readonly params: Readonly<Record<string, string | undefined>>;
+  /** The parsed query (Express's query parser). */
+  readonly query: Readonly<Record<string, unknown>>;
 }
 
 /** An Express response, as the middleware sees it. */

@@ -17,7 +17,7 @@ import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAd
 import { captureBody, type CaptureBudget } from './capture-body.js';
 import { expressAdapter } from './express-adapter.js';
 import { injectInto } from './in-process-request.js';
-import type { ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
+import type { CacheRequest, ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
 /**
  * Options of `larder(app, options)`. The cache comes from at most one of `cache`, `backend`,
@@ -129,18 +129,18 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
  * `app.get('/products/:id', cacheResponse({ ttl: '5m' }), handler)`, or `router.use(cacheResponse())`.
  * Settings as the Fastify plugin's `config.cache`; bad settings throw here, where the route is declared.
  */
-export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> = true): ExpressMiddleware {
+export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true): ExpressMiddleware {
   // Checked now against no cache defaults; checked again (with the cache's grace and lock defaults) for each app it serves.
-  const declared = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: 'cacheResponse()' }, NO_RECOMPUTE, new ViewStatsTable());
+  const declared = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: 'cacheResponse()' }, NO_RECOMPUTE, new ViewStatsTable());
   if (declared === undefined) return (_request, _response, next) => next();
-  const rules = new WeakMap<Installed, CacheRule<ExpressRequestLike>>();
+  const rules = new WeakMap<Installed, CacheRule<CacheRequest>>();
   return function larderCacheResponse(request, response, next) {
     const app = installedFor(request.app);
     if (app === undefined) return next(new NotInstalledError());
     let rule = rules.get(app);
     if (rule === undefined) {
       // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
-      rule = toCacheRule<ExpressRequestLike>(settings, { option: 'cacheResponse', route: `GET ${routeName(request)}` }, app.cache.recompute, app.table)!;
+      rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${routeName(request)}` }, app.cache.recompute, app.table)!;
       rules.set(app, rule);
     }
     const proceed = () => {
@@ -149,7 +149,8 @@ export function cacheResponse(settings: ResponseCacheOption<ExpressRequestLike> 
     };
     let answer: boolean | Promise<boolean>;
     try {
-      answer = app.engine.begin(rule, request, response);
+      // Express gives every request `params` and `query` by the time a route's middleware runs.
+      answer = app.engine.begin(rule as CacheRule<ExpressRequestLike>, request, response);
     } catch (error) {
       return next(error);
     }

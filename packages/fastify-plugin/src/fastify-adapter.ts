@@ -25,8 +25,8 @@ export const fastifyAdapter: HttpAdapter<FastifyRequest, FastifyReply> = {
     return session != null && carriesSession(session, (request as SessionRequest).cookies, request.headers.cookie);
   },
   log: (request) => request.log,
-  send: (reply, status, headers, body) => {
-    reply.code(status).headers(headers).send(body);
+  send: (reply, status, headers, body, label, age) => {
+    reply.code(status).headers(headers).header('x-cache', label).header('age', age).send(body);
   },
   setHeader: (reply, name, value) => {
     if (!reply.sent) reply.header(name, value);

@@ -30,8 +30,11 @@ export interface HttpAdapter<Req extends object, Res> {
   carriesSession(request: Req): boolean;
   /** The request's logger. */
   log(request: Req): RequestLogger;
-  /** Sends a response: status, headers, then the body (none for a 304 or a HEAD request). */
-  send(response: Res, status: number, headers: Readonly<Record<string, string | string[]>>, body: string | Buffer | undefined): void;
+  /**
+   * Sends a stored response: status, its headers, `x-cache: <label>` and `age: <age>` (given apart,
+   * so a hit copies no header object), then the body (none for a 304; a HEAD request's is dropped).
+   */
+  send(response: Res, status: number, headers: Readonly<Record<string, string | string[]>>, body: string | Buffer | undefined, label: string, age: string): void;
   /** Sets one response header, replacing any value it had; a no-op once the headers are sent. */
   setHeader(response: Res, name: string, value: string): void;
   /** A response header the handler set, or undefined. */

@@ -14,11 +14,10 @@ export function replayResponse<Req extends object, Res>(adapter: HttpAdapter<Req
   const age = String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000)));
   if ((requestHeaders['if-none-match'] !== undefined || requestHeaders['if-modified-since'] !== undefined) && isNotModified(requestHeaders, entry.headers)) {
     stats.notModified++;
-    adapter.send(response, 304, notModifiedHeaders(entry.headers, label, age), undefined);
+    adapter.send(response, 304, notModifiedHeaders(entry.headers), undefined, label, age);
     return;
   }
-  const headers = { ...entry.headers, 'x-cache': label, age };
-  adapter.send(response, entry.status, headers, entry.encoding === 'utf8' ? entry.body : Buffer.from(entry.body, 'base64'));
+  adapter.send(response, entry.status, entry.headers, entry.encoding === 'utf8' ? entry.body : Buffer.from(entry.body, 'base64'), label, age);
 }
 
 /**
@@ -54,8 +53,8 @@ function opaqueTag(tag: string): string {
 // What a 304 carries of the 200 it stands for (RFC 9110 15.4.5), besides Date, which the server adds.
 const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'etag', 'expires', 'last-modified', 'vary', 'surrogate-key'];
 
-function notModifiedHeaders(stored: Readonly<Record<string, string | string[]>>, label: string, age: string): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = { 'x-cache': label, age };
+function notModifiedHeaders(stored: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
   for (const name of NOT_MODIFIED_HEADERS) {
     const value = stored[name];
     if (value !== undefined) headers[name] = value;

@@ -166,7 +166,8 @@ export class ResponseCache<Req extends object, Res> {
     }
     const key = requestKey(rule, request, adapter);
     if (key === undefined) return false;
-    const host = audienceOf(adapter.host(request), adapter.route(request));
+    const hostName = adapter.host(request);
+    const route = adapter.route(request);
     let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
     if (this.#leaders.size === 0 && refreshWrites === undefined) {
       const peeked = this.#cache.peekDecoded(key, this.#memo);
@@ -174,14 +175,14 @@ export class ResponseCache<Req extends object, Res> {
         // Counted as read once: a page not to serve is classified here as #read would.
         const read = this.#usable(peeked, false, request, rule.statusCodes);
         const view = read?.view;
-        if (view !== undefined && !(view instanceof VaryMarker) && view.audience === host) {
+        if (view !== undefined && !(view instanceof VaryMarker) && isAudience(view.audience, hostName, route)) {
           replayResponse(adapter, response, headers, view, 'HIT', rule.stats);
           return true;
         }
         first = read;
       }
     }
-    return this.#answer(request, response, rule, key, host, method, refreshWrites, first);
+    return this.#answer(request, response, rule, key, audienceOf(hostName, route), method, refreshWrites, first);
   }
 
   /** True when `begin` let the handler run for `request` and `finish` has yet to see its response. */
@@ -600,6 +601,12 @@ const noInjector: Injector = () => Promise.reject(new Error('this response cache
  */
 export function audienceOf(host: string, route: string): string {
   return route === '' ? host : `${host}\u0000${route}`;
+}
+
+/** True when `audience` is `audienceOf(host, route)`, without making that string (a hit's check). */
+function isAudience(audience: string, host: string, route: string): boolean {
+  if (route === '') return audience === host;
+  return audience.length === host.length + 1 + route.length && audience.startsWith(host) && audience.charCodeAt(host.length) === 0 && audience.endsWith(route);
 }
 
 /** Why a finished response cannot be stored, or undefined when it can (see `whyNotStorable`). */
