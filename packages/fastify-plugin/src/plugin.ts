@@ -23,7 +23,7 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   app.decorate('viewCacheStats', () => viewStats.snapshot());
 
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
-    const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(route.config?.cache, { option: 'config.cache', route: `${String(route.method)} ${route.url}` }, cache.recompute, viewStats);
+    const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(route.config?.cache, { option: 'config.cache', route: `${String(route.method)} ${route.url}`, pattern: route.url }, cache.recompute, viewStats);
     if (rule) attachHooks(route, viewCacheHooks(views, rule));
   });
 

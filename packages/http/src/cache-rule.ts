@@ -65,6 +65,8 @@ export interface CacheRule<Req> {
   /** The Cache-Control value to store with pages whose handler set none; `max-age` filled from the ttl when undefined. */
   readonly cacheControl: { maxAge: number | undefined; sMaxAge: number | undefined } | undefined;
   readonly etag: boolean;
+  /** The route's pattern given at registration (see RuleSite.pattern), else undefined. */
+  readonly pattern: string | undefined;
   /** This route's counters. */
   readonly stats: ViewRouteStats;
 }
@@ -80,6 +82,8 @@ const SETTINGS = new Set([
 export interface RuleSite {
   readonly option: string;
   readonly route: string;
+  /** The route's pattern (`/products/:id`) when the adapter knows it at registration: requests then need no `adapter.route`. */
+  readonly pattern?: string;
 }
 
 /**
@@ -126,6 +130,7 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
     surrogateKeys: settings.surrogateKeys ?? false,
     cacheControl: toCacheControl(settings.cacheControl, site, fail),
     etag: settings.etag ?? true,
+    pattern: site.pattern,
     stats: table.add(site.route),
   };
 }

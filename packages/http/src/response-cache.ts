@@ -167,7 +167,7 @@ export class ResponseCache<Req extends object, Res> {
     const key = requestKey(rule, request, adapter);
     if (key === undefined) return false;
     const hostName = adapter.host(request);
-    const route = adapter.route(request);
+    const route = rule.pattern ?? adapter.route(request);
     let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
     if (this.#leaders.size === 0 && refreshWrites === undefined) {
       const peeked = this.#cache.peekDecoded(key, this.#memo);
