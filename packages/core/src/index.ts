@@ -41,6 +41,7 @@ export {
   type OpenCacheSourceOptions,
   type OpenedCacheSource,
 } from './cache-source.js';
+export { openAdapterCache, type AdapterCacheOptions } from './adapter-options.js';
 export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvBackendChoice } from './from-env.js';
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';
 export { Flags } from './flags.js';

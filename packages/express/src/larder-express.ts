@@ -1,18 +1,4 @@
-import {
-  clearDefaultCache,
-  InvalidOptionError,
-  LarderError,
-  NO_RECOMPUTE,
-  openCacheSource,
-  setDefaultCache,
-  type Backend,
-  type BuiltCacheOptions,
-  type Cache,
-  type CacheLogger,
-  type CacheSource,
-  type EnvSource,
-  type MemcachedBackendOptions,
-} from '@larder/core';
+import { clearDefaultCache, InvalidOptionError, LarderError, NO_RECOMPUTE, openAdapterCache, setDefaultCache, type AdapterCacheOptions, type Cache, type CacheLogger } from '@larder/core';
 import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAdapter, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
 import { captureBody, type CaptureBudget } from './capture-body.js';
 import { expressAdapter } from './express-adapter.js';
@@ -20,21 +6,11 @@ import { injectInto } from './in-process-request.js';
 import type { CacheRequest, ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
 /**
- * Options of `larder(app, options)`. The cache comes from at most one of `cache`, `backend`,
- * `servers`, `fromEnv` (the forms of `openCacheSource` in @larder/core); with none of them, an
- * in-memory cache. Cache options (`keyPrefix`, `defaultTtl`...) apply to a cache it builds.
+ * Options of `larder(app, options)`: where the cache comes from (core's AdapterCacheOptions: at
+ * most one of `cache`, `backend`, `servers`, `fromEnv`, else an in-memory cache; a cache given is
+ * never closed, one built here is closed by `close()`), and these.
  */
-export interface LarderExpressOptions extends BuiltCacheOptions, Partial<MemcachedBackendOptions> {
-  /** A Cache you built; it is used as is and never closed by `close()`. */
-  cache?: Cache;
-  /** A backend for a Cache built here (and closed by `close()`). */
-  backend?: Backend;
-  /** Build the Cache from MEMCACHIER_* / MEMCACHED_* variables; a string reads `<PREFIX>_MEMCACHED_*` first. */
-  fromEnv?: boolean | string;
-  /** With `fromEnv`: the environment to read (default `process.env`). */
-  env?: EnvSource['env'];
-  /** With `fromEnv`: memcached options used when the environment names servers. */
-  memcached?: EnvSource['memcached'];
+export interface LarderExpressOptions extends AdapterCacheOptions {
   /** Make this cache the one `@memoize()` uses when given none (default true). */
   setDefault?: boolean;
   /** Where the cache and the response cache log (default: the console's warnings). */
@@ -76,7 +52,7 @@ export class NotInstalledError extends LarderError {
   }
 }
 
-const PLUGIN_ONLY = new Set(['setDefault', 'logger', 'bounds', 'maxBodyBytes', 'maxCaptureBytes']);
+const PLUGIN_ONLY: ReadonlySet<string> = new Set(['setDefault', 'logger', 'bounds', 'maxBodyBytes', 'maxCaptureBytes']);
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_CAPTURE_BYTES = 64 * 1024 * 1024;
 
@@ -95,12 +71,7 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
   const captureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
   if (!Number.isSafeInteger(captureBytes) || captureBytes < 1) throw new InvalidOptionError('maxCaptureBytes', 'must be a positive integer');
   const logger: CacheLogger = options.logger ?? { warn: (message) => console.warn(message) };
-  const source: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(options)) {
-    if (PLUGIN_ONLY.has(name) || (name === 'fromEnv' && value === false)) continue;
-    source[name] = value;
-  }
-  const { cache, owned } = openCacheSource(source as unknown as CacheSource, { logger, memoryWhenEmpty: true });
+  const { cache, owned } = openAdapterCache(options, PLUGIN_ONLY, { logger });
   const adapter = expressAdapter(logger);
   const engine = new ResponseCache(cache, adapter, {
     logger,
