@@ -198,9 +198,33 @@ function nodeKey(url: string): string {
 
 const invalid = { name: 'InvalidArgumentError', code: 'E_INVALID_ARGUMENT' };
 
+/** Python's order of str (by code point). */
+function pythonOrder(a: string, b: string): number {
+  const x = [...a].map((c) => c.codePointAt(0)!);
+  const y = [...b].map((c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+/** True when a repeated name's values arrive out of Python's sorted order: the one case where Larder's key is not Flask-Caching's (documented). */
+function repeatsOutOfOrder(url: string): boolean {
+  const byName = new Map<string, string[]>();
+  for (const [name, value] of queryPairs(url.slice(url.indexOf('?') + 1))) byName.set(name, [...(byName.get(name) ?? []), value]);
+  return [...byName.values()].some((values) => values.some((value, i) => i > 0 && pythonOrder(values[i - 1]!, value) > 0));
+}
+
 describe('flaskQueryKey: the key a real Flask app with Flask-Caching stores', () => {
-  it('is equal for every tricky query, with md5 and with sha256', () => {
-    for (const url of tableUrls) assert.equal(nodeKey(url), flaskKey(url), url);
+  it('is equal for every tricky query, with md5 and with sha256, unless a repeated name has its values out of order', () => {
+    let diverged = 0;
+    for (const url of tableUrls) {
+      if (repeatsOutOfOrder(url)) {
+        assert.notEqual(nodeKey(url), flaskKey(url), url);
+        diverged += 1;
+      } else {
+        assert.equal(nodeKey(url), flaskKey(url), url);
+      }
+    }
+    assert.ok(diverged > 0 && diverged < tableUrls.length / 4, `${diverged} of ${tableUrls.length}`);
   });
 
   it('is equal for random queries of random code points (seeded)', () => {
@@ -209,11 +233,11 @@ describe('flaskQueryKey: the key a real Flask app with Flask-Caching stores', ()
     for (const url of propertyUrls) {
       const pairs = queryPairs(url.slice(url.indexOf('?') + 1));
       const gap = pairs.some((pair) => [...pair.join('')].some((char) => versionGap.has(char.codePointAt(0)!)));
-      if (gap) continue;
+      if (gap || repeatsOutOfOrder(url)) continue;
       assert.equal(nodeKey(url), flaskKey(url), url);
       compared += 1;
     }
-    assert.ok(compared >= propertyUrls.length * 0.9, `only ${compared} of ${propertyUrls.length} compared (Unicode version gap: ${versionGap.size} code points)`);
+    assert.ok(compared >= propertyUrls.length * 0.7, `only ${compared} of ${propertyUrls.length} compared (Unicode version gap: ${versionGap.size} code points)`);
   });
 
   it('takes the path as given: with normalizePath it is the key Flask stores for a non-ASCII path', () => {
@@ -294,9 +318,9 @@ describe('pythonTupleRepr: str(tuple) of 2-tuples of str, exactly', () => {
 });
 
 describe('flaskQueryHash: sorted as Python sorts tuples of str', () => {
-  it('orders by code point, not UTF-16: U+E000 before an emoji, name before value', () => {
-    const expected = "(('a', '\\ue000'), ('a', '😀'), ('b', ''), ('😀', 'x'))";
-    const query = 'a=%F0%9F%98%80&%F0%9F%98%80=x&b&a=%EE%80%80';
+  it("orders names by code point, not UTF-16: U+E000 before an emoji; a repeated name's values as received", () => {
+    const expected = "(('a', '\\ue000'), ('a', '😀'), ('b', ''), ('\\ue000', 'y'), ('😀', 'x'))";
+    const query = 'a=%EE%80%80&%F0%9F%98%80=x&b&a=%F0%9F%98%80&%EE%80%80=y';
     assert.equal(flaskQueryHash(query), createHash('md5').update(expected).digest('hex'));
     assert.ok('😀' < '\ue000', 'JS compares UTF-16 code units the other way');
   });
@@ -304,6 +328,13 @@ describe('flaskQueryHash: sorted as Python sorts tuples of str', () => {
   it('gives one hash for any order of the same arguments', () => {
     assert.equal(flaskQueryHash('offset=20&limit=10'), flaskQueryHash('limit=10&offset=20'));
     assert.notEqual(flaskQueryHash('a=1&a=2'), flaskQueryHash('a=1'));
+  });
+
+  it("keeps a repeated name's values in the order received (handlers see them so): ?a=EVIL&a=1 and ?a=1&a=EVIL are two keys", () => {
+    assert.notEqual(flaskQueryHash('a=EVIL&a=1'), flaskQueryHash('a=1&a=EVIL'));
+    assert.equal(flaskQueryHash('a=EVIL&b=2&a=1'), createHash('md5').update("(('a', 'EVIL'), ('a', '1'), ('b', '2'))").digest('hex'));
+    assert.equal(flaskQueryHash('b=2&a=EVIL&a=1'), flaskQueryHash('a=EVIL&a=1&b=2'), 'other names still sort');
+    assert.equal(flaskQueryHash('a=1&a=EVIL'), createHash('md5').update("(('a', '1'), ('a', 'EVIL'))").digest('hex'), "values already in order: Flask-Caching's key");
   });
 });
 

@@ -6,6 +6,7 @@ import { plain, type SuiteContext } from './conformance-kit.js';
 /** Flask-Caching's keys as the apps store them: query strings, path spellings, and deleting a key. */
 export function keyConformance(ctx: SuiteContext): void {
   const query = ctx.route('/qs', { queryString: true }, (request, calls) => plain(`query ${request.url} call ${calls}`));
+  const repeated = ctx.route('/qs-repeated', { queryString: true }, (request, calls) => plain(`query ${request.url} call ${calls}`));
   const noQuery = ctx.route('/no-qs', {}, (request, calls) => plain(`query ${request.url} call ${calls}`));
   const word = ctx.route('/word/:word', {}, (request, calls) => plain(`word ${request.params.word} call ${calls}`));
   const rest = ctx.route('/rest/*', {}, (request, calls) => plain(`rest ${request.url} call ${calls}`));
@@ -22,6 +23,20 @@ export function keyConformance(ctx: SuiteContext): void {
       await ctx.stored(viewKey(query, 'a=1&b=2'));
       await ctx.stored(viewKey(query, { b: '3', a: '1' }));
       assert.equal(await ctx.cache.get(viewKey(query)), undefined, 'nothing at the key without the query');
+    });
+
+    it("with queryString, a repeated name's values in another order are another entry (the handler sees them in the order received)", async () => {
+      assert.equal((await ctx.get('/qs-repeated?a=EVIL&a=1')).headers['x-cache'], 'MISS');
+      const swapped = await ctx.get('/qs-repeated?a=1&a=EVIL');
+      assert.equal(swapped.headers['x-cache'], 'MISS');
+      assert.equal(swapped.text, 'query /qs-repeated?a=1&a=EVIL call 2');
+      const again = await ctx.get('/qs-repeated?a=EVIL&a=1');
+      assert.equal(again.headers['x-cache'], 'HIT');
+      assert.equal(again.text, 'query /qs-repeated?a=EVIL&a=1 call 1');
+      const other = await ctx.get('/qs-repeated?b=2&a=1&a=EVIL');
+      assert.equal(other.headers['x-cache'], 'MISS', 'another argument: another entry');
+      assert.equal((await ctx.get('/qs-repeated?a=1&b=2&a=EVIL')).text, 'query /qs-repeated?b=2&a=1&a=EVIL call 3', 'other names still sort');
+      assert.equal(ctx.calls(repeated), 3);
     });
 
     it('without queryString, every query string of a path shares one entry, at viewKey(path)', async () => {

@@ -67,11 +67,18 @@ export function pythonTupleRepr(pairs: ReadonlyArray<readonly [string, string]>)
   return out + (pairs.length === 1 ? ',)' : ')');
 }
 
-/** The hexdigest Flask-Caching's `_make_cache_key_query_string` computes for this raw query string; throws as queryPairs does. */
+/**
+ * The hexdigest Flask-Caching's `_make_cache_key_query_string` computes for this raw query string
+ * whenever no argument name repeats; throws as queryPairs does. Flask-Caching sorts the (name,
+ * value) pairs, so `?a=EVIL&a=1` and `?a=1&a=EVIL` share its key, though handlers see the values in
+ * the order received (`getlist`, Express's arrays): here the pairs are sorted by name only, keeping
+ * a repeated name's values in the order received, so those two are two entries. That is the one
+ * divergence from Flask-Caching's key, and only for queries that repeat a name.
+ */
 export function flaskQueryHash(rawQuery: string, method: QueryHashMethod = 'md5'): string {
   if (!HASH_METHODS.has(method)) throw new InvalidArgumentError(`hash method must be one of ${[...HASH_METHODS].join(', ')}`);
   if (rawQuery === '') return (EMPTY_QUERY_HASH[method] ??= hash(method, '()', 'hex'));
-  return hash(method, pythonTupleRepr(queryPairs(rawQuery).sort(comparePairs)), 'hex');
+  return hash(method, pythonTupleRepr(queryPairs(rawQuery).sort(compareNames)), 'hex');
 }
 
 /**
@@ -139,8 +146,9 @@ function hex(value: number, digits: number): string {
   return value.toString(16).padStart(digits, '0');
 }
 
-function comparePairs(a: readonly [string, string], b: readonly [string, string]): number {
-  return compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]);
+/** Orders pairs by name alone: Array.prototype.sort is stable, so a repeated name's values keep their order. */
+function compareNames(a: readonly [string, string], b: readonly [string, string]): number {
+  return compareCodePoints(a[0], b[0]);
 }
 
 /** Python's str order (by code point), which differs from JS's UTF-16 order above U+D7FF. */
