@@ -1,5 +1,5 @@
 import type { CacheLogger } from '@larder/core';
-import { carriesSession, type HttpAdapter, type RequestLogger } from '@larder/http';
+import { carriesSession, whenHeadSent, type HttpAdapter, type RequestLogger } from '@larder/http';
 import type { ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
 /** The cookie express-session uses unless told otherwise. */
@@ -17,7 +17,7 @@ const EXPRESS_SESSION_COOKIE = 'connect.sid=';
  * any route matched: its route is then the raw path itself, so each spelling is its own audience.
  */
 export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestLike, ExpressResponseLike> {
-  const log: RequestLogger = { debug: () => {}, warn: (details, message) => logger.warn(`${message}: ${describe(details.err)}`) };
+  const log: RequestLogger = { debug: () => {}, warn: (details, message) => logger.warn(details.err === undefined ? message : `${message}: ${describe(details.err)}`) };
   return {
     method: (request) => request.method ?? 'GET',
     url: (request) => request.originalUrl ?? request.url ?? '/',
@@ -35,6 +35,8 @@ export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestL
     onClose: (response, listener) => {
       response.once('close', listener);
     },
+    // express-session, cookie-session and compression (on-headers) add headers inside writeHead.
+    onHeadersSent: (response, retract, listener) => whenHeadSent(response, retract, listener),
   };
 }
 
@@ -76,7 +78,8 @@ function expressHost(request: ExpressRequestLike): string {
 /**
  * True when the request carries a session of its own. With express-session: when the request's
  * cookie holds the id of the session it loaded (a guest whose session is new, with
- * `saveUninitialized: false`, sends none). With another library that sets `req.session`: when the
+ * `saveUninitialized: false`, sends none). With cookie-session: when the session was read from the
+ * request's cookie (`isNew` false). With another library that sets `req.session`: when the
  * request sends any cookie. Without `req.session` (no session middleware, or one mounted after the
  * cache): when it sends express-session's default cookie, so a misordered app bypasses the cache
  * for signed-in visitors instead of sharing their pages.
@@ -86,6 +89,9 @@ function carriesExpressSession(request: ExpressRequestLike): boolean {
   if (cookie === undefined || cookie === '') return false;
   const session = request.session;
   if (session == null) return cookie.includes(EXPRESS_SESSION_COOKIE);
+  // cookie-session: `isNew` is false exactly when the session came from the request's cookie.
+  const isNew = (session as { isNew?: unknown }).isNew;
+  if (typeof isNew === 'boolean') return !isNew;
   const id = request.sessionID;
   // express-session signs the id into its cookie (`s:<id>.<signature>`, URL-encoded): the id shows as is.
   if (typeof id === 'string' && id !== '') return cookie.includes(id) || cookie.includes(encodeURIComponent(id));

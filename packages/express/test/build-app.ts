@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cache, MemcachedBackend } from '@larder/core';
-import { memoryConformanceCache, type ConformanceCache } from '@larder/http/conformance';
+import { memoryConformanceCache, type ConformanceCache, type ConformanceRoute, type ConformanceSession, type StartedApp } from '@larder/http/conformance';
 import { MemcachedServer, metaTtl } from '@larder/testing';
 import express from 'express';
 import express4 from 'express4';
-import type { ExpressAppLike } from '../src/index.js';
+import { cacheResponse, larder, type ExpressAppLike, type LarderExpressOptions } from '../src/index.js';
 
 /** A quiet logger for caches under test. */
 export const quiet = { warn: () => {} };
@@ -54,5 +54,51 @@ export async function listen(app: ExpressAppLike): Promise<{ base: string; close
   return {
     base: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/** A middleware stack an app runs under (express-session, helmet, ...), mounted before the routes, and how a handler reaches its session. */
+export interface ExpressStack {
+  readonly name: string;
+  /** Mounts the stack's middlewares on `app`. */
+  mount(app: express.Express): void;
+  /** The request's session, as conformance handlers read and write it; undefined without a session middleware. */
+  session?(request: express.Request): ConformanceSession | undefined;
+}
+
+/** No middleware: the bare app. */
+export const BARE: ExpressStack = { name: 'bare', mount: () => {} };
+
+/** Declares one neutral route: `cacheResponse(settings)` (when it has settings) before a handler that sends what the suite's handler answers. */
+function declare(app: express.Express, version: ExpressVersion, route: ConformanceRoute, stack: ExpressStack): void {
+  const path = route.path.endsWith('/*') ? `${route.path.slice(0, -1)}${version.wildcard}` : route.path;
+  const handler: express.RequestHandler = (request, response, next) => {
+    const params: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.params)) if (typeof value === 'string') params[name] = value;
+    const session = stack.session?.(request);
+    // Express 4 does not catch a rejected handler: the promise is settled here for both.
+    Promise.resolve(route.handle({ method: request.method, url: request.originalUrl, params, headers: request.headers, ...(session ? { session } : {}) })).then(
+      (answer) => void response.status(answer.status).set(answer.headers).send(answer.body),
+      next,
+    );
+  };
+  const cached = route.settings === undefined ? [] : [cacheResponse(route.settings)];
+  if (route.method === 'POST') app.post(path, ...cached, handler);
+  else app.get(path, ...cached, handler);
+}
+
+/** Starts an app of `version` under `stack` with Larder on `cache` and the suite's routes, on a free loopback port. */
+export async function startConformanceApp(version: ExpressVersion, routes: readonly ConformanceRoute[], cache: Cache, stack: ExpressStack = BARE, options: LarderExpressOptions = {}): Promise<StartedApp> {
+  const app = version.make();
+  stack.mount(app);
+  const installed = larder(app, { cache, setDefault: false, logger: quiet, ...options });
+  for (const route of routes) declare(app, version, route, stack);
+  const server = await listen(app);
+  return {
+    base: server.base,
+    close: async () => {
+      await server.close();
+      await installed.close();
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { carriesSession, type HttpAdapter } from '@larder/http';
+import { carriesSession, whenHeadSent, type HttpAdapter } from '@larder/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The request properties @fastify/session and @fastify/cookie decorate, when registered. */
@@ -35,4 +35,6 @@ export const fastifyAdapter: HttpAdapter<FastifyRequest, FastifyReply> = {
   onClose: (reply, listener) => {
     reply.raw.once('close', listener);
   },
+  // Fastify writes its headers with one raw writeHead(status, headers) after the onSend hooks.
+  onHeadersSent: (reply, retract, listener) => whenHeadSent(reply.raw, retract, listener),
 };

@@ -262,12 +262,13 @@ for (const suite of suiteBackends) {
         cookie: { secure: false },
       });
       app.post('/login', async (request) => {
-        request.session.user = String((request.query as { user?: string }).user);
+        (request.session as unknown as Record<string, unknown>).user = String((request.query as { user?: string }).user);
         return { ok: true };
       });
       app.get('/dashboard', { config: { cache: true } }, async (request, reply) => {
         count('dashboard');
-        return reply.type('text/html').send(`<p>${request.session.user ? `Signed in as ${request.session.user}` : 'Hello guest'}</p>`);
+        const user = (request.session as unknown as Record<string, unknown>).user;
+        return reply.type('text/html').send(`<p>${user ? `Signed in as ${String(user)}` : 'Hello guest'}</p>`);
       });
       app.get('/terms', { config: { cache: { shareSessions: true } } }, async () => ({ terms: 'the same for everyone', call: count('terms') }));
       base = await listen(app);

@@ -2,5 +2,6 @@
 // every framework adapter runs, kept off the root entry so that importing @larder/http never loads
 // node:test or node:assert.
 export { responseCacheConformance } from './conformance/response-cache-conformance.js';
+export { responseCacheSessionConformance, type SessionStackTarget } from './conformance/session-conformance.js';
 export { memoryConformanceCache } from './conformance/conformance-kit.js';
-export type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, ResponseCacheTarget, StartedApp } from './conformance/conformance-target.js';
+export type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, ConformanceSession, ResponseCacheTarget, StartedApp } from './conformance/conformance-target.js';

@@ -1,4 +1,5 @@
 import type { RequestHeaders } from './http-rules.js';
+import type { SentHead } from './sent-head.js';
 
 // The one seam between the response cache and a web framework. An adapter (the Fastify plugin,
 // the Express middleware) implements it once, as a stateless object: the engine calls it with the
@@ -41,6 +42,12 @@ export interface HttpAdapter<Req extends object, Res> {
   getHeader(response: Res, name: string): unknown;
   /** Calls `listener` once when the response's connection closes (sent, aborted or hijacked). */
   onClose(response: Res, listener: () => void): void;
+  /**
+   * Calls `listener` once the response's status and headers are final, as they went on the wire
+   * (undefined when they never went), and removes the `retract` headers if a middleware sets a
+   * cookie before they go: `whenHeadSent(rawNodeResponse, retract, listener)` for Node's http.
+   */
+  onHeadersSent(response: Res, retract: Readonly<Record<string, string>>, listener: (head: SentHead | undefined) => void): void;
 }
 
 /** The response a handler produced, as the adapter hands it to the engine once its body is complete. */

@@ -17,22 +17,60 @@ const UNSTORABLE_DIRECTIVE = /(?:^|[\s,])(?:private|no-store|no-cache)(?:[\s,=]|
 // max-age=0 / s-maxage=0: "stale at once" (Django does not cache these either).
 const ZERO_AGE_DIRECTIVE = /(?:^|[\s,])(?:max-age|s-maxage)\s*=\s*"?0+"?(?:[\s,]|$)/i;
 
+/** Why a response was not stored, as counted per route in `viewCacheStats()` (`notStored`). */
+export type NotStoredReason =
+  | 'status'
+  | 'set-cookie'
+  | 'cache-control'
+  | 'pragma'
+  | 'vary-star'
+  | 'encoding'
+  | 'late-vary'
+  | 'not-sent'
+  | 'stream'
+  | 'too-large'
+  | 'tags-failed';
+
+/** A response that may not be stored: the reason (counted) and what was seen (logged). */
+export interface Refusal {
+  readonly reason: NotStoredReason;
+  readonly detail: string;
+}
+
 /** Why a response with this status and these headers may not be stored; undefined when it may. */
-export function whyNotStorable(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): string | undefined {
-  if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return `status ${status}`;
-  if (header('set-cookie') !== undefined) return 'it sets a cookie';
+export function refusalOf(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): Refusal | undefined {
+  if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return { reason: 'status', detail: `status ${status}` };
+  if (header('set-cookie') !== undefined) return { reason: 'set-cookie', detail: 'it sets a cookie' };
   const control = header('cache-control');
-  if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) return `cache-control: ${String(control)}`;
+  if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) {
+    return { reason: 'cache-control', detail: `cache-control: ${String(control)}` };
+  }
   const pragma = header('pragma');
-  if (pragma !== undefined && /no-cache/i.test(String(pragma))) return 'pragma: no-cache';
+  if (pragma !== undefined && /no-cache/i.test(String(pragma))) return { reason: 'pragma', detail: 'pragma: no-cache' };
   const vary = varyHeaderNames(header('vary'));
-  if (vary === '*') return 'vary: *';
+  if (vary === '*') return { reason: 'vary-star', detail: 'vary: *' };
   // A body compressed for one client is stored only per Accept-Encoding, never for everyone.
   const encoding = header('content-encoding');
   if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity' && !vary.includes('accept-encoding')) {
-    return `content-encoding: ${String(encoding)} without Vary: Accept-Encoding`;
+    return { reason: 'encoding', detail: `content-encoding: ${String(encoding)} without Vary: Accept-Encoding` };
   }
   return undefined;
+}
+
+/** Why a response with this status and these headers may not be stored, in words; undefined when it may (see `refusalOf`). */
+export function whyNotStorable(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): string | undefined {
+  return refusalOf(status, header, statusCodes)?.detail;
+}
+
+/**
+ * True when a request carries a body (a `Content-Length` other than 0, or any `Transfer-Encoding`):
+ * a GET or HEAD with one ("fat GET") may be answered from its body, so it neither reads nor fills
+ * a shared entry.
+ */
+export function carriesBody(headers: RequestHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && !/^\s*0+\s*$/.test(String(length));
 }
 
 /**
@@ -94,6 +132,7 @@ export function hasCredentials(headers: RequestHeaders): boolean {
 /** The part of a @fastify/session (or express-session) session this looks at. */
 interface IdentifiedSession {
   encryptedSessionId?: unknown;
+  data?: unknown;
 }
 
 /**
@@ -104,13 +143,24 @@ interface IdentifiedSession {
  * - A @fastify/session session: true when one of the request's cookies holds its signed id, that is
  *   when it was restored from the store; a session made afresh for a guest (no cookie, a stale or
  *   forged one) is false, so guests keep sharing entries. The cookie's name does not matter.
+ * - A @fastify/secure-session session (it has `data()`): true when it holds anything, that is when
+ *   the request's cookie opened to a session with data.
  * - Any other session object: true when the request sends any cookie, since its id cannot be told.
  */
 export function carriesSession(session: unknown, cookies: unknown, cookieHeader: string | undefined): boolean {
   if (session === undefined || session === null || typeof session !== 'object') return false;
   if (cookieHeader === undefined || cookieHeader === '') return false;
   const id = (session as IdentifiedSession).encryptedSessionId;
-  if (typeof id !== 'string' || id === '' || cookies === null || typeof cookies !== 'object') return true;
+  if (typeof id !== 'string' || id === '') {
+    // @fastify/secure-session: a guest's session (no cookie, or one that did not open) holds nothing.
+    const data = (session as IdentifiedSession).data;
+    if (typeof data === 'function') {
+      const held: unknown = data.call(session);
+      return held !== null && typeof held === 'object' && Object.keys(held).length > 0;
+    }
+    return true;
+  }
+  if (cookies === null || typeof cookies !== 'object') return true;
   for (const value of Object.values(cookies)) {
     // @fastify/session's cookiePrefix puts a fixed text before the id.
     if (typeof value === 'string' && value.endsWith(id)) return true;

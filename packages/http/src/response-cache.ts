@@ -4,9 +4,11 @@ import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
 import { replayResponse } from './replay.js';
 import type { FinishedResponse, HttpAdapter } from './http-adapter.js';
-import { appendVary, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, whyNotStorable, withHostVariant } from './http-rules.js';
+import { appendVary, carriesBody, hasCredentials, HOST_VARIANT, refusalOf, sameNames, varyHeaderNames, varyValues, withHostVariant, type Refusal } from './http-rules.js';
+import { NotStoredNotices, refusalOnWire } from './not-stored.js';
+import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
-import type { ViewRouteStats } from './route-stats.js';
+import type { BypassReason, ViewRouteStats } from './route-stats.js';
 import { ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
@@ -51,7 +53,9 @@ interface MissState {
    */
   tagged?: { tags: readonly string[]; versions: Promise<TagVersions | undefined> } | undefined;
   /** Why the page must not be stored, found before the handler ran (its tags function threw). */
-  unstorable?: string | undefined;
+  unstorable?: Refusal | undefined;
+  /** Set once the waiters and the lock were let go, or handed to the store: nothing more to release. */
+  closed?: boolean;
 }
 
 /** What a leader that found the page in the cache (another process stored it) tells its waiters: read it yourselves. */
@@ -121,6 +125,7 @@ export class ResponseCache<Req extends object, Res> {
   readonly #memo: DecodeMemo<StoredView | MalformedView | undefined>;
   readonly #malformedLog: FailureLog;
   #malformed = 0;
+  readonly #notices = new NotStoredNotices();
 
   /** A response cache over `cache`, seeing requests and responses through `adapter` (see ResponseCacheOptions). */
   constructor(cache: Cache, adapter: HttpAdapter<Req, Res>, options: ResponseCacheOptions = {}) {
@@ -158,11 +163,13 @@ export class ResponseCache<Req extends object, Res> {
     // A refresh of a stale page: it runs the handler and stores whatever is at its key now.
     const refreshWrites = this.#refresher.claim(headers);
     if (rule.unless?.(request)) return false;
-    if (!rule.shareAuthorized && hasCredentials(headers)) return bypass(adapter, response, rule.stats);
+    // A GET with a body may be answered from it (express.json() fills req.body): never shared.
+    if (carriesBody(headers)) return bypass(adapter, response, rule.stats, 'request-body');
+    if (!rule.shareAuthorized && hasCredentials(headers)) return bypass(adapter, response, rule.stats, 'credentials');
     if (!rule.shareSessions && adapter.carriesSession(request)) {
       this.#states.set(request, SESSION_BYPASS);
       adapter.setHeader(response, 'vary', appendVary(adapter.getHeader(response, 'vary'), 'Cookie'));
-      return bypass(adapter, response, rule.stats);
+      return bypass(adapter, response, rule.stats, 'session');
     }
     const key = requestKey(rule, request, adapter);
     if (key === undefined) return false;
@@ -194,7 +201,9 @@ export class ResponseCache<Req extends object, Res> {
    * Called with the handler's response once its body is complete, before it is sent when the
    * framework allows: marks it `x-cache: MISS`, gives it the headers it is stored with (ETag,
    * Last-Modified, Cache-Control, Surrogate-Key, where the adapter can still set them), and stores
-   * it in the background when it may be stored. A request `begin` did not mark is left alone.
+   * it in the background once its headers have gone on the wire and may still be stored there (a
+   * middleware may add a Set-Cookie inside writeHead: see `refusalOnWire`). A request `begin` did
+   * not mark is left alone.
    */
   finish(request: Req, response: Res, finished: FinishedResponse): void {
     const state = this.#states.get(request);
@@ -208,33 +217,50 @@ export class ResponseCache<Req extends object, Res> {
       return;
     }
     state.rule.stats.misses++;
-    let kept = false;
     try {
-      kept = this.#finishMiss(state, request, response, finished);
-    } finally {
+      this.#finishMiss(state, request, response, finished);
+    } catch (error) {
       // Whatever happened (a header Node refused, a throw), the waiters and the lock are let go.
-      if (!kept) {
-        state.settle?.(undefined);
-        void state.lock?.release();
-      }
+      release(state);
+      throw error;
     }
   }
 
-  /** The part of `finish` for a miss: true when the page was handed to the waiters and stored (they and the lock are then released by the store). */
-  #finishMiss(state: MissState, request: Req, response: Res, finished: FinishedResponse): boolean {
+  /** The part of `finish` for a miss: refuses what may not be stored, else sets the headers it is stored with and waits for the wire. */
+  #finishMiss(state: MissState, request: Req, response: Res, finished: FinishedResponse): void {
     const adapter = this.#adapter;
     const rule = state.rule;
-    const refused = state.unstorable ?? whyNotCacheable(finished, rule.statusCodes) ?? (state.head ? 'a HEAD response has no body to store' : undefined);
-    if (refused !== undefined) {
-      adapter.log(request).debug(`larder: response of ${adapter.route(request) || adapter.url(request)} not cached: ${refused}`);
-      return false;
+    if (state.head) {
+      adapter.log(request).debug(`larder: response of ${rule.stats.route} not cached: a HEAD response has no body to store`);
+      return release(state);
     }
+    const refused = state.unstorable ?? whyNotCacheable(finished, rule.statusCodes);
+    if (refused !== undefined) return this.#refuse(state, request, refused);
     const storedAt = Date.now();
     const added = storedHeaders(rule, finished, storedAt, this.#ttlOf(rule), state.tagged?.tags);
     for (const [name, value] of Object.entries(added)) adapter.setHeader(response, name, value);
     const entry = captureResponse(finished, added, state.host, storedAt);
-    this.#keep(state, request, entry, finished.headers.vary);
-    return true;
+    const retract: Record<string, string> = added['cache-control'] === undefined ? {} : { 'cache-control': added['cache-control'] };
+    adapter.onHeadersSent(response, retract, (head) => this.#commit(state, request, finished, entry, head));
+  }
+
+  /** The headers went on the wire: the page is stored when they still allow it, else waiters and lock are let go. */
+  #commit(state: MissState, request: Req, finished: FinishedResponse, entry: CachedResponse, head: SentHead | undefined): void {
+    if (state.closed) return;
+    const refused = refusalOnWire(finished, head, state.rule.statusCodes);
+    if (refused !== undefined) return this.#refuse(state, request, refused);
+    try {
+      this.#keep(state, request, entry, finished.headers.vary);
+      state.closed = true;
+    } finally {
+      release(state);
+    }
+  }
+
+  /** A miss whose response may not be stored: counted and said once per route and reason, its waiters and lock let go. */
+  #refuse(state: MissState, request: Req, refused: Refusal): void {
+    release(state);
+    this.#notices.record(state.rule.stats, refused, this.#adapter.log(request));
   }
 
   /**
@@ -256,8 +282,7 @@ export class ResponseCache<Req extends object, Res> {
     if (state === undefined) return;
     this.#states.delete(request);
     if (state === SESSION_BYPASS) return;
-    state.settle?.(undefined);
-    void state.lock?.release();
+    release(state);
   }
 
   /**
@@ -342,10 +367,8 @@ export class ResponseCache<Req extends object, Res> {
     if (!state.head) this.#readTags(state, request);
     this.#adapter.setHeader(response, 'x-cache', 'MISS');
     this.#adapter.onClose(response, () => {
-      if (this.#states.get(request) !== state) return;
-      this.#states.delete(request);
-      state.settle?.(undefined);
-      void state.lock?.release();
+      if (this.#states.get(request) === state) this.#states.delete(request);
+      release(state);
     });
   }
 
@@ -358,7 +381,7 @@ export class ResponseCache<Req extends object, Res> {
       tags = rule.tags(request);
     } catch (error) {
       this.#adapter.log(request).warn({ err: error }, "larder: the route's tags function threw; response not cached");
-      state.unstorable = 'its tags function threw';
+      state.unstorable = { reason: 'tags-failed', detail: 'its tags function threw' };
       return;
     }
     if (tags.length === 0) return;
@@ -609,18 +632,26 @@ function isAudience(audience: string, host: string, route: string): boolean {
   return audience.length === host.length + 1 + route.length && audience.startsWith(host) && audience.charCodeAt(host.length) === 0 && audience.endsWith(route);
 }
 
-/** Why a finished response cannot be stored, or undefined when it can (see `whyNotStorable`). */
-function whyNotCacheable(finished: FinishedResponse, statusCodes: ReadonlySet<number>): string | undefined {
-  const refused = whyNotStorable(finished.status, (name) => finished.headers[name], statusCodes);
+/** Why a finished response cannot be stored, or undefined when it can (see `refusalOf`). */
+function whyNotCacheable(finished: FinishedResponse, statusCodes: ReadonlySet<number>): Refusal | undefined {
+  const refused = refusalOf(finished.status, (name) => finished.headers[name], statusCodes);
   if (refused !== undefined) return refused;
-  if (finished.body === undefined) return 'the body is a stream';
+  if (finished.body === undefined) return { reason: 'stream', detail: 'the body is a stream, or was too large to collect' };
   return undefined;
 }
 
+/** Lets a miss's waiters and its lock go, once (a miss handed to the store is closed already: the store lets them go). */
+function release(state: MissState): void {
+  if (state.closed) return;
+  state.closed = true;
+  state.settle?.(undefined);
+  void state.lock?.release();
+}
+
 /** Skips the cache for this request: the handler runs and its response is not stored. */
-function bypass<Req extends object, Res>(adapter: HttpAdapter<Req, Res>, response: Res, stats: ViewRouteStats): false {
+function bypass<Req extends object, Res>(adapter: HttpAdapter<Req, Res>, response: Res, stats: ViewRouteStats, reason: BypassReason): false {
   stats.bypasses++;
+  stats.bypassed[reason] = (stats.bypassed[reason] ?? 0) + 1;
   adapter.setHeader(response, 'x-cache', 'BYPASS');
   return false;
 }
-

@@ -16,7 +16,7 @@ export interface ConformanceResponse {
  * One request over a new connection with exactly these headers (node:http, not fetch, which
  * adds Accept-Encoding and will not set Host), so no keep-alive socket outlives a test.
  */
-export function request(base: string, path: string, headers: Readonly<Record<string, string>> = {}, method = 'GET'): Promise<ConformanceResponse> {
+export function request(base: string, path: string, headers: Readonly<Record<string, string>> = {}, method = 'GET', body?: string): Promise<ConformanceResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest({ host: url.hostname, port: url.port, path, method, headers, agent: false }, (response) => {
@@ -29,7 +29,7 @@ export function request(base: string, path: string, headers: Readonly<Record<str
       });
     });
     outgoing.on('error', reject);
-    outgoing.end();
+    outgoing.end(body);
   });
 }
 
@@ -54,7 +54,7 @@ export class SuiteContext {
   #cache: ConformanceCache | undefined;
 
   /** Declares a route (its pattern unique in the suite, and the name its calls are counted under). */
-  route(path: string, settings: ResponseCacheSettings<unknown>, handle: SuiteHandler, method: 'GET' | 'POST' = 'GET'): string {
+  route(path: string, settings: ResponseCacheSettings<unknown> | undefined, handle: SuiteHandler, method: 'GET' | 'POST' = 'GET'): string {
     const id = `${method} ${path}`;
     if (this.#calls.has(id)) assert.fail(`conformance suite: route ${id} declared twice`);
     this.#calls.set(id, 0);
@@ -99,9 +99,9 @@ export class SuiteContext {
     return this.conformance.cache;
   }
 
-  /** A GET (or `method`) to the app over a new connection. */
-  get(path: string, headers: Readonly<Record<string, string>> = {}, method = 'GET'): Promise<ConformanceResponse> {
-    return request(this.app.base, path, headers, method);
+  /** A GET (or `method`, with `body`) to the app over a new connection. */
+  get(path: string, headers: Readonly<Record<string, string>> = {}, method = 'GET', body?: string): Promise<ConformanceResponse> {
+    return request(this.app.base, path, headers, method, body);
   }
 
   /**

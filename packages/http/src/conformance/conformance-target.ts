@@ -17,6 +17,16 @@ export interface ConformanceRequest {
   readonly params: Readonly<Record<string, string>>;
   /** The request headers, lower-case names. */
   readonly headers: IncomingHttpHeaders;
+  /** The request's session, in a run under a session middleware (see `responseCacheSessionConformance`). */
+  readonly session?: ConformanceSession;
+}
+
+/** A session middleware's session, as a conformance handler reads and writes it (`req.session.x`, `request.session.get('x')`). */
+export interface ConformanceSession {
+  /** The value stored under `name`, or undefined. */
+  get(name: string): unknown;
+  /** Stores `value` under `name` (the middleware then saves the session and sets its cookie). */
+  set(name: string, value: string): void;
 }
 
 /** What a conformance handler answers; the target sends it with its framework's reply API (`reply.code().headers().send()`, `res.status().set().send()`). */
@@ -35,8 +45,8 @@ export interface ConformanceRoute {
   readonly method: 'GET' | 'POST';
   /** The pattern: literal segments, `:name` parameters, and a last segment `*` matching the rest of the path (Fastify `*`, Express 4 `*`, Express 5 `*rest`). */
   readonly path: string;
-  /** The route's response cache settings (Fastify `config: { cache }`, Express `cacheResponse(settings)`). */
-  readonly settings: ResponseCacheSettings<unknown>;
+  /** The route's response cache settings (Fastify `config: { cache }`, Express `cacheResponse(settings)`); undefined for a route the cache is not on (a POST beside a cached GET). */
+  readonly settings: ResponseCacheSettings<unknown> | undefined;
   /** The handler: the target calls it once per request that reaches the handler and sends what it resolves to. */
   handle(request: ConformanceRequest): ConformanceReply | Promise<ConformanceReply>;
 }

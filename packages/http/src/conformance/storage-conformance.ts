@@ -29,7 +29,8 @@ export function storageConformance(ctx: SuiteContext): void {
   const bytes = ctx.route('/bytes', {}, () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: BINARY }));
   const empty = ctx.route('/empty', {}, () => plain(''));
   const posted = ctx.route('/posted', {}, (request, calls) => plain(`posted ${request.method} call ${calls}`));
-  ctx.route('/posted', {}, (request, calls) => plain(`posted ${request.method} call ${calls}`), 'POST');
+  ctx.route('/posted', undefined, (request, calls) => plain(`posted ${request.method} call ${calls}`), 'POST');
+  const fat = ctx.route('/search', { queryString: true }, (request, calls) => plain(`results for ${new URL(request.url, 'http://x').searchParams.get('q')} ${request.headers['content-length'] ?? request.headers['transfer-encoding'] ?? 'no body'} call ${calls}`));
   const skipped = ctx.route('/skipped', { unless: (request) => headersOf(request)['x-skip'] === '1' }, (_request, calls) => plain(`skipped call ${calls}`));
   const customKey = ctx.route('/custom/:id', { key: (request) => `custom/${String(headersOf(request)['x-tenant'])}` }, (request, calls) => plain(`custom ${request.params.id} call ${calls}`));
   const guest = ctx.route('/guest', {}, (_request, calls) => plain(`guest call ${calls}`));
@@ -141,6 +142,26 @@ export function storageConformance(ctx: SuiteContext): void {
   });
 
   describe('who is served a stored page', () => {
+    it('a GET or HEAD carrying a body (Content-Length above 0, or Transfer-Encoding) neither reads nor fills the shared entry (x-cache: BYPASS)', async () => {
+      const json = { 'content-type': 'application/json' };
+      const poisoned = await ctx.get('/search?q=shoes', { ...json, 'content-length': '24' }, 'GET', '{"q":"<script>x</script>"}'.slice(0, 24));
+      assert.equal(poisoned.headers['x-cache'], 'BYPASS');
+      const chunked = await ctx.get('/search?q=shoes', { ...json, 'transfer-encoding': 'chunked' }, 'GET', '{"q":"<script>"}');
+      assert.equal(chunked.headers['x-cache'], 'BYPASS');
+      const plainGet = await ctx.get('/search?q=shoes');
+      assert.equal(plainGet.headers['x-cache'], 'MISS', 'the bodies stored nothing');
+      assert.equal(plainGet.text, 'results for shoes no body call 3');
+      assert.equal((await ctx.get('/search?q=shoes')).headers['x-cache'], 'HIT');
+      const later = await ctx.get('/search?q=shoes', { ...json, 'content-length': '2' }, 'GET', '{}');
+      assert.equal(later.headers['x-cache'], 'BYPASS', 'and is not served the stored page either');
+      assert.equal(later.text, 'results for shoes 2 call 4');
+      const head = await ctx.get('/search?q=shoes', { 'content-length': '2' }, 'HEAD', '{}');
+      assert.equal(head.headers['x-cache'], 'BYPASS');
+      const empty = await ctx.get('/search?q=shoes', { 'content-length': '0' });
+      assert.equal(empty.headers['x-cache'], 'HIT', 'Content-Length: 0 is no body');
+      assert.equal(ctx.calls(fat), 5);
+    });
+
     it('a request with Authorization bypasses the cache (x-cache: BYPASS): it is not served the shared page, and its own is not stored', async () => {
       assert.equal((await ctx.get(auth)).headers['x-cache'], 'MISS');
       const alice = await ctx.get(auth, { authorization: 'Bearer alice' });
