@@ -21,7 +21,7 @@ export interface ExpressRequestLike extends IncomingMessage {
   /** The app handling the request. */
   app?: ExpressAppLike;
   /** The route matched, when the middleware runs in one (`app.get(path, cacheResponse(), ...)`). */
-  route?: { path?: unknown };
+  route?: { path?: unknown; methods?: Readonly<Record<string, boolean | undefined>> };
   /** The mount path of the router the route is in. */
   baseUrl?: string;
   /** express-session's session (or another library's). */

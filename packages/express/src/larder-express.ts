@@ -41,6 +41,7 @@ interface Installed {
   table: ViewStatsTable;
   maxBodyBytes: number;
   captureBudget: CaptureBudget;
+  logger: CacheLogger;
 }
 
 const installed = new WeakMap<ExpressAppLike, Installed>();
@@ -80,7 +81,7 @@ export function larder(app: ExpressAppLike, options: LarderExpressOptions = {}):
     inject: injectInto(app),
   });
   const table = new ViewStatsTable();
-  installed.set(app, { cache, adapter, engine, table, maxBodyBytes, captureBudget: { used: 0, max: captureBytes } });
+  installed.set(app, { cache, adapter, engine, table, maxBodyBytes, captureBudget: { used: 0, max: captureBytes }, logger });
   app.locals.cache = cache;
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
@@ -113,6 +114,7 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
       // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
       rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${routeName(request)}` }, app.cache.recompute, app.table)!;
       rules.set(app, rule);
+      warnIfNeverCached(request, app.logger);
     }
     const proceed = () => {
       if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes, app.captureBudget);
@@ -131,6 +133,18 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
       if (!replied) proceed();
     }, next);
   };
+}
+
+/**
+ * Says once (when the middleware first runs in an app) that `cacheResponse()` sits on a route that
+ * answers no GET: only GET and HEAD responses are cached, so it can never take effect. Express
+ * gives middlewares no hook where routes are declared, so this is said at the first request.
+ */
+function warnIfNeverCached(request: ExpressRequestLike, logger: CacheLogger): void {
+  const methods = request.route?.methods;
+  if (methods === undefined || methods.get || methods.head || methods._all) return;
+  const named = Object.keys(methods).filter((method) => methods[method]).map((method) => method.toUpperCase());
+  logger.warn(`larder: cacheResponse() on route ${named.join(',')} ${routeName(request)} never caches: only GET and HEAD responses are cached; put it on the GET route`);
 }
 
 /** The route pattern a middleware serves, for its counters: the matched route, else the path of its first request. */

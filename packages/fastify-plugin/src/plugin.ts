@@ -1,4 +1,4 @@
-import { clearDefaultCache, setDefaultCache } from '@larder/core';
+import { clearDefaultCache, InvalidOptionError, setDefaultCache } from '@larder/core';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { addCacheExtension } from '@larder/nunjucks';
@@ -7,12 +7,24 @@ import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule } from '@lar
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fastifyAdapter } from './fastify-adapter.js';
 import { viewCacheHooks, type ViewCacheHooks } from './view-hooks.js';
+import { refuseUncachableMethod, watchRoutesDeclaredBefore } from './route-checks.js';
 
 /** Internal (not exported by the package): the view cache of each app, so tests can read its memo size. */
 export const viewCaches = new WeakMap<FastifyInstance, ResponseCache<FastifyRequest, FastifyReply>>();
 
 async function larder(app: FastifyInstance, options: LarderPluginOptions): Promise<void> {
+  if (app.hasDecorator('cache')) {
+    throw new InvalidOptionError(
+      'app',
+      registered.has(app)
+        ? '@larder/fastify-plugin is already registered on this app: register it once, at the root (child contexts see its app.cache)'
+        : 'app.cache is already decorated by another plugin (@fastify/caching?): Larder cannot take its place',
+    );
+  }
+  // Routes declared before this registration never pass through the onRoute hook below.
+  const before = app.printRoutes() !== EMPTY_ROUTES;
   const { cache, owned, source } = resolveCache(options, app.log);
+  registered.add(app);
   app.decorate('cache', cache);
   const makeDefault = options.setDefault ?? true;
   if (makeDefault) setDefaultCache(cache);
@@ -22,10 +34,16 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
   const viewStats = new ViewStatsTable();
   app.decorate('viewCacheStats', () => viewStats.snapshot());
 
+  const seen = new Set<string>();
   app.addHook('onRoute', function larderViewCacheRoute(route: RouteOptions) {
-    const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(route.config?.cache, { option: 'config.cache', route: `${String(route.method)} ${route.url}`, pattern: route.url }, cache.recompute, viewStats);
+    const setting: unknown = route.config?.cache;
+    if (setting === undefined || setting === false) return;
+    refuseUncachableMethod(route);
+    seen.add(route.url);
+    const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(setting, { option: 'config.cache', route: `${String(route.method)} ${route.url}`, pattern: route.url }, cache.recompute, viewStats);
     if (rule) attachHooks(route, viewCacheHooks(views, rule));
   });
+  if (before) watchRoutesDeclaredBefore(app, seen);
 
   app.addHook('onClose', async function larderClose() {
     await views.drain();
@@ -63,6 +81,12 @@ function toArray<T>(hooks: T | T[] | undefined): T[] {
   if (hooks === undefined) return [];
   return Array.isArray(hooks) ? hooks : [hooks];
 }
+
+/** What `printRoutes()` answers for an app without routes. */
+const EMPTY_ROUTES = '(empty tree)';
+
+/** The apps (contexts) Larder was registered on, to tell a second registration from another plugin's `app.cache`. */
+const registered = new WeakSet<FastifyInstance>();
 
 /** The Larder plugin: `await app.register(larderPlugin, options)` gives `app.cache` and route view caching. */
 export const larderPlugin = fastifyPlugin(larder, { name: '@larder/fastify-plugin', fastify: '5.x' });
