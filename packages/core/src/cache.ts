@@ -13,6 +13,7 @@ import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
 import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toDelta, toPairs, toSeconds, type CacheEntries } from './cache-arguments.js';
 import { toSafeKey } from './keys.js';
+import { toUserKey } from './reserved-keys.js';
 import { NearCache } from './near/near-cache.js';
 import { ReadPath, type DecodedEntry } from './read-path.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
@@ -427,7 +428,7 @@ export class Cache extends CacheEventEmitter {
    */
   namespace(name: string): CacheNamespace {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a namespace name is a non-empty string');
-    const versionKey = this.#key(namespaceVersionKey(name));
+    const versionKey = this.#internalKey(namespaceVersionKey(name));
     // A key so long that the safe-key step hashed the counter mark away could not be told from a forged stamp.
     if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a namespace name and key prefix this long leave no readable counter key: shorten them');
     const keys: readonly string[] = [versionKey];
@@ -557,20 +558,27 @@ export class Cache extends CacheEventEmitter {
     await this.backend.close();
   }
 
-  /** The backend key for a caller's key: prefix, then made memcached-safe. */
+  /** The backend key for a caller's key: a reserved prefix escaped (see reserved-keys.ts), the key prefix, then made memcached-safe. */
   backendKey(key: string): string {
     return this.#key(key);
   }
 
+  // Every caller's key goes through here: one that starts with a reserved prefix is escaped, so
+  // no caller key reaches a version counter, a lock or a chunk.
   #key(key: string): string {
     if (typeof key !== 'string') throw new InvalidArgumentError(`cache keys are strings, got ${typeof key}`);
+    return toSafeKey(this.keyPrefix + toUserKey(key));
+  }
+
+  /** The backend key of one of Larder's own keys (a version counter): the key prefix, made memcached-safe, never escaped. */
+  #internalKey(key: string): string {
     return toSafeKey(this.keyPrefix + key);
   }
 
   /** The backend keys of the tags' version counters; a usage error when the key prefix leaves no readable counter key. */
   #tagKeys(tags: readonly string[]): string[] {
     return tags.map((tag) => {
-      const versionKey = this.#key(tagVersionKey(tag));
+      const versionKey = this.#internalKey(tagVersionKey(tag));
       // A counter key whose mark the safe-key step hashed away could not be told from a forged stamp.
       if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a tag and key prefix this long leave no readable counter key: shorten them');
       return versionKey;
