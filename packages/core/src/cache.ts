@@ -14,6 +14,7 @@ import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toDelta, toPairs, toSeconds, type CacheEntries } from './cache-arguments.js';
 import { toSafeKey } from './keys.js';
 import { toUserKey } from './reserved-keys.js';
+import { OptionNames, type ListsExactly } from './option-names.js';
 import { NearCache } from './near/near-cache.js';
 import { ReadPath, type DecodedEntry } from './read-path.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
@@ -24,7 +25,8 @@ import { TagVersions, tagVersionKey, toTags } from './versions/tags.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
-import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
+import { memoizeFunction, type Memoized } from './memoize/memoize.js';
+import { checkMemoizeOptions, type MemoizeOptions } from './memoize/memoize-options.js';
 import { parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
@@ -70,6 +72,12 @@ export interface CacheOptions extends Omit<RecomputeOptions, 'timeout'> {
    */
   near?: NearCacheOptions | true;
 }
+
+/** The names of CacheOptions, checked at run time (the assertion below fails the build when one is missing). */
+export const CACHE_OPTION_NAMES = ['backend', 'keyPrefix', 'defaultTtl', 'serializer', 'compressThreshold', 'ignoreErrors', 'logger', 'errorLogInterval', 'grace', 'staleIfError', 'factoryTimeout', 'lock', 'near'] as const;
+const cacheOptionsListed: ListsExactly<(typeof CACHE_OPTION_NAMES)[number], keyof CacheOptions> = true;
+void cacheOptionsListed;
+const CACHE_OPTIONS = new OptionNames('Cache', CACHE_OPTION_NAMES);
 
 /** Counters of a Cache since it was created. */
 export interface CacheStats {
@@ -135,6 +143,7 @@ export class Cache extends CacheEventEmitter {
   constructor(options: CacheOptions = {}) {
     super();
     checkOptionsObject(options, 'Cache');
+    CACHE_OPTIONS.check(options);
     if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
       throw new InvalidOptionError('keyPrefix', 'must be a string');
     }
@@ -544,6 +553,7 @@ export class Cache extends CacheEventEmitter {
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
   memoize<Args extends unknown[], Result>(fn: (...args: Args) => Result, options: Omit<MemoizeOptions<Args, Result>, 'cache'> = {}): Memoized<Args, Result> {
+    checkMemoizeOptions(options, false);
     return memoizeFunction(fn, { ...options, cache: this });
   }
 

@@ -3,6 +3,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
 import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
+import { OptionNames } from './option-names.js';
 import { itemByteLength, TextItem } from './text-item.js';
 import type { StoredItem } from './types/backend.js';
 
@@ -39,6 +40,7 @@ export interface FlagSerializerOptions {
   maxValueSize?: number;
 }
 
+const SERIALIZER_OPTIONS = new OptionNames('FlagSerializer', ['compressThreshold', 'maxValueSize']);
 const DEFAULT_COMPRESS_THRESHOLD = 16 * 1024;
 const DEFAULT_MAX_VALUE_SIZE = 32 * 1024 * 1024;
 
@@ -61,6 +63,7 @@ export class FlagSerializer implements Serializer {
 
   constructor(options: FlagSerializerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'FlagSerializer options must be an object');
+    SERIALIZER_OPTIONS.check(options);
     this.#compressThreshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
     if (typeof this.#compressThreshold !== 'number' || !Number.isSafeInteger(this.#compressThreshold) || this.#compressThreshold < 0) {
       throw new InvalidOptionError('compressThreshold', `must be a whole number of bytes, 0 or more (0 = never compress), got ${describe(options.compressThreshold)}`);
