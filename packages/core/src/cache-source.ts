@@ -2,7 +2,9 @@ import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memca
 import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { describe } from './cache-option-checks.js';
-import { Cache, type CacheOptions } from './cache.js';
+import { Cache, CACHE_OPTION_NAMES, type CacheOptions } from './cache.js';
+import { MEMCACHED_OPTIONS } from './backends/memcached/memcached-options.js';
+import { OptionNames } from './option-names.js';
 import { InvalidOptionError } from './errors.js';
 import type { CacheLogger } from './failure-log.js';
 import { cacheFromEnv } from './from-env.js';
@@ -65,30 +67,9 @@ export interface OpenedCacheSource {
 const FORMS = 'a Cache, { cache }, { backend }, { servers } or { fromEnv }';
 const MARKERS = ['cache', 'backend', 'servers', 'fromEnv'] as const;
 
-// Written out because options are checked by name at run time; the assertions below fail the
-// build when CacheOptions or MemcachedBackendOptions gain an option these lists miss.
-const CACHE_OPTIONS = ['keyPrefix', 'defaultTtl', 'serializer', 'compressThreshold', 'ignoreErrors', 'logger', 'errorLogInterval', 'grace', 'staleIfError', 'factoryTimeout', 'lock', 'near'] as const;
-const MEMCACHED_OPTIONS = [
-  'servers',
-  'username',
-  'password',
-  'timeout',
-  'connectTimeout',
-  'keepAlive',
-  'failureLimit',
-  'deadTimeout',
-  'rejoinKeyLimit',
-  'failoverTtl',
-  'onNodeChange',
-  'maxValueSize',
-  'chunkSize',
-] as const;
+const CACHE_OPTIONS = CACHE_OPTION_NAMES.filter((name) => name !== 'backend');
 const ENV_OPTIONS = ['fromEnv', 'env', 'memcached'] as const;
-type Exactly<Listed, Declared> = [Exclude<Declared, Listed>, Exclude<Listed, Declared>] extends [never, never] ? true : false;
-const cacheOptionsListed: Exactly<(typeof CACHE_OPTIONS)[number], keyof BuiltCacheOptions> = true;
-const memcachedOptionsListed: Exactly<(typeof MEMCACHED_OPTIONS)[number], keyof MemcachedBackendOptions> = true;
-void cacheOptionsListed;
-void memcachedOptionsListed;
+const OPEN_OPTIONS = new OptionNames('openCacheSource', ['logger', 'defaults', 'memoryWhenEmpty']);
 
 /**
  * True for a Cache built by any copy of @larder/core loaded in this process. The rule: a
@@ -108,6 +89,8 @@ export function isCache(value: unknown): value is Cache {
  * caller owns and closes. Throws InvalidOptionError naming the option for anything else.
  */
 export function openCacheSource(source: CacheSource, options: OpenCacheSourceOptions = {}): OpenedCacheSource {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', `openCacheSource options must be an object, got ${describe(options)}`);
+  OPEN_OPTIONS.check(options);
   if (isCache(source)) return { cache: source, owned: false, kind: 'cache' };
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
     throw new InvalidOptionError('source', `must be ${FORMS}, got ${describe(source)}`);
@@ -187,7 +170,7 @@ function rejectUnknown(given: Record<string, unknown>, known: readonly string[],
     // A memcached option beside `backend`, or `env` without `fromEnv`: say where it belongs.
     const home = (ENV_OPTIONS as readonly string[]).includes(name) ? '{ fromEnv }' : (MEMCACHED_OPTIONS as readonly string[]).includes(name) ? '{ servers }' : undefined;
     if (home !== undefined) throw new InvalidOptionError(name, `applies to a ${home} source only, not to a ${form} source`);
-    throw new InvalidOptionError(name, `is not an option of a ${form} source (known: ${known.join(', ')})`);
+    throw new InvalidOptionError(name, new OptionNames(`a ${form} source`, known).problem(name));
   }
 }
 

@@ -13,6 +13,8 @@ import { tryLock, type LockAttempt } from './recompute/stampede-lock.js';
 import { toWriteOptions, type WriteOption } from './write-options.js';
 import { toDelta, toPairs, toSeconds, type CacheEntries } from './cache-arguments.js';
 import { toSafeKey } from './keys.js';
+import { toUserKey } from './reserved-keys.js';
+import { OptionNames, type ListsExactly } from './option-names.js';
 import { NearCache } from './near/near-cache.js';
 import { ReadPath, type DecodedEntry } from './read-path.js';
 import { toNearCacheSettings, type NearCacheOptions } from './near/near-options.js';
@@ -23,7 +25,8 @@ import { TagVersions, tagVersionKey, toTags } from './versions/tags.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './read-options.js';
 import { FlagSerializer, type Serializer } from './serializer.js';
-import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize/memoize.js';
+import { memoizeFunction, type Memoized } from './memoize/memoize.js';
+import { checkMemoizeOptions, type MemoizeOptions } from './memoize/memoize-options.js';
 import { parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
 import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
@@ -69,6 +72,12 @@ export interface CacheOptions extends Omit<RecomputeOptions, 'timeout'> {
    */
   near?: NearCacheOptions | true;
 }
+
+/** The names of CacheOptions, checked at run time (the assertion below fails the build when one is missing). */
+export const CACHE_OPTION_NAMES = ['backend', 'keyPrefix', 'defaultTtl', 'serializer', 'compressThreshold', 'ignoreErrors', 'logger', 'errorLogInterval', 'grace', 'staleIfError', 'factoryTimeout', 'lock', 'near'] as const;
+const cacheOptionsListed: ListsExactly<(typeof CACHE_OPTION_NAMES)[number], keyof CacheOptions> = true;
+void cacheOptionsListed;
+const CACHE_OPTIONS = new OptionNames('Cache', CACHE_OPTION_NAMES);
 
 /** Counters of a Cache since it was created. */
 export interface CacheStats {
@@ -134,6 +143,7 @@ export class Cache extends CacheEventEmitter {
   constructor(options: CacheOptions = {}) {
     super();
     checkOptionsObject(options, 'Cache');
+    CACHE_OPTIONS.check(options);
     if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
       throw new InvalidOptionError('keyPrefix', 'must be a string');
     }
@@ -427,7 +437,7 @@ export class Cache extends CacheEventEmitter {
    */
   namespace(name: string): CacheNamespace {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a namespace name is a non-empty string');
-    const versionKey = this.#key(namespaceVersionKey(name));
+    const versionKey = this.#internalKey(namespaceVersionKey(name));
     // A key so long that the safe-key step hashed the counter mark away could not be told from a forged stamp.
     if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a namespace name and key prefix this long leave no readable counter key: shorten them');
     const keys: readonly string[] = [versionKey];
@@ -543,6 +553,7 @@ export class Cache extends CacheEventEmitter {
 
   /** `fn` with its results cached in this cache by a hash of its arguments (see `memoize`). */
   memoize<Args extends unknown[], Result>(fn: (...args: Args) => Result, options: Omit<MemoizeOptions<Args, Result>, 'cache'> = {}): Memoized<Args, Result> {
+    checkMemoizeOptions(options, false);
     return memoizeFunction(fn, { ...options, cache: this });
   }
 
@@ -557,20 +568,27 @@ export class Cache extends CacheEventEmitter {
     await this.backend.close();
   }
 
-  /** The backend key for a caller's key: prefix, then made memcached-safe. */
+  /** The backend key for a caller's key: a reserved prefix escaped (see reserved-keys.ts), the key prefix, then made memcached-safe. */
   backendKey(key: string): string {
     return this.#key(key);
   }
 
+  // Every caller's key goes through here: one that starts with a reserved prefix is escaped, so
+  // no caller key reaches a version counter, a lock or a chunk.
   #key(key: string): string {
     if (typeof key !== 'string') throw new InvalidArgumentError(`cache keys are strings, got ${typeof key}`);
+    return toSafeKey(this.keyPrefix + toUserKey(key));
+  }
+
+  /** The backend key of one of Larder's own keys (a version counter): the key prefix, made memcached-safe, never escaped. */
+  #internalKey(key: string): string {
     return toSafeKey(this.keyPrefix + key);
   }
 
   /** The backend keys of the tags' version counters; a usage error when the key prefix leaves no readable counter key. */
   #tagKeys(tags: readonly string[]): string[] {
     return tags.map((tag) => {
-      const versionKey = this.#key(tagVersionKey(tag));
+      const versionKey = this.#internalKey(tagVersionKey(tag));
       // A counter key whose mark the safe-key step hashed away could not be told from a forged stamp.
       if (!isWritableStamp({ key: versionKey, version: '0' })) throw new InvalidArgumentError('a tag and key prefix this long leave no readable counter key: shorten them');
       return versionKey;

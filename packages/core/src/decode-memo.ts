@@ -1,6 +1,10 @@
 import { ownedItem } from './owned-item.js';
 import { itemByteLength, TextItem } from './text-item.js';
 import type { StoredItem } from './types/backend.js';
+import { InvalidOptionError } from './errors.js';
+import { OptionNames } from './option-names.js';
+
+const BOUNDS = new OptionNames('DecodeMemo', ['maxBytes', 'maxEntryBytes']);
 
 /** Bounds of a `DecodeMemo`. */
 export interface DecodeMemoBounds {
@@ -35,6 +39,8 @@ export class DecodeMemo<R> {
   #bytes = 0;
 
   constructor(decode: (value: unknown) => R, bounds: DecodeMemoBounds = {}) {
+    if (bounds === null || typeof bounds !== 'object') throw new InvalidOptionError('bounds', 'DecodeMemo bounds must be an object');
+    BOUNDS.check(bounds);
     this.decode = decode;
     this.#maxBytes = bounds.maxBytes ?? 8 * 1024 * 1024;
     this.#maxEntryBytes = Math.min(bounds.maxEntryBytes ?? 1024 * 1024, this.#maxBytes);

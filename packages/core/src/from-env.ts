@@ -1,6 +1,12 @@
 import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
 import { MemoryBackend } from './backends/memory-backend.js';
-import { Cache, type CacheOptions } from './cache.js';
+import { MEMCACHED_OPTIONS } from './backends/memcached/memcached-options.js';
+import { Cache, CACHE_OPTION_NAMES, type CacheOptions } from './cache.js';
+import { checkOptionsObject } from './cache-option-checks.js';
+import { OptionNames } from './option-names.js';
+
+const ENV_OPTIONS = new OptionNames('cacheFromEnv', ['prefix', 'env', 'memcached', ...CACHE_OPTION_NAMES.filter((name) => name !== 'backend')]);
+const ENV_MEMCACHED_OPTIONS = new OptionNames('memcached (servers and credentials come from the environment)', MEMCACHED_OPTIONS.filter((name) => name !== 'servers' && name !== 'username' && name !== 'password'));
 
 /** Options of `cacheFromEnv`. */
 export interface CacheFromEnvOptions extends Omit<CacheOptions, 'backend'> {
@@ -49,6 +55,10 @@ export function chooseBackendFromEnv(env: Readonly<Record<string, string | undef
 
 /** A Cache configured from the environment (see `chooseBackendFromEnv`); says its choice in one log line. */
 export function cacheFromEnv(options: CacheFromEnvOptions = {}): Cache {
+  checkOptionsObject(options, 'cacheFromEnv');
+  ENV_OPTIONS.check(options);
+  checkOptionsObject(options.memcached, 'memcached');
+  if (options.memcached !== undefined) ENV_MEMCACHED_OPTIONS.check(options.memcached, 'memcached.');
   const { prefix, env, memcached, ...cacheOptions } = options;
   const choice = chooseBackendFromEnv(env ?? process.env, prefix);
   const logger = options.logger ?? console;

@@ -46,6 +46,7 @@ export { cacheFromEnv, chooseBackendFromEnv, type CacheFromEnvOptions, type EnvB
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './serializer.js';
 export { Flags } from './flags.js';
 export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
+export { RESERVED_KEY_PREFIXES } from './reserved-keys.js';
 export { parseTtl, parseTtlOption, toMemcachedExpiry, MEMCACHED_RELATIVE_TTL_LIMIT, type Ttl } from './ttl.js';
 export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';

@@ -1,4 +1,7 @@
 import { InvalidArgumentError } from './errors.js';
+import { OptionNames } from './option-names.js';
+
+const READ_OPTIONS = new OptionNames('a read', ['fresh']);
 
 /** Options of a read (`get`, `read`, `has`, `readDecoded`). */
 export interface ReadOptions {
@@ -6,13 +9,11 @@ export interface ReadOptions {
   fresh?: boolean;
 }
 
-/** Whether a read's options ask for a fresh read; a usage error names what is wrong. */
+/** Whether a read's options ask for a fresh read; an unknown name is E_INVALID_OPTION, a bad value E_INVALID_ARGUMENT. */
 export function toReadOptions(options: ReadOptions | undefined): boolean {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidArgumentError('a read takes { fresh }');
-  for (const name of Object.keys(options)) {
-    if (name !== 'fresh') throw new InvalidArgumentError(`a read takes { fresh }, not ${JSON.stringify(name)}`);
-  }
+  READ_OPTIONS.check(options);
   if (options.fresh !== undefined && typeof options.fresh !== 'boolean') throw new InvalidArgumentError(`read option fresh must be a boolean, got ${typeof options.fresh}`);
   return options.fresh ?? false;
 }

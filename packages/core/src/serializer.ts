@@ -3,6 +3,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from './errors.js';
 import { Flags } from './flags.js';
 import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
+import { OptionNames } from './option-names.js';
 import { itemByteLength, TextItem } from './text-item.js';
 import type { StoredItem } from './types/backend.js';
 
@@ -39,6 +40,7 @@ export interface FlagSerializerOptions {
   maxValueSize?: number;
 }
 
+const SERIALIZER_OPTIONS = new OptionNames('FlagSerializer', ['compressThreshold', 'maxValueSize']);
 const DEFAULT_COMPRESS_THRESHOLD = 16 * 1024;
 const DEFAULT_MAX_VALUE_SIZE = 32 * 1024 * 1024;
 
@@ -51,6 +53,9 @@ const DEFAULT_MAX_VALUE_SIZE = 32 * 1024 * 1024;
  * SerializationError (E_SERIALIZE) naming the type and where it is (`Date at .user.born`),
  * never stored to come back as a string or a plain object. Convert such values first (a
  * Date to `toISOString()` or a number, a Map to `Object.fromEntries`, a Set to an array).
+ * A value whose `toJSON` gives undefined (or throws) is E_SERIALIZE too. An object member
+ * holding undefined is left out, as JSON does (it reads back undefined either way), and -0 is
+ * stored as the integer 0 and reads back 0 from every backend.
  */
 export class FlagSerializer implements Serializer {
   readonly #compressThreshold: number;
@@ -58,6 +63,7 @@ export class FlagSerializer implements Serializer {
 
   constructor(options: FlagSerializerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'FlagSerializer options must be an object');
+    SERIALIZER_OPTIONS.check(options);
     this.#compressThreshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
     if (typeof this.#compressThreshold !== 'number' || !Number.isSafeInteger(this.#compressThreshold) || this.#compressThreshold < 0) {
       throw new InvalidOptionError('compressThreshold', `must be a whole number of bytes, 0 or more (0 = never compress), got ${describe(options.compressThreshold)}`);
@@ -105,8 +111,9 @@ export class FlagSerializer implements Serializer {
 // carry it.
 function encodePlain(value: unknown): StoredItem {
   if (typeof value === 'string') return new TextItem(value, Flags.TEXT, true, value);
-  // Decimal digits and a sign: the same bytes in ASCII and UTF-8.
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return new TextItem(String(value), Flags.LONG, true, value);
+  // Decimal digits and a sign: the same bytes in ASCII and UTF-8. -0 is the text `0` and the
+  // value 0 (`-0 + 0`), so every backend gives back 0, as memcached and Python do.
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return new TextItem(String(value), Flags.LONG, true, value + 0);
   // Bytes are copied both ways so that a caller mutating its Buffer never changes the cache.
   if (Buffer.isBuffer(value)) return { value: Buffer.from(value), flags: Flags.BYTES };
   if (value instanceof Uint8Array) {
@@ -119,12 +126,14 @@ function encodePlain(value: unknown): StoredItem {
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
     throw new SerializationError(`a ${typeof value} cannot be stored; convert it to a string or number first`);
   }
-  let json: string;
+  let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (cause) {
-    throw new SerializationError('value cannot be stored as JSON (circular or BigInt inside?)', { cause });
+    throw new SerializationError('value cannot be stored as JSON (circular, a BigInt inside, or a toJSON that threw)', { cause });
   }
+  // A toJSON that gives undefined, a function or a symbol: JSON has no text for the value.
+  if (json === undefined) throw new SerializationError('value cannot be stored: its toJSON gave undefined, a function or a symbol, which JSON has no text for');
   // JSON.stringify has refused cycles and BigInts by now, so the walk always ends.
   if (typeof value === 'object' && value !== null) refuseUnfaithful(value);
   const immutable = value === null || typeof value === 'boolean' || typeof value === 'number';

@@ -10,12 +10,20 @@ const MAX_DEPTH = 100;
  * The key of a cached template fragment, as Flask-Caching's `make_template_fragment_key`
  * builds it: `_template_fragment_cache_` + name, then `_` + the form of each vary-on value.
  *
- * Forms, chosen so that two different vary-on lists of one fragment never share a key:
- * - a string is itself, with `%` written `%25` and `_` written `%5F`; a number, bigint or
- *   boolean is its `String()` text. So strings and numbers without `_` or `%` give exactly
- *   Flask-Caching's key (a Flask app and a Node app share the fragment); a value containing
- *   `_` or `%` gives a different key than Flask's (which cannot tell `['a_b']` from `['a', 'b']`).
- *   `7` and `'7'` share a form on purpose, as they do in Flask.
+ * Forms. Flask-Caching joins vary-on strings with `_` (a Flask template writes `user.id|string`),
+ * so a scalar's form is its text, as Python's `str()` writes it, and a scalar shares its fragment
+ * with the string of that text, on purpose: that string is the key a Flask app builds, and a
+ * `user.id` that is `7` in one render and `'7'` in another names one user. Two vary-on lists
+ * share a fragment only when they differ in nothing but that: `1` and `'1'`, `10n` and `'10'`,
+ * `true` and `'True'`, `0`, `-0` and `'0'`, `NaN` and `'nan'`. Every other difference gives
+ * another key:
+ * - a string is itself, with `%` written `%25` and `_` written `%5F`; so strings without `_` or
+ *   `%` give exactly Flask-Caching's key (a Flask app and a Node app share the fragment); a
+ *   value containing `_` or `%` gives a different key than Flask's (which cannot tell `['a_b']`
+ *   from `['a', 'b']`).
+ * - a number or bigint is its decimal text (`-0` is `0`; `NaN`, `Infinity` are `nan`, `inf`, as
+ *   Python writes floats); only a decimal under 0.0001 is written as JavaScript writes it
+ *   (`0.00001`, `1e-7`) where Python writes `1e-05`, `1e-07`. A boolean is `True` or `False`.
  * - a Date is its ISO time (`toISOString()`), as a string; an invalid Date is refused.
  * - an object with a `toJSON` method (other than a Date) is the form of what `toJSON()` gives.
  * - `null` is `%N`, `undefined` is `%U` (a guest's fragment never meets a user named "null").
@@ -54,9 +62,11 @@ function varyOnForm(value: unknown, depth: number, seen: Set<object>): string {
     case 'string':
       return escapeText(value);
     case 'number':
+      return pythonNumber(value);
     case 'bigint':
-    case 'boolean':
       return String(value);
+    case 'boolean':
+      return value ? 'True' : 'False';
     case 'undefined':
       return '%U';
     case 'object':
@@ -134,4 +144,13 @@ function describeObject(value: object): string {
 // `_` separates the values and `%` introduces escapes, so a value's own `%` and `_` are escaped.
 function escapeText(text: string): string {
   return text.replace(/[%_]/g, (char) => (char === '%' ? '%25' : '%5F'));
+}
+
+// Python's str() of the number: integers as digits (as a Python int), NaN and the infinities as a
+// Python float writes them; String() already writes -0 as 0.
+function pythonNumber(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Infinity) return 'inf';
+  if (value === -Infinity) return '-inf';
+  return Number.isInteger(value) && Math.abs(value) >= 1e21 ? BigInt(value).toString() : String(value);
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { OptionNames } from './option-names.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import { TagVersions, toTags } from './versions/tags.js';
 
@@ -16,15 +17,15 @@ export interface WriteOptions {
   tags?: readonly string[] | TagVersions;
 }
 
+const WRITE_OPTIONS = new OptionNames('a write', ['ttl', 'grace', 'tags']);
+
 /** A TTL, or the options object. */
 export type WriteOption = Ttl | WriteOptions;
 
-/** A WriteOptions object checked: `ttl` as given, `grace` in seconds, `tags` checked and deduplicated. */
+/** A WriteOptions object checked: `ttl` as given, `grace` in seconds, `tags` checked and deduplicated; an unknown name is E_INVALID_OPTION. */
 export function toWriteOptions(option: WriteOptions): { ttl: Ttl | undefined; grace: number; tags: readonly string[]; versions: TagVersions | undefined } {
   if (Array.isArray(option)) throw new InvalidArgumentError('a write takes a ttl or { ttl, grace, tags }, got an array');
-  for (const name of Object.keys(option)) {
-    if (name !== 'ttl' && name !== 'grace' && name !== 'tags') throw new InvalidArgumentError(`a write takes a ttl or { ttl, grace, tags }, not ${JSON.stringify(name)}`);
-  }
+  WRITE_OPTIONS.check(option);
   const grace = option.grace === undefined ? 0 : parseTtl(option.grace, 'grace');
   if (option.tags instanceof TagVersions) return { ttl: option.ttl, grace, tags: option.tags.tags, versions: option.tags };
   return { ttl: option.ttl, grace, tags: toTags(option.tags, 'set/write'), versions: undefined };

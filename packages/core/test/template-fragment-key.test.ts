@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { runPython } from '@larder/testing';
 import { LarderError, makeTemplateFragmentKey } from '../src/index.js';
 
 const key = (varyOn: unknown[]) => makeTemplateFragmentKey('card', varyOn);
@@ -9,7 +10,7 @@ describe('makeTemplateFragmentKey: vary-on values', () => {
   it("keeps Flask-Caching's key for strings and numbers without '_' or '%'", () => {
     assert.equal(key(['alice']), '_template_fragment_cache_card_alice');
     assert.equal(key([7, 'en-GB', 1.5, -3]), '_template_fragment_cache_card_7_en-GB_1.5_-3');
-    assert.equal(key([10n, true]), '_template_fragment_cache_card_10_true');
+    assert.equal(key([10n, true, false]), '_template_fragment_cache_card_10_True_False', "booleans as Python's str() writes them");
     assert.equal(makeTemplateFragmentKey('user_sidebar', [7]), '_template_fragment_cache_user_sidebar_7', 'names are kept as they are');
   });
 
@@ -85,5 +86,62 @@ describe('makeTemplateFragmentKey: vary-on values', () => {
     assert.match(key([deep]), /^_template_fragment_cache_card_%J/);
     for (let i = 0; i < 10_000; i++) deep = [deep];
     assert.throws(() => key([deep]), invalid);
+  });
+});
+
+describe("makeTemplateFragmentKey: a scalar's form is its text, as Python's str() writes it", () => {
+  // Flask-Caching joins vary-on strings with '_' (a number must be made a string first: `user.id|string`),
+  // so a scalar shares its fragment with the string of its text: the key a Flask app builds for it.
+  it('a number, bigint or boolean shares a fragment with the string Python would write for it', () => {
+    const sharing: unknown[][] = [
+      [1, '1', 1.0, 1n],
+      [true, 'True'],
+      [false, 'False'],
+      [0, -0, '0', 0n],
+      [Number.NaN, 'nan'],
+      [Infinity, 'inf'],
+      [-Infinity, '-inf'],
+      [10n, '10', 10],
+      [1.5, '1.5'],
+    ];
+    for (const values of sharing) {
+      const forms = new Set(values.map((value) => key([value])));
+      assert.equal(forms.size, 1, `${values.map(String).join(', ')}: ${[...forms].join(' ')}`);
+    }
+  });
+
+  it("the forms are Python's str() of the same values", () => {
+    const cases: Array<[unknown, string, string]> = [
+      [7, 'int', '7'],
+      [-3, 'int', '-3'],
+      [2 ** 53 + 2, 'int', '9007199254740994'],
+      [10n ** 20n, 'int', '100000000000000000000'],
+      [1e21, 'int', '1000000000000000000000'],
+      [1.5, 'float', '1.5'],
+      [0.1, 'float', '0.1'],
+      [true, 'bool', 'True'],
+      [false, 'bool', 'False'],
+      [Number.NaN, 'float', 'nan'],
+      [Infinity, 'float', 'inf'],
+      [-Infinity, 'float', '-inf'],
+    ];
+    const python = runPython<string[]>(
+      `
+import json, sys
+req = json.load(sys.stdin)
+build = {'int': int, 'float': float, 'bool': lambda text: text == 'True'}
+print(json.dumps([str(build[kind](text)) for kind, text in req['values']]))
+`,
+      { values: cases.map(([, kind, text]) => [kind, text]) },
+    );
+    assert.deepEqual(
+      cases.map(([value]) => key([value]).slice('_template_fragment_cache_card_'.length)),
+      python,
+    );
+  });
+
+  it('null, undefined, objects and arrays are still kept apart from every string', () => {
+    const forms = [key([null]), key(['None']), key(['null']), key([undefined]), key([[1]]), key(['[1]']), key([{}]), key(['{}'])];
+    assert.equal(new Set(forms).size, forms.length, forms.join('\n'));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Cache, FlagSerializer, MemoryBackend } from '../src/index.js';
+import { memcachedCaches } from './memcached-caches.js';
+import { Cache, FlagSerializer, Flags, MemoryBackend } from '../src/index.js';
 
 class Point {
   constructor(
@@ -84,5 +85,66 @@ describe('values JSON would give back as another type are refused at set', () =>
 
   it('the serializer on its own refuses them too', () => {
     assert.throws(() => new FlagSerializer().encode({ at: new Date() }), { code: 'E_SERIALIZE', name: 'SerializationError' });
+  });
+});
+
+describe('values JSON has no text for, undefined members, and -0', () => {
+  const cache = new Cache({ backend: new MemoryBackend() });
+
+  it('a value whose toJSON gives undefined, a function or a symbol is E_SERIALIZE, not a raw TypeError', async () => {
+    for (const value of [{ toJSON: () => undefined }, { toJSON: () => () => 1 }, { toJSON: () => Symbol('s') }, new (class Nothing { toJSON(): undefined { return undefined; } })()]) {
+      await assert.rejects(cache.set('k', value), { code: 'E_SERIALIZE', name: 'SerializationError' });
+      await assert.rejects(cache.write('k', value), { code: 'E_SERIALIZE' });
+      await assert.rejects(cache.setMany({ k: value }), { code: 'E_SERIALIZE' });
+      await assert.rejects(cache.add('fresh-key', value), { code: 'E_SERIALIZE' });
+      await assert.rejects(cache.getOrSet('computed', () => value), { code: 'E_SERIALIZE' });
+      assert.throws(() => new FlagSerializer().encode(value), { code: 'E_SERIALIZE' });
+    }
+  });
+
+  it('a toJSON that throws is E_SERIALIZE with the thrown error as its cause', async () => {
+    const boom = new Error('boom');
+    await assert.rejects(cache.set('k', { toJSON: () => { throw boom; } }), (error: Error & { code?: string }) => error.code === 'E_SERIALIZE' && error.cause === boom);
+  });
+
+  it('an object member holding undefined is left out, as JSON does: it reads back undefined either way', async () => {
+    assert.equal(await cache.set('k', { a: undefined }), true);
+    const back = (await cache.get('k')) as Record<string, unknown>;
+    assert.deepEqual(back, {});
+    assert.equal(back.a, undefined);
+    assert.equal('a' in back, false, 'the member itself is gone');
+    assert.deepEqual(await cache.getOrSet('nested-undefined', () => ({ user: { name: 'ada', nick: undefined } })), { user: { name: 'ada', nick: undefined } });
+    assert.deepEqual(await cache.get('nested-undefined'), { user: { name: 'ada' } });
+    await assert.rejects(cache.set('k', undefined), { code: 'E_SERIALIZE' }, 'undefined itself is refused');
+    await assert.rejects(cache.set('k', [undefined]), { code: 'E_SERIALIZE' }, 'and so is undefined in an array (JSON would make it null)');
+  });
+
+  it('-0 reads back as 0 from the memory backend, as from memcached (integers are decimal text, and Python has no -0)', async () => {
+    for (const [value, expected] of [[-0, 0], [{ n: -0 }, { n: 0 }], [[-0], [0]]] as const) {
+      await cache.set('zero', value);
+      const back = await cache.get('zero');
+      assert.deepEqual(back, expected);
+      if (typeof back === 'number') assert.ok(Object.is(back, 0), `got ${Object.is(back, -0) ? '-0' : String(back)}`);
+    }
+    await cache.set('zero', -0, { ttl: 60, grace: 60 });
+    assert.ok(Object.is(await cache.get('zero'), 0), 'in a grace envelope too');
+    await cache.namespace('ns').set('zero', -0);
+    assert.ok(Object.is(await cache.namespace('ns').get('zero'), 0), 'and in a namespace');
+    await cache.getOrSet('zero-computed', () => -0);
+    assert.ok(Object.is(await cache.getOrSet('zero-computed', () => 1), 0), 'a getOrSet hit gives the value as stored');
+  });
+});
+
+describe('-0 on real memcached', () => {
+  const { open } = memcachedCaches('values');
+
+  it('reads back as 0, as from the memory backend, stored as the decimal text 0 under flag 4', async () => {
+    const cache = open();
+    await cache.set('zero', -0);
+    assert.ok(Object.is(await cache.get('zero'), 0));
+    const item = await cache.backend.get('zero');
+    assert.deepEqual({ flags: item?.flags, text: item?.value.toString() }, { flags: Flags.LONG, text: '0' });
+    await cache.set('zero', { n: -0 });
+    assert.deepEqual(await cache.get('zero'), { n: 0 });
   });
 });

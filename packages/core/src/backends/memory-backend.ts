@@ -1,6 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
 import { ClosedError, InvalidOptionError, NotNumericError, ValueTooLargeError } from '../errors.js';
+import { OptionNames, type ListsExactly } from '../option-names.js';
 import { itemByteLength } from '../text-item.js';
 import type { Backend, BackendCapabilities, CasItem, StoredItem, SyncReads } from '../types/backend.js';
 import { applyDelta, parseCounter } from './counter.js';
@@ -26,6 +27,10 @@ interface Entry {
   readonly cas: number;
 }
 
+const MEMORY_OPTIONS = ['maxItems', 'maxBytes', 'maxValueSize', 'now'] as const;
+const memoryOptionsListed: ListsExactly<(typeof MEMORY_OPTIONS)[number], keyof MemoryBackendOptions> = true;
+void memoryOptionsListed;
+const MEMORY_OPTION_NAMES = new OptionNames('MemoryBackend', MEMORY_OPTIONS);
 const ENTRY_OVERHEAD = 64;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_VALUE = 32 * 1024 * 1024;
@@ -48,6 +53,7 @@ export class MemoryBackend implements Backend, SyncReads {
 
   constructor(options: MemoryBackendOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'MemoryBackend options must be an object');
+    MEMORY_OPTION_NAMES.check(options);
     if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidOptionError('now', 'must be a function returning milliseconds');
     const maxItems = options.maxItems ?? 10_000;
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;

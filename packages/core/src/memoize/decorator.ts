@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
-import { memoizeFunction, type Memoized, type MemoizeOptions } from './memoize.js';
+import { memoizeFunction, type Memoized } from './memoize.js';
+import { checkMemoizeOptions, type MemoizeOptions } from './memoize-options.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -7,8 +8,11 @@ type AnyFunction = (...args: never[]) => unknown;
  * `memoize(options)` works three ways: `memoize(opts)(fn)` wraps a function; on a class
  * method it is a TC39 standard decorator (TypeScript 5 default) or a legacy
  * `experimentalDecorators` one. Memoized functions and methods always return a promise.
+ * Every option is checked here (E_INVALID_OPTION naming it), not at the first call.
  */
 export function memoize(options: MemoizeOptions<never[], unknown> = {}) {
+  // Checked here, where the decorator is made and applied, not when the method is first called.
+  checkMemoizeOptions(options);
   function apply<Args extends unknown[], Result>(fn: (...args: Args) => Result): Memoized<Args, Result>;
   function apply<F extends AnyFunction>(fn: F, context: ClassMethodDecoratorContext): F;
   function apply(target: object, property: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor;

@@ -1,32 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
-import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions } from '../recompute/recompute-options.js';
-import type { Ttl } from '../ttl.js';
-import { toTags } from '../versions/tags.js';
+import type { RecomputeOptions } from '../recompute/recompute-options.js';
 import { hashArguments } from './argument-hash.js';
 import { getDefaultCache } from './default-cache.js';
 import { functionIdentity } from './function-identity.js';
 import type { MemoizeCache } from './memoize-cache.js';
+import { checkMemoizeOptions, type MemoizeOptions } from './memoize-options.js';
 
-/** Options of `memoize` (Flask-Caching's `@cache.memoize()`); `grace`, `staleIfError`, `timeout` and `lock` as getOrSet's. */
-export interface MemoizeOptions<Args extends unknown[] = unknown[], Result = unknown> extends RecomputeOptions {
-  /** How long results live (default: the cache's defaultTtl). */
-  ttl?: Ttl;
-  /** Stable identity of the function; without it the module and function name are used. */
-  name?: string;
-  /** Skip the cache entirely for these arguments. */
-  unless?: (...args: Args) => boolean;
-  /** Recompute and store for these arguments, ignoring what is cached. */
-  forcedUpdate?: (...args: Args) => boolean;
-  /** Cache a result only when this returns true. */
-  responseFilter?: (result: Awaited<Result>) => boolean;
-  /** Surrogate keys of each result (an array, or a function of the call's arguments returning one): `cache.invalidateTags([tag])` drops those results everywhere. */
-  tags?: readonly string[] | ((...args: Args) => readonly string[]);
-  /** The cache to use (default: the one `setDefaultCache` or the Fastify plugin set; with neither, a call throws E_INVALID_OPTION). */
-  cache?: MemoizeCache;
-  /** Told of identity guesses that may collide (default: console.warn). */
-  warn?: (message: string) => void;
-}
+export type { MemoizeOptions } from './memoize-options.js';
 
 interface MemoizeState {
   readonly identity: string;
@@ -45,12 +26,11 @@ export function memoizeFunction<Args extends unknown[], Result>(
   qualifiedName: string = fn.name,
 ): Memoized<Args, Result> {
   if (typeof fn !== 'function') throw new InvalidArgumentError('memoize wraps a function');
+  // Checked now, so a bad option is an error where the function is wrapped, not at its first call.
+  checkMemoizeOptions(options);
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const identity = functionIdentity(options.name, qualifiedName, warn);
-  // Checked now, so a bad value is an error where the function is wrapped, not at its first call.
-  toRecomputePolicy(options, NO_RECOMPUTE, optionFailure());
   const tags = options.tags;
-  if (typeof tags !== 'function') toTags(tags, 'memoize');
   const { grace, staleIfError, timeout, lock } = options;
   const recompute: RecomputeOptions = {
     ...(grace === undefined ? {} : { grace }),

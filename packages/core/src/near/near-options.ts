@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import { parseDurationOption, type Duration } from '../duration.js';
+import { OptionNames } from '../option-names.js';
 
 /** The near cache of a Cache: hot values kept decoded in this process, for a bounded time. */
 export interface NearCacheOptions {
@@ -21,13 +22,13 @@ export interface NearCacheSettings {
   readonly checkIntervalMs: number;
 }
 
+const NEAR_OPTIONS = new OptionNames('the near cache', ['ttl', 'maxItems', 'maxBytes', 'checkInterval']);
+
 /** The checked settings of the `near` option; an E_INVALID_OPTION names what is wrong. */
 export function toNearCacheSettings(options: NearCacheOptions | true): NearCacheSettings {
   const given: NearCacheOptions = options === true ? {} : options;
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new InvalidOptionError('near', 'must be true or { ttl, maxItems, maxBytes, checkInterval }');
-  for (const name of Object.keys(given)) {
-    if (!['ttl', 'maxItems', 'maxBytes', 'checkInterval'].includes(name)) throw new InvalidOptionError(`near.${name}`, 'is not an option of the near cache (ttl, maxItems, maxBytes, checkInterval)');
-  }
+  NEAR_OPTIONS.check(given, 'near.');
   const ttlMs = parseDurationOption('near.ttl', given.ttl ?? '2s', 's');
   return {
     ttlMs,

@@ -1,5 +1,6 @@
 import { parseDurationOption, type Duration } from '../duration.js';
 import { InvalidOptionError, LarderError } from '../errors.js';
+import { OptionNames } from '../option-names.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 
 /**
@@ -46,6 +47,8 @@ export const NO_RECOMPUTE: RecomputePolicy = Object.freeze({ graceSeconds: 0, st
 
 const DEFAULT_LOCK_MS = 5000;
 const NAMES = new Set(['grace', 'staleIfError', 'timeout', 'lock']);
+const TIMEOUT_NAMES = new OptionNames('timeout', ['soft', 'hard']);
+const LOCK_NAMES = new OptionNames('lock', ['timeout']);
 
 /** Makes the typed error for a bad option: `name` as the caller spells it, and what is wrong. */
 export type OptionFailure = (name: string, problem: string) => LarderError;
@@ -53,6 +56,12 @@ export type OptionFailure = (name: string, problem: string) => LarderError;
 /** The option error for `new Cache()`, memoize and route configs (E_INVALID_OPTION), `prefix` naming where it sits. */
 export function optionFailure(prefix = '', where?: string): OptionFailure {
   return (name, problem) => new InvalidOptionError(`${prefix}${name}`, where === undefined ? problem : `${problem} (${where})`);
+}
+
+/** `fail`'s error for an unknown name (as the caller spells it), made E_INVALID_OPTION whatever `fail` makes of bad values. */
+function unknownName(fail: OptionFailure, path: string, names: OptionNames, name: string): LarderError {
+  const error = fail(`${path}${name}`, names.problem(name));
+  return error instanceof InvalidOptionError ? error : new InvalidOptionError(`${path}${name}`, names.problem(name), { cause: error });
 }
 
 /** True when `name` is one of RecomputeOptions' keys (so callers can list their own settings beside them). */
@@ -78,14 +87,16 @@ export function toRecomputePolicy(options: { readonly [K in keyof RecomputeOptio
   let { softMs, hardMs, lockMs } = base;
   if (timeout !== undefined) {
     if (timeout === null || typeof timeout !== 'object') throw fail('timeout', "must be { soft, hard } (numbers in ms, or strings like '200ms')");
-    for (const name of Object.keys(timeout)) if (name !== 'soft' && name !== 'hard') throw fail(`timeout.${name}`, 'is not a timeout (known: soft, hard)');
+    const unknown = TIMEOUT_NAMES.unknownIn(timeout);
+    if (unknown !== undefined) throw unknownName(fail, 'timeout.', TIMEOUT_NAMES, unknown);
     if (timeout.soft !== undefined) softMs = timeout.soft === 0 ? 0 : duration(fail, 'timeout.soft', timeout.soft);
     if (timeout.hard !== undefined) hardMs = timeout.hard === 0 ? 0 : duration(fail, 'timeout.hard', timeout.hard);
   }
   if (lock !== undefined) {
     if (typeof lock === 'boolean') lockMs = lock ? (base.lockMs || DEFAULT_LOCK_MS) : 0;
     else if (lock !== null && typeof lock === 'object') {
-      for (const name of Object.keys(lock)) if (name !== 'timeout') throw fail(`lock.${name}`, 'is not a lock setting (known: timeout)');
+      const unknown = LOCK_NAMES.unknownIn(lock);
+      if (unknown !== undefined) throw unknownName(fail, 'lock.', LOCK_NAMES, unknown);
       lockMs = lock.timeout === undefined ? DEFAULT_LOCK_MS : duration(fail, 'lock.timeout', lock.timeout);
     } else throw fail('lock', 'must be true, false or { timeout }');
   }

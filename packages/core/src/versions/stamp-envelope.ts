@@ -1,6 +1,7 @@
 import { DeserializationError } from '../errors.js';
 import { Flags } from '../flags.js';
 import { isSafeKey } from '../keys.js';
+import { NAMESPACE_COUNTER_PREFIX, TAG_COUNTER_PREFIX } from '../reserved-keys.js';
 import type { StoredItem } from '../types/backend.js';
 
 /** One version a value was written under: the backend key of a version counter and its value then. */
@@ -36,9 +37,9 @@ const MAX_STAMP_KEY = 250;
 const MAX_VERSION_LENGTH = 20;
 const DIGITS = /^\d{1,20}$/;
 /** What every namespace counter key holds (see namespace.ts). */
-export const COUNTER_KEY_MARK = 'larder-ns:';
+export const COUNTER_KEY_MARK = NAMESPACE_COUNTER_PREFIX;
 /** What every tag counter key holds (see tags.ts); a stamp naming a key with neither mark is forged. */
-export const TAG_COUNTER_MARK = 'larder-tag:';
+export const TAG_COUNTER_MARK = TAG_COUNTER_PREFIX;
 
 /** A stamped value whose bytes are made on first read of `value` (the memory backend keeps the object). */
 export class StampedEnvelope implements StoredItem {

@@ -7,7 +7,7 @@ import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
-import { count, failoverTtlOption, type MemcachedBackendOptions } from './memcached-options.js';
+import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, type MemcachedBackendOptions } from './memcached-options.js';
 import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
@@ -38,6 +38,7 @@ export class MemcachedBackend implements Backend {
     if (options === null || typeof options !== 'object') {
       throw new InvalidOptionError('options', 'MemcachedBackend needs an options object with "servers"');
     }
+    MEMCACHED_OPTION_NAMES.check(options);
     const addresses = parseServerList(options.servers);
     const timeout = parseDurationOption('timeout', options.timeout ?? 500, 'ms');
     const connectTimeout = parseDurationOption('connectTimeout', options.connectTimeout ?? 2000, 'ms');

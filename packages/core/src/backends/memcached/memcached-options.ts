@@ -1,5 +1,6 @@
 import type { Duration } from '../../duration.js';
 import { InvalidOptionError } from '../../errors.js';
+import { OptionNames, type ListsExactly } from '../../option-names.js';
 import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, type Ttl } from '../../ttl.js';
 import type { NodeStateChange } from './node-pool.js';
 
@@ -65,6 +66,27 @@ export interface MemcachedBackendOptions {
    */
   chunkSize?: number;
 }
+
+/** The names of MemcachedBackendOptions, checked at run time (the assertion below fails the build when one is missing). */
+export const MEMCACHED_OPTIONS = [
+  'servers',
+  'username',
+  'password',
+  'timeout',
+  'connectTimeout',
+  'keepAlive',
+  'failureLimit',
+  'deadTimeout',
+  'rejoinKeyLimit',
+  'failoverTtl',
+  'onNodeChange',
+  'maxValueSize',
+  'chunkSize',
+] as const;
+const memcachedOptionsListed: ListsExactly<(typeof MEMCACHED_OPTIONS)[number], keyof MemcachedBackendOptions> = true;
+void memcachedOptionsListed;
+/** The check of a MemcachedBackend's option names. */
+export const MEMCACHED_OPTION_NAMES = new OptionNames('MemcachedBackend', MEMCACHED_OPTIONS);
 
 /** Reads `failoverTtl`: seconds from 1 to 30 days (0, "never expire", would defeat it). */
 export function failoverTtlOption(value: Ttl): number {
