@@ -101,7 +101,7 @@ export class MemcachedStore extends EventEmitter {
       this.#opened.forget(sessionId);
       if (outcome.status === 'failed') {
         this.#stats.readFailures++;
-        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} in ${this.cache.backend.name} (${outcome.error.message}); the request fails rather than run as nobody`);
+        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); the request fails rather than run as nobody`);
         throw this.#failure('E_SESSION_READ', sessionId, outcome.error);
       }
       if (outcome.undecodable === undefined) return null;

@@ -83,9 +83,9 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
     cookie: { secure: false, ...options.cookie },
   });
   if (!options.defaultErrorHandler) {
-    app.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
+    app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
       errors.push(error);
-      return reply.code(500).send({ error: error.code ?? 'unknown' });
+      return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'unknown' });
     });
   }
   app.post<{ Body: LoginBody }>('/login', async (request) => {
@@ -217,10 +217,10 @@ export async function startExpressApp(
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
   });
-  app.use((error: Error & { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((error: Error & { code?: string; statusCode?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(error);
     // exposeMessages: the common JSON API handler that sends the error's message to the client.
-    res.status(500).json(options.exposeMessages ? { error: error.code ?? 'unknown', message: error.message } : { error: error.code ?? 'unknown' });
+    res.status(error.statusCode ?? 500).json(options.exposeMessages ? { error: error.code ?? 'unknown', message: error.message } : { error: error.code ?? 'unknown' });
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
