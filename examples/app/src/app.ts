@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import { CatalogService } from './catalog-service.js';
 import { recentFailures } from './live-stats.js';
 import { registerRoutes } from './routes.js';
+import { showStoreDown } from './store-down.js';
 
 declare module 'fastify' {
   interface Session {
@@ -73,5 +74,6 @@ export async function buildApp(options: ExampleAppOptions = {}): Promise<Fastify
   metrics.observeViews(app, { name: 'example' });
   metrics.observeSessions(sessions, { name: 'example' });
   registerRoutes(app, { catalog: new CatalogService(options.lookupDelayMs), sessions, registry, failures: recentFailures(cache) });
+  showStoreDown(app);
   return app;
 }

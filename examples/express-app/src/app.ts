@@ -5,6 +5,7 @@ import express, { type Express } from 'express';
 import { CatalogService } from './catalog-service.js';
 import { registerRoutes } from './routes.js';
 import { sessions } from './sessions.js';
+import { showStoreDown } from './store-down.js';
 import { configureViews } from './views.js';
 
 /** Options of the example app; all optional. */
@@ -55,6 +56,7 @@ export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
 
   const catalog = new CatalogService(options.lookupDelayMs);
   registerRoutes(app, { larder: cached, catalog, sessions: store });
+  showStoreDown(app);
   return {
     app,
     larder: cached,

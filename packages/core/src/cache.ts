@@ -29,7 +29,7 @@ import { memoizeFunction, type Memoized } from './memoize/memoize.js';
 import { checkMemoizeOptions, type MemoizeOptions } from './memoize/memoize-options.js';
 import { parseTtlOption, type Ttl } from './ttl.js';
 import type { Backend, StoredItem, SyncReads } from './types/backend.js';
-import type { ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
+import type { ConditionalWriteOutcome, ExtendOutcome, FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 
 /**
  * Options of a Cache. `grace`, `staleIfError`, `factoryTimeout` and `lock` are the defaults of the
@@ -242,6 +242,17 @@ export class Cache extends CacheEventEmitter {
    */
   async write(key: string, value: unknown, ttl?: WriteOption): Promise<WriteOutcome> {
     return this.#writeOutcome(key, value, ttl);
+  }
+
+  /**
+   * Stores `value` only where nothing is (`'absent'`: memcached `add`) or only over a value that is
+   * there (`'present'`: `replace`), with the options of `write`: `stored`, `present` or `absent`
+   * (the condition did not hold), or `failed` with the backend's error (counted, emitted, never thrown).
+   */
+  async writeIf(key: string, value: unknown, condition: WriteCondition, ttl?: WriteOption): Promise<ConditionalWriteOutcome> {
+    if (condition !== 'absent' && condition !== 'present') throw new InvalidArgumentError(`writeIf takes the condition 'absent' or 'present', got ${JSON.stringify(condition)}`);
+    const outcome = await this.#writeOutcome(key, value, ttl, NO_KEYS, undefined, condition === 'absent' ? 'add' : 'replace');
+    return outcome.status === 'not-stored' ? (condition === 'absent' ? PRESENT : ABSENT) : outcome;
   }
 
   /** Stores `value` for `ttl` (default: defaultTtl; or `{ ttl, grace, tags }`); false when the backend did not store it (see `ignoreErrors`). */
@@ -618,7 +629,7 @@ export class Cache extends CacheEventEmitter {
   }
 
   // `scopeKeys`: counters to stamp with besides the option's tags (a namespace's); `stamps`: versions read already (getOrSet's).
-  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined, scopeKeys = NO_KEYS, stamps?: Stamps): WriteOutcome | Promise<WriteOutcome> {
+  #writeOutcome(key: string, value: unknown, option: WriteOption | undefined, scopeKeys = NO_KEYS, stamps?: Stamps, mode: WriteMode = 'set'): WriteOutcome | Promise<WriteOutcome> {
     const full = this.#key(key);
     let item = this.#serializer.encode(value);
     let seconds: number;
@@ -635,24 +646,25 @@ export class Cache extends CacheEventEmitter {
       if (versions !== undefined && scopeKeys.length === 0 && stamps === undefined) stamps = versions.stamps;
       else if (tags.length > 0) counterKeys = [...scopeKeys, ...this.#tagKeys(tags)];
     } else seconds = this.#ttl(option);
-    if (stamps === undefined && counterKeys.length > 0) return this.#stampedWrite(key, full, item, seconds, counterKeys);
-    return this.#put(key, full, item, seconds, stamps);
+    if (stamps === undefined && counterKeys.length > 0) return this.#stampedWrite(key, full, item, seconds, counterKeys, mode);
+    return this.#put(key, full, item, seconds, stamps, mode);
   }
 
-  async #stampedWrite(key: string, full: string, item: StoredItem, seconds: number, counterKeys: readonly string[]): Promise<WriteOutcome> {
+  async #stampedWrite(key: string, full: string, item: StoredItem, seconds: number, counterKeys: readonly string[], mode: WriteMode): Promise<WriteOutcome> {
     let stamps: Stamps;
     try {
       stamps = await this.#versions.stampsFor(counterKeys);
     } catch (error) {
-      return this.#failure('set', key, error);
+      return this.#failure(mode, key, error);
     }
-    return this.#put(key, full, item, seconds, stamps);
+    return this.#put(key, full, item, seconds, stamps, mode);
   }
 
-  #put(key: string, full: string, item: StoredItem, seconds: number, stamps: Stamps | undefined): WriteOutcome | Promise<WriteOutcome> {
+  #put(key: string, full: string, item: StoredItem, seconds: number, stamps: Stamps | undefined, mode: WriteMode): WriteOutcome | Promise<WriteOutcome> {
     if (stamps !== undefined) item = new StampedEnvelope(item, stamps);
     this.#reads.wrote(full, stamps);
-    if (this.#sync === undefined) return this.#writeLater(key, full, item, seconds);
+    // The in-process backend answers a plain set synchronously; add and replace take the promise.
+    if (this.#sync === undefined || mode !== 'set') return this.#writeLater(key, full, item, seconds, mode);
     let stored: boolean;
     try {
       stored = this.#sync.setSync(full, item, seconds);
@@ -662,19 +674,19 @@ export class Cache extends CacheEventEmitter {
     return this.#stored(stored);
   }
 
-  async #writeLater(key: string, full: string, item: StoredItem, seconds: number): Promise<WriteOutcome> {
+  async #writeLater(key: string, full: string, item: StoredItem, seconds: number, mode: WriteMode): Promise<WriteOutcome> {
     let stored: boolean;
     this.#near?.wrote(full);
     const startedAt = this.listens('backend') ? performance.now() : -1;
     let ok = false;
     try {
-      stored = await this.backend.set(full, item, seconds);
+      stored = await this.backend[mode](full, item, seconds);
       ok = true;
     } catch (error) {
-      return this.#failure('set', key, error);
+      return this.#failure(mode, key, error);
     } finally {
       this.#near?.wrote(full);
-      if (startedAt >= 0) this.emit('backend', { operation: 'set', ms: performance.now() - startedAt, ok });
+      if (startedAt >= 0) this.emit('backend', { operation: mode, ms: performance.now() - startedAt, ok });
     }
     return this.#stored(stored);
   }
@@ -771,7 +783,14 @@ const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
 const NOT_STORED: WriteOutcome = Object.freeze({ status: 'not-stored' });
 const REMOVED: RemoveOutcome = Object.freeze({ status: 'removed' });
 const EXTENDED: ExtendOutcome = Object.freeze({ status: 'extended' });
-const ABSENT: RemoveOutcome & ExtendOutcome = Object.freeze({ status: 'absent' });
+const ABSENT: RemoveOutcome & ExtendOutcome & ConditionalWriteOutcome = Object.freeze({ status: 'absent' });
+const PRESENT: ConditionalWriteOutcome = Object.freeze({ status: 'present' });
+
+/** Which backend call a write makes: a plain store, or one of the conditional ones (see `writeIf`). */
+type WriteMode = 'set' | 'add' | 'replace';
+
+/** The condition of `Cache.writeIf`: store only where nothing is (`absent`), or only over a value (`present`). */
+export type WriteCondition = 'absent' | 'present';
 
 // A stored value the backend cannot read back (a foreign chunk manifest) is reported as an
 // undecodable value is, whatever ignoreErrors says.

@@ -15,8 +15,10 @@ export type LarderErrorCode =
   // Codes of the adapters' errors (@larder/nunjucks's tag, @larder/session-store, @larder/express).
   | 'E_SYNC_RENDER'
   | 'E_NOT_INSTALLED'
+  | 'E_SESSION_READ'
   | 'E_SESSION_WRITE'
   | 'E_SESSION_DESTROY'
+  | 'E_SESSION_END'
   | 'E_SESSION_ENCODE';
 
 /** Base class of every error Larder throws or emits; `code` is stable, `cause` is kept. */

@@ -22,10 +22,10 @@ export interface CacheStaleEvent {
   readonly reason: 'expired' | 'error' | 'timeout';
 }
 
-/** Emitted after each backend call of a read (`get`, `getMany`) or a `set`, when someone listens. */
+/** Emitted after each backend call of a read (`get`, `getMany`) or a write (`set`; `add` or `replace` of `writeIf`), when someone listens. */
 export interface CacheBackendEvent {
   /** The backend operation. */
-  readonly operation: 'get' | 'getMany' | 'set';
+  readonly operation: 'get' | 'getMany' | 'set' | 'add' | 'replace';
   /** How long it took, in milliseconds. */
   readonly ms: number;
   /** False when it failed. */

@@ -1,4 +1,4 @@
-export { Cache, type CacheOptions, type CacheStats, type CasResult } from './cache.js';
+export { Cache, type CacheOptions, type CacheStats, type CasResult, type WriteCondition } from './cache.js';
 export type { CacheEntries } from './cache-arguments.js';
 export type { DecodedEntry } from './read-path.js';
 export type { WriteOptions, WriteOption } from './write-options.js';
@@ -52,7 +52,7 @@ export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
 export type { CacheEvents, CacheErrorEvent, CacheKeyEvent, CacheStaleEvent, CacheBackendEvent, CacheRecomputeEvent } from './events.js';
 export type { Backend, BackendCapabilities, StoredItem, CasItem } from './types/backend.js';
-export type { ReadOutcome, WriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, StaleValue, FailedOutcome } from './types/outcomes.js';
+export type { ReadOutcome, WriteOutcome, ConditionalWriteOutcome, RemoveOutcome, ExtendOutcome, HitOutcome, MissOutcome, StaleValue, FailedOutcome } from './types/outcomes.js';
 export * from './errors.js';
 export { memoize } from './memoize/decorator.js';
 export { deleteMemoized, memoizedIdentity, type MemoizeOptions, type Memoized } from './memoize/memoize.js';

@@ -9,6 +9,7 @@ import type { ReadOutcome } from './types/outcomes.js';
 import { carriesScope, type ReadScope } from './versions/read-scope.js';
 import { sinceOf, StampCheck, type Opened } from './versions/stamp-check.js';
 import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from './versions/stamp-envelope.js';
+import { tagVersionsOf } from './versions/tags.js';
 import type { CounterTicket, VersionCounters } from './versions/version-counters.js';
 
 /** A decoded value as `readDecodedEntry` found it. */
@@ -106,7 +107,7 @@ export class ReadPath {
     // The common case, an unstamped value outside a namespace, allocates nothing more.
     if (scope === undefined && (item === undefined || !isStamped(item))) return this.decode<T>(key, item);
     const opened = this.#stamps.openSync(key, item, scope);
-    return 'status' in opened ? opened : this.decode<T>(key, opened.inner);
+    return 'status' in opened ? opened : withVersions(this.decode<T>(key, opened.inner), opened.stamps);
   }
 
   /**
@@ -299,7 +300,7 @@ export class ReadPath {
     const opened = await this.#stamps.open(key, full, item, fetched.ticket, scope);
     if ('status' in opened) return opened;
     const { inner, stamps } = opened;
-    const outcome = this.decode<T>(key, inner);
+    const outcome = withVersions(this.decode<T>(key, inner), stamps);
     if (ticket === undefined || outcome.status !== 'hit') return outcome;
     const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
     if (read !== undefined) read.held = held;
@@ -362,6 +363,13 @@ export class ReadPath {
     reports.nearHit(key);
     return { status: 'hit', value: near.valueOf(entry) as T };
   }
+}
+
+/** A hit of a value stamped with tags carries their versions (see HitOutcome.versions); anything else is as it is. */
+function withVersions<T>(outcome: ReadOutcome<T>, stamps: Stamps | undefined): ReadOutcome<T> {
+  if (stamps === undefined || outcome.status !== 'hit') return outcome;
+  const versions = tagVersionsOf(stamps);
+  return versions === undefined ? outcome : { status: 'hit', value: outcome.value, versions };
 }
 
 // A stamped item of `many` that was reported as unreadable already.

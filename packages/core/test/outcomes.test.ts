@@ -62,6 +62,22 @@ function outcomeSuite(name: string, open: () => Promise<Backend>): void {
       assert.deepEqual(await cache.read('w:k'), { status: 'miss' });
     });
 
+    it('writeIf: absent stores only where nothing is (else present), present only over a value (else absent); with tags, a hit carries their versions', async () => {
+      assert.deepEqual(await cache.writeIf('c:k', 'one', 'present', 60), { status: 'absent' });
+      assert.deepEqual(await cache.writeIf('c:k', 'one', 'absent', 60), { status: 'stored' });
+      assert.deepEqual(await cache.writeIf('c:k', 'two', 'absent', 60), { status: 'present' });
+      assert.deepEqual(await cache.writeIf('c:k', 'two', 'present', { ttl: 60, tags: ['c:user'] }), { status: 'stored' });
+      const hit = await cache.read('c:k', { fresh: true });
+      assert.equal(hit.status === 'hit' && hit.value, 'two');
+      const versions = hit.status === 'hit' ? hit.versions : undefined;
+      assert.deepEqual(versions?.tags, ['c:user']);
+      // Written back under the versions read: an invalidation since the read makes it a miss.
+      assert.equal(await cache.invalidateTags(['c:user']), true);
+      assert.deepEqual(await cache.writeIf('c:k', 'three', 'present', { ttl: 60, tags: versions! }), { status: 'stored' });
+      assert.deepEqual(await cache.read('c:k', { fresh: true }), { status: 'miss' });
+      await assert.rejects(cache.writeIf('c:k', 'x', 'maybe' as never), { code: 'E_INVALID_ARGUMENT' });
+    });
+
     it('usage errors still reject: a non-string key, an unstorable value, a bad ttl', async () => {
       await assert.rejects(cache.read(42 as unknown as string), { code: 'E_INVALID_ARGUMENT' });
       await assert.rejects(cache.write('u', undefined), { code: 'E_SERIALIZE' });
@@ -121,6 +137,8 @@ describe('failed outcomes', () => {
       assert.deepEqual(await cache.write('k', 'v'), { status: 'stored' });
       await own.stop();
       await assertFailures(cache, lines, errors, ['E_CONNECTION', 'E_TIMEOUT', 'E_NODE_DEAD']);
+      // writeIf tells a failure from a condition that did not hold.
+      for (const condition of ['absent', 'present'] as const) assert.equal((await cache.writeIf('k', 'v', condition)).status, 'failed');
     });
   }
 

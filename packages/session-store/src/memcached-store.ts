@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { FailureLog, InvalidArgumentError, type Cache, type CacheLogger, type FailedOutcome } from '@larder/core';
+import { FailureLog, InvalidArgumentError, isAvailabilityError, type Cache, type CacheLogger, type FailedOutcome, type TagVersions, type WriteOption } from '@larder/core';
 import { settleSession, settleVoid } from './callbacks.js';
-import { SessionStoreError } from './errors.js';
+import { SessionStoreError, UNREACHABLE_MESSAGE, type SessionStoreErrorCode } from './errors.js';
+import { KnownSessions, type KnownSession } from './known-sessions.js';
 import { openSource, resolveStoreOptions, type MemcachedStoreOptions, type MemcachedStoreSource } from './options.js';
 import { redactSessionId } from './redact.js';
 import { OpenedValues, type OpenedValue } from './opened-values.js';
@@ -10,20 +11,23 @@ import { SessionSeal, type UnsealReason } from './seal.js';
 import { decodeSession, encodeSessionParts, storedFingerprint, type EncodedSession } from './session-codec.js';
 import { readLifetime, sealedUntil, sessionLifetime, touchFitsSeal } from './session-ttl.js';
 import type { RejectedSessionEvent, SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
+import { carriesTag, userTag, userTagOf, type UserOf } from './user-sessions.js';
 
 const LOG_INTERVAL_MS = 10_000;
 // Sessions never read through a near cache: a session written or destroyed by another process is seen at once.
 const FRESH = Object.freeze({ fresh: true });
 
-type LogKind = 'bad' | 'rejected' | 'read' | 'write' | 'touch';
+type LogKind = 'bad' | 'rejected' | 'read' | 'write' | 'touch' | 'gone';
 
 /**
  * A session store for @fastify/session (and, through `withExpressSession`, express-session)
  * that keeps each session under `prefix + sessionId` in a Larder Cache, usually on memcached,
  * for as long as the session cookie lives: as JSON, or with a `secret` sealed (AES-256-GCM,
- * bound to the session id). A session a request did not change is touched, not rewritten.
- * Reads fail open (no session), writes fail loudly (a SessionStoreError), and session ids are
- * redacted in everything it logs. Emits `rejected` (a RejectedSessionEvent) for every stored
+ * bound to the session id). A session a request did not change is touched, not rewritten; a
+ * session it read is written back only if it still exists (a logout made meanwhile stays a
+ * logout), a new one only where none is. With `userOf`, `endSessionsOf(user)` ends every session
+ * of a user in every process. A cache it cannot reach fails the request (a SessionStoreError,
+ * status 503) on reads and writes alike, and session ids are redacted in everything it logs. Emits `rejected` (a RejectedSessionEvent) for every stored
  * value that did not open.
  */
 export class MemcachedStore extends EventEmitter {
@@ -39,7 +43,9 @@ export class MemcachedStore extends EventEmitter {
   readonly #seal: SessionSeal | undefined;
   readonly #marks = new ReadMarks();
   readonly #opened = new OpenedValues();
-  readonly #stats: SessionStoreStats = { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0 };
+  readonly #known = new KnownSessions();
+  readonly #userOf: UserOf | undefined;
+  readonly #stats: SessionStoreStats = { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0, refusedSaves: 0 };
   readonly #logs: Record<LogKind, FailureLog>;
   #closed = false;
 
@@ -54,11 +60,12 @@ export class MemcachedStore extends EventEmitter {
     this.#seal = resolved.secrets === undefined ? undefined : new SessionSeal(resolved.secrets);
     this.sealed = this.#seal !== undefined;
     this.#ownsCache = owned;
+    this.#userOf = resolved.userOf;
     const log = () => new FailureLog(resolved.logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
-    this.#logs = { bad: log(), rejected: log(), read: log(), write: log(), touch: log() };
+    this.#logs = { bad: log(), rejected: log(), read: log(), write: log(), touch: log(), gone: log() };
   }
 
-  /** @fastify/session / express-session: `callback(null, session)`, or `callback(null, null)` when there is none. */
+  /** @fastify/session / express-session: `callback(null, session)`, `callback(null, null)` when there is none, or `callback(error)` (503) when the cache could not be reached. */
   get<S = StoredSession>(sessionId: string, callback: SessionCallback<S>): void {
     settleSession(this.getSession(sessionId), callback);
   }
@@ -80,8 +87,10 @@ export class MemcachedStore extends EventEmitter {
 
   /**
    * The stored session, or null when there is none, it is not a session (counted, logged), it
-   * does not open (sealed sessions: counted, logged, emitted), its cookie has expired, or the
-   * cache is unreachable (counted, logged: the request goes on logged out). One cache read.
+   * does not open (sealed sessions: counted, logged, emitted), its cookie has expired, or its
+   * user's sessions were ended (`endSessionsOf`). Rejects with a SessionStoreError E_SESSION_READ
+   * (status 503; counted, logged) when the cache is unreachable: a request that cannot know its
+   * session fails rather than run as nobody (see the README). One cache round trip.
    */
   async getSession(sessionId: string): Promise<StoredSession | null> {
     const key = this.#key(sessionId);
@@ -92,8 +101,8 @@ export class MemcachedStore extends EventEmitter {
       this.#opened.forget(sessionId);
       if (outcome.status === 'failed') {
         this.#stats.readFailures++;
-        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); treating the request as having no session`);
-        return null;
+        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); the request fails rather than run as nobody`);
+        throw this.#failure('E_SESSION_READ', sessionId, outcome.error);
       }
       if (outcome.undecodable === undefined) return null;
       return this.#seal ? this.#rejected(sessionId, 'not-sealed') : this.#badSession(sessionId, 'a value the cache cannot decode');
@@ -127,6 +136,10 @@ export class MemcachedStore extends EventEmitter {
     }
     const lifetime = readLifetime(session.cookie, now);
     if (lifetime === 'expired') return null;
+    const tag = userTagOf(this.prefix, this.#userOf, session);
+    // Every session of a user carries that user's stamp (checked current by the read): one without was written before userOf.
+    if (tag !== undefined && !carriesTag(outcome.versions, tag)) return this.#badSession(sessionId, "a session of a user, not stamped with that user's counter");
+    this.#known.saw(sessionId, outcome.versions, now);
     this.#marks.add(sessionId, opened, now);
     if (lifetime === 'rolled') {
       // Touched since it was written: the cache holds it, so it lives; its stored expiry is stale.
@@ -138,9 +151,11 @@ export class MemcachedStore extends EventEmitter {
   /**
    * Stores the session for as long as its cookie lives (else the `ttl` option); an already expired
    * cookie deletes it instead. A session unchanged since this store read it in this request is
-   * not rewritten: its TTL is extended (memcached `touch`), and a session deleted meanwhile (a
-   * logout in another tab) stays deleted. Rejects with a SessionStoreError when the cache did
-   * not store a changed session.
+   * not rewritten: its TTL is extended (memcached `touch`). A changed session this store read (or
+   * wrote, or deleted) lately is written only if it is still there (memcached `replace`), a new
+   * one only where nothing is (`add`): a session deleted meanwhile (a logout in another tab, or
+   * by `endSessionsOf`) stays deleted, and the refusal is counted and logged once per burst.
+   * Rejects with a SessionStoreError when the cache did not store a changed session.
    */
   async setSession(sessionId: string, session: SessionData): Promise<void> {
     const key = this.#key(sessionId);
@@ -150,27 +165,61 @@ export class MemcachedStore extends EventEmitter {
     const encoded = this.#encode(sessionId, session);
     const mark = this.#marks.take(sessionId, encoded.fingerprint, now);
     if (mark !== undefined) {
-      await this.#keepUnchanged(sessionId, key, encoded, lifetime.ttl, mark, now);
+      await this.#keepUnchanged(sessionId, key, session, encoded, lifetime.ttl, mark, now);
       return;
     }
     // Changed: reads of the version it replaces no longer vouch for anything.
     this.#marks.forget(sessionId);
     const json = this.#json(sessionId, encoded);
     const stored = this.#storedForm(key, json, lifetime.ttl, now);
-    const outcome = await orFailed(this.cache.write(key, stored.value, lifetime.ttl));
+    const known = this.#known.recall(sessionId, now);
+    const option = this.#writeOption(session, lifetime.ttl, known);
+    let outcome = await orFailed(this.cache.writeIf(key, stored.value, known ? 'present' : 'absent', option));
+    // There, though this store has not seen it lately (read long ago, or forgotten past the bound): written over, never made anew.
+    if (outcome.status === 'present') outcome = await orFailed(this.cache.writeIf(key, stored.value, 'present', option));
     if (outcome.status === 'stored') {
       this.#stats.writes++;
+      this.#known.saw(sessionId, versionsOf(option), now);
       // The next read of these bytes (the next request, usually) needs no decryption.
       this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
       return;
     }
-    throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, outcome.status === 'failed' ? outcome.error : 'the cache did not store it');
+    if (outcome.status !== 'failed') return this.#gone(sessionId);
+    throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, outcome.error);
+  }
+
+  /**
+   * Ends every session of `user` (as `userOf` names users), in every process sharing the cache:
+   * one `incr` of the user's version counter, no key enumerated; each of those sessions reads as
+   * no session from then on (another process with a near cache on its Cache: within the near
+   * cache's `checkInterval`). Sessions made afterwards work. Needs the `userOf` option; rejects
+   * with a SessionStoreError E_SESSION_END (503) when the cache could not be reached.
+   */
+  async endSessionsOf(user: string | number): Promise<void> {
+    if (this.#userOf === undefined) throw new InvalidArgumentError('endSessionsOf needs the userOf option: new MemcachedStore(source, { userOf: (session) => session.user })');
+    if (!(typeof user === 'string' && user !== '') && !(typeof user === 'number' && Number.isFinite(user))) {
+      throw new InvalidArgumentError(`endSessionsOf takes a user id (a non-empty string or a number), got ${user === '' ? 'an empty string' : user === null ? 'null' : typeof user}`);
+    }
+    let ended: boolean;
+    let cause: unknown;
+    try {
+      ended = await this.cache.invalidateTags([userTag(this.prefix, user)]);
+    } catch (error) {
+      ended = false;
+      cause = error;
+    }
+    if (ended) return;
+    this.#stats.writeFailures++;
+    this.#logs.write.record(`could not end the sessions of a user in ${this.cache.backend.name}${cause instanceof Error ? `: ${cause.message}` : ' (the cache logged why)'}`);
+    throw new SessionStoreError('E_SESSION_END', '', UNREACHABLE_MESSAGE, { cause, statusCode: 503 });
   }
 
   /** Deletes the session (absent is fine); rejects with a SessionStoreError when the cache could not be reached. */
   async destroySession(sessionId: string): Promise<void> {
     const key = this.#key(sessionId);
     this.#opened.forget(sessionId);
+    // Known from now on: a request that read it before this logout writes it back only if it is there.
+    this.#known.saw(sessionId, undefined, Date.now());
     const outcome = await orFailed(this.cache.remove(key));
     if (outcome.status === 'failed') throw this.#writeFailure('E_SESSION_DESTROY', 'delete', sessionId, outcome.error);
   }
@@ -193,7 +242,7 @@ export class MemcachedStore extends EventEmitter {
     // The read this touch ends is taken; a seal is renewed only from the very data that was read.
     const encoded = tryEncode(session);
     const mark = encoded && this.#marks.take(sessionId, encoded.fingerprint, now);
-    if (encoded && mark && this.#needsReseal(mark, lifetime.ttl, now)) return this.#reseal(sessionId, key, encoded, lifetime.ttl, now);
+    if (encoded && mark && this.#needsReseal(mark, lifetime.ttl, now)) return this.#reseal(sessionId, key, session, encoded, lifetime.ttl, now);
     return this.#extend(sessionId, key, lifetime.ttl);
   }
 
@@ -268,8 +317,8 @@ export class MemcachedStore extends EventEmitter {
 
   // An unchanged session: touched, or resealed in place. Either keeps what the cache holds now: a
   // version another process wrote meanwhile stays, and a session deleted meanwhile stays deleted.
-  async #keepUnchanged(sessionId: string, key: string, encoded: EncodedSession, ttl: number, mark: ReadMark, now: number): Promise<void> {
-    if (this.#needsReseal(mark, ttl, now)) await this.#reseal(sessionId, key, encoded, ttl, now);
+  async #keepUnchanged(sessionId: string, key: string, session: SessionData, encoded: EncodedSession, ttl: number, mark: ReadMark, now: number): Promise<void> {
+    if (this.#needsReseal(mark, ttl, now)) await this.#reseal(sessionId, key, session, encoded, ttl, now);
     else await this.#extend(sessionId, key, ttl);
   }
 
@@ -282,17 +331,36 @@ export class MemcachedStore extends EventEmitter {
   }
 
   // replace stores only over a value that is there: a session deleted since it was read stays
-  // deleted. A failure leaves the old seal in place, valid until its end (the cache logs it).
-  async #reseal(sessionId: string, key: string, encoded: EncodedSession, ttl: number, now: number): Promise<boolean> {
+  // deleted; its user's stamp is the one read. A failure leaves the old seal in place, valid until
+  // its end (the cache counts it).
+  async #reseal(sessionId: string, key: string, session: SessionData, encoded: EncodedSession, ttl: number, now: number): Promise<boolean> {
     try {
       const json = this.#json(sessionId, encoded);
       const stored = this.#storedForm(key, json, ttl, now);
-      const replaced = await this.cache.replace(key, stored.value, ttl);
+      const outcome = await this.cache.writeIf(key, stored.value, 'present', this.#writeOption(session, ttl, this.#known.recall(sessionId, now)));
+      const replaced = outcome.status === 'stored';
       if (replaced) this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
       return replaced;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The TTL of a write, and with `userOf` the stamp of the session's user: the versions read with
+   * the session when it is the same user's (so an `endSessionsOf` since that read still ends it),
+   * else the user's counter as it is now.
+   */
+  #writeOption(session: SessionData, ttl: number, known: KnownSession | undefined): WriteOption {
+    const tag = userTagOf(this.prefix, this.#userOf, session);
+    if (tag === undefined) return ttl;
+    return { ttl, tags: known?.versions !== undefined && carriesTag(known.versions, tag) ? known.versions : [tag] };
+  }
+
+  // A save refused because the session was deleted since the request read it: a logout, which stays one.
+  #gone(sessionId: string): void {
+    this.#stats.refusedSaves++;
+    this.#logs.gone.record(`session ${this.#redacted(sessionId)} was deleted while a request held it (a logout); its changes were not written back`);
   }
 
   #rejected(sessionId: string, reason: UnsealReason): null {
@@ -315,17 +383,27 @@ export class MemcachedStore extends EventEmitter {
   }
 
   // The log line names the backend (its servers) and the cache's error; the error, which the
-  // framework may send to the client, does not: its cause carries the details instead.
-  #writeFailure(code: 'E_SESSION_WRITE' | 'E_SESSION_DESTROY', verb: string, sessionId: string, problem: Error | string): SessionStoreError {
-    const detail = typeof problem === 'string' ? problem : problem.message;
+  // framework may send to the client, does not.
+  #writeFailure(code: 'E_SESSION_WRITE' | 'E_SESSION_DESTROY', verb: string, sessionId: string, problem: Error): SessionStoreError {
     this.#stats.writeFailures++;
-    this.#logs.write.record(`could not ${verb} session ${this.#redacted(sessionId)} in ${this.cache.backend.name}: ${detail}`);
-    const message = `Could not ${verb} session ${this.#redacted(sessionId)} (the session store failed; the cause, logged, says why)`;
-    return new SessionStoreError(code, redactSessionId(sessionId), message, typeof problem === 'string' ? undefined : { cause: problem });
+    this.#logs.write.record(`could not ${verb} session ${this.#redacted(sessionId)} in ${this.cache.backend.name}: ${problem.message}`);
+    return this.#failure(code, sessionId, problem);
+  }
+
+  // What the client may see: that the store could not be reached (503), or a generic 500; never
+  // the session id, the servers, or the cache's message (the cause carries them, for loggers).
+  #failure(code: SessionStoreErrorCode, sessionId: string, problem: Error): SessionStoreError {
+    const unreachable = isAvailabilityError(problem);
+    const message = unreachable ? UNREACHABLE_MESSAGE : 'The session could not be saved (the cause, logged, says why)';
+    return new SessionStoreError(code, redactSessionId(sessionId), message, { cause: problem, statusCode: unreachable ? 503 : 500 });
   }
 }
 
 const UNSEALED = Object.freeze({ sealedUntil: 0, retiredSecret: false });
+
+function versionsOf(option: WriteOption): TagVersions | undefined {
+  return typeof option === 'object' && option.tags !== undefined && !Array.isArray(option.tags) ? (option.tags as TagVersions) : undefined;
+}
 
 function tryEncode(session: SessionData): EncodedSession | undefined {
   try {

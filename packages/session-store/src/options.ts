@@ -9,6 +9,7 @@ import {
   type Ttl,
 } from '@larder/core';
 import { resolveSecrets, type SessionSecretOption } from './secrets.js';
+import type { UserOf } from './user-sessions.js';
 
 /** Sessions in a Cache you built; the store uses it and never closes it (a bare Cache works too). */
 export type CacheSource = GivenCacheSource;
@@ -36,6 +37,13 @@ export interface MemcachedStoreOptions {
    * cache reads, and anyone who can write it forges.
    */
   secret?: SessionSecretOption;
+  /**
+   * Who a session belongs to (`(session) => session.user`), so `store.endSessionsOf(user)` can
+   * end every session of that user at once: each session is stamped with its user's version
+   * counter when written. A session naming a user but not stamped with that user's counter (one
+   * written before this option was given) reads as no session.
+   */
+  userOf?: UserOf;
 }
 
 /** The default key prefix, as Flask-Session's `session:` but shorter. */
@@ -53,22 +61,25 @@ export interface ResolvedStoreOptions {
   readonly logger: CacheLogger;
   /** The secrets as bytes, the sealing one first; undefined: sessions are not sealed. */
   readonly secrets: Buffer[] | undefined;
+  /** Who a session belongs to; undefined: sessions are not stamped with their user. */
+  readonly userOf: UserOf | undefined;
 }
 
-const OPTION_NAMES = ['prefix', 'ttl', 'logger', 'secret'];
+const OPTION_NAMES = ['prefix', 'ttl', 'logger', 'secret', 'userOf'];
 
 /** Applies defaults and checks every option; throws InvalidOptionError naming the bad one. */
 export function resolveStoreOptions(options: MemcachedStoreOptions | undefined): ResolvedStoreOptions {
   const given: unknown = options ?? {};
   if (typeof given !== 'object' || given === null) throw new InvalidOptionError('options', 'must be an object');
   rejectUnknown(given, OPTION_NAMES, 'MemcachedStore option');
-  const { prefix = DEFAULT_PREFIX, ttl = DEFAULT_TTL, logger = console, secret } = given as MemcachedStoreOptions;
+  const { prefix = DEFAULT_PREFIX, ttl = DEFAULT_TTL, logger = console, secret, userOf } = given as MemcachedStoreOptions;
   if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', `must be a string, got ${typeof prefix}`);
   const seconds = parseTtlOption('ttl', ttl);
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new InvalidOptionError('logger', 'must have a warn(message) method');
   }
-  return { prefix, ttl: seconds, logger, secrets: secret === undefined ? undefined : resolveSecrets(secret) };
+  if (userOf !== undefined && typeof userOf !== 'function') throw new InvalidOptionError('userOf', `must be a function (session) => user id, got ${userOf === null ? 'null' : typeof userOf}`);
+  return { prefix, ttl: seconds, logger, secrets: secret === undefined ? undefined : resolveSecrets(secret), userOf };
 }
 
 /** The cache a source names, and whether the store built it (and so closes it). */

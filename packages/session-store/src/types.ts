@@ -49,12 +49,14 @@ export interface SessionStoreStats {
    * or past their sealed expiry), read as no session; each also emitted as a `rejected` event.
    */
   rejectedSessions: number;
-  /** Reads that failed (cache unavailable) and were read as no session. */
+  /** Reads that failed (cache unavailable): each failed its request (503). */
   readFailures: number;
-  /** Writes and deletes that failed and were reported to the caller as a SessionStoreError. */
+  /** Writes, deletes and `endSessionsOf` calls that failed and were reported to the caller as a SessionStoreError. */
   writeFailures: number;
   /** Touches that failed (the TTL was not extended; the request went on). */
   touchFailures: number;
+  /** Saves refused because the session was deleted while the request held it (a logout): it stays deleted. */
+  refusedSaves: number;
 }
 
 /** The `rejected` event of a MemcachedStore: a stored value did not open as a sealed session. */

@@ -13,7 +13,7 @@ function assertNoServerIn(body: string, server: MemcachedServer): void {
 }
 
 describe('a failed session write never shows the client where memcached runs', () => {
-  it("@fastify/session with Fastify's default error handler, over real HTTP: the 500 is generic, the log names the server", async (t) => {
+  it("@fastify/session with Fastify's default error handler, over real HTTP: the 503 says the store could not be reached, the log names the server", async (t) => {
     const { server, store, lines } = await storeOnOwnServer(t);
     const logLines: string[] = [];
     const { app } = await buildFastifyApp(store, { defaultErrorHandler: true, fastify: { logger: { level: 'info', stream: { write: (line: string) => void logLines.push(line) } } } });
@@ -34,22 +34,23 @@ describe('a failed session write never shows the client where memcached runs', (
 
     const login = await post('/login');
     const loginBody = await login.text();
-    assert.equal(login.status, 500);
+    assert.equal(login.status, 503);
     assertNoServerIn(loginBody, server);
     assert.equal((JSON.parse(loginBody) as { code?: string }).code, 'E_SESSION_WRITE', 'the code is kept');
+    assert.equal((JSON.parse(loginBody) as { message?: string }).message, 'The session store could not be reached; please try again shortly');
 
     const logout = await post('/logout', cookie);
     const logoutBody = await logout.text();
-    assert.equal(logout.status, 500);
+    assert.equal(logout.status, 503);
     assertNoServerIn(logoutBody, server);
-    assert.equal((JSON.parse(logoutBody) as { code?: string }).code, 'E_SESSION_DESTROY');
+    assert.equal((JSON.parse(logoutBody) as { code?: string }).code, 'E_SESSION_READ', 'the logout cannot read its session: no 2xx');
 
     const named = `${server.host}:${server.port}`;
     assert.ok(lines.some((line) => line.includes(named)), `the store's log names the server:\n${lines.join('\n')}`);
     assert.ok(logLines.some((line) => line.includes(named) && line.includes('E_SESSION_WRITE')), `Fastify's error log names the server (through the cause):\n${logLines.join('')}`);
   });
 
-  it('express-session with an error handler that sends err.message, over real HTTP: the 500 is generic, the log names the server', async (t) => {
+  it('express-session with an error handler that sends err.message, over real HTTP: the 503 says the store could not be reached, the log names the server', async (t) => {
     const { server, store, lines } = await storeOnOwnServer(t);
     const app = await startExpressApp(store, { exposeMessages: true });
     t.after(() => app.close());
@@ -58,12 +59,16 @@ describe('a failed session write never shows the client where memcached runs', (
 
     await server.stop();
 
-    const login = await client.request<{ error: string; message: string }>(`${app.url}/login`, 'POST', { user: 'ada', regenerate: false });
-    assert.equal(login.status, 500);
+    const me = await client.request<{ error: string; message: string }>(`${app.url}/me`);
+    assert.equal(me.status, 503);
+    assert.equal(me.body.error, 'E_SESSION_READ');
+    const login = await new CookieClient().request<{ error: string; message: string }>(`${app.url}/login`, 'POST', { user: 'ada', regenerate: false });
+    assert.equal(login.status, 503);
     assert.equal(login.body.error, 'E_SESSION_WRITE');
-    assert.match(login.body.message, /session/);
+    assert.equal(login.body.message, 'The session store could not be reached; please try again shortly');
     assertNoServerIn(JSON.stringify(login.body), server);
-    const regenerate = await client.request<{ error: string }>(`${app.url}/login`, 'POST', { user: 'ada' });
+    const regenerate = await new CookieClient().request<{ error: string }>(`${app.url}/login`, 'POST', { user: 'ada' });
+    assert.equal(regenerate.status, 503);
     assert.equal(regenerate.body.error, 'E_SESSION_DESTROY');
     assertNoServerIn(JSON.stringify(regenerate.body), server);
 

@@ -40,7 +40,7 @@ class FirstReadFails extends MemoryBackend {
 }
 
 describe('each failure is logged once and counted once', () => {
-  it('a read on a stopped memcached: no session, one log line (the store’s, id redacted), one counted error', async (t) => {
+  it('a read on a stopped memcached: E_SESSION_READ (503), one log line (the store’s, id redacted), one counted error', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());
     const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300 }));
@@ -50,9 +50,9 @@ describe('each failure is logged once and counted once', () => {
     await store.setSession(id, session());
     await server.stop();
 
-    assert.equal(await store.getSession(id), null);
+    await assert.rejects(store.getSession(id), { code: 'E_SESSION_READ', statusCode: 503 });
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0]!, /^larder-session: could not read session sess:.{6}… \(memcached 127\.0\.0\.1:\d+: .*\); treating the request as having no session$/);
+    assert.match(lines[0]!, /^larder-session: could not read session sess:.{6}… \(memcached 127\.0\.0\.1:\d+: .*\); the request fails rather than run as nobody$/);
     assert.ok(!lines[0]!.includes(id));
     assert.equal(cache.stats().errors, 1, 'the cache counts it once');
     assert.equal(events.length, 1, 'the cache emits it once');
@@ -70,7 +70,8 @@ describe('each failure is logged once and counted once', () => {
     server.pause();
     t.after(() => server.resume());
 
-    assert.deepEqual(await Promise.all([store.getSession(id), store.getSession(id)]), [null, null]);
+    const reads = await Promise.allSettled([store.getSession(id), store.getSession(id)]);
+    assert.deepEqual(reads.map((read) => read.status === 'rejected' && (read.reason as { code?: string }).code), ['E_SESSION_READ', 'E_SESSION_READ']);
     assert.equal(events.length, 2, 'two failures');
     assert.notEqual(events[0]!.error, events[1]!.error);
     assert.equal(cache.stats().errors, 2);
@@ -84,9 +85,9 @@ describe('each failure is logged once and counted once', () => {
     const { cache, store, lines } = storeOn(new FirstReadFails());
     const id = randomSessionId();
     await store.setSession(id, session('ada'));
-    const [first, second] = await Promise.all([store.getSession(id), store.getSession(id)]);
-    assert.equal(first, null, 'the failed read: no session');
-    assert.equal(second?.user, 'ada', 'the read that succeeded gets its session');
+    const [first, second] = await Promise.allSettled([store.getSession(id), store.getSession(id)]);
+    assert.equal(first.status === 'rejected' && (first.reason as { code?: string }).code, 'E_SESSION_READ', 'the failed read fails');
+    assert.equal(second.status === 'fulfilled' && second.value?.user, 'ada', 'the read that succeeded gets its session');
     assert.equal(store.stats().readFailures, 1);
     assert.equal(cache.stats().errors, 1);
     assert.equal(lines.length, 1, lines.join('\n'));
@@ -106,7 +107,7 @@ describe('each failure is logged once and counted once', () => {
     assert.equal(await store.touchSession(id, session()), false);
     assert.equal(events.length, 3);
     assert.equal(cache.stats().errors, 3);
-    assert.deepEqual(store.stats(), { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 2, touchFailures: 1 });
+    assert.deepEqual(store.stats(), { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 2, touchFailures: 1, refusedSaves: 0 });
     // Writes and deletes share one burst log; touch has its own.
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(lines[0]!, /^larder-session: could not store session sess:.{6}… in memcached\(127\.0\.0\.1:\d+\): /);

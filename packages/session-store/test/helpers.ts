@@ -15,6 +15,7 @@ declare module 'fastify' {
     user?: string;
     visits?: number;
     padding?: string;
+    cart?: string[];
   }
 }
 
@@ -23,6 +24,7 @@ declare module 'express-session' {
     user?: string;
     visits?: number;
     padding?: string;
+    cart?: string[];
   }
 }
 
@@ -81,9 +83,9 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
     cookie: { secure: false, ...options.cookie },
   });
   if (!options.defaultErrorHandler) {
-    app.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
+    app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
       errors.push(error);
-      return reply.code(500).send({ error: error.code ?? 'unknown' });
+      return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'unknown' });
     });
   }
   app.post<{ Body: LoginBody }>('/login', async (request) => {
@@ -104,6 +106,13 @@ export async function buildFastifyApp(store: MemcachedStore, options: FastifyApp
     await options.gate?.();
     return { user };
   });
+  app.post<{ Body: { item: string } }>('/cart', async (request) => {
+    const cart = request.session.get('cart') ?? [];
+    await options.gate?.();
+    request.session.set('cart', [...cart, request.body.item]);
+    return { cart: request.session.get('cart') };
+  });
+  app.get('/cart', async (request) => ({ user: request.session.get('user') ?? null, cart: request.session.get('cart') ?? [] }));
   app.post('/logout', async (request) => {
     await request.session.destroy();
     return { ok: true };
@@ -195,13 +204,23 @@ export async function startExpressApp(
     const user = req.session.user ?? null;
     (options.gate?.() ?? Promise.resolve()).then(() => res.json({ user }), next);
   });
+  app.post('/cart', (req, res, next) => {
+    const cart = req.session.cart ?? [];
+    (options.gate?.() ?? Promise.resolve()).then(() => {
+      req.session.cart = [...cart, (req.body as { item: string }).item];
+      res.json({ cart: req.session.cart });
+    }, next);
+  });
+  app.get('/cart', (req, res) => {
+    res.json({ user: req.session.user ?? null, cart: req.session.cart ?? [] });
+  });
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
   });
-  app.use((error: Error & { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((error: Error & { code?: string; statusCode?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(error);
     // exposeMessages: the common JSON API handler that sends the error's message to the client.
-    res.status(500).json(options.exposeMessages ? { error: error.code ?? 'unknown', message: error.message } : { error: error.code ?? 'unknown' });
+    res.status(error.statusCode ?? 500).json(options.exposeMessages ? { error: error.code ?? 'unknown', message: error.message } : { error: error.code ?? 'unknown' });
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -215,6 +234,29 @@ export async function startExpressApp(
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** Holds requests at `wait()` until `release()`; `entered()` resolves once one is held. */
+export class Gate {
+  #held: Array<() => void> = [];
+  #waiters: Array<() => void> = [];
+
+  /** For the app's `gate` option: parks the request. */
+  readonly wait = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      this.#held.push(resolve);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+
+  /** Resolves once a request is parked. */
+  entered(): Promise<void> {
+    return this.#held.length > 0 ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Lets every parked request go on. */
+  release(): void {
+    for (const go of this.#held.splice(0)) go();
+  }
 }
 
 /** A minimal cookie jar over fetch: keeps the cookies responses set and sends them back. */

@@ -16,6 +16,19 @@ class TtlRecordingBackend extends MemoryBackend {
     return super.setSync(key, item, ttl);
   }
 
+  // The store writes sessions with add (new) and replace (read before), which do not go through setSync.
+  override async add(key: string, item: StoredItem, ttl: number): Promise<boolean> {
+    const stored = await super.add(key, item, ttl);
+    if (stored) this.ttls.set(key, ttl);
+    return stored;
+  }
+
+  override async replace(key: string, item: StoredItem, ttl: number): Promise<boolean> {
+    const stored = await super.replace(key, item, ttl);
+    if (stored) this.ttls.set(key, ttl);
+    return stored;
+  }
+
   override async touch(key: string, ttl: number): Promise<boolean> {
     const found = await super.touch(key, ttl);
     if (found) this.ttls.set(key, ttl);

@@ -3,7 +3,7 @@ import { MemoryBackend } from '../backends/memory-backend.js';
 import type { StoredItem } from '../types/backend.js';
 
 /**
- * A MemoryBackend whose reads, writes, deletes and touches all fail as an unreachable memcached's
+ * A MemoryBackend whose reads, writes (add and replace too), deletes and touches all fail as an unreachable memcached's
  * would (`E_CONNECTION`), for fault tests of code built on a Cache: inject it where a real server
  * cannot be made to fail on cue. Other calls (getMany, incr...) behave as MemoryBackend's.
  */
@@ -17,6 +17,14 @@ export class UnreachableBackend extends MemoryBackend {
   }
 
   override setSync(): boolean {
+    return this.#fail();
+  }
+
+  override async add(): Promise<boolean> {
+    return this.#fail();
+  }
+
+  override async replace(): Promise<boolean> {
     return this.#fail();
   }
 

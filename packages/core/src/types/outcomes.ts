@@ -1,4 +1,5 @@
 import type { LarderError } from '../errors.js';
+import type { TagVersions } from '../versions/tags.js';
 
 /** The backend failed (down, slow, refusing): the typed error, counted and emitted once, never logged by the Cache. */
 export interface FailedOutcome {
@@ -12,6 +13,11 @@ export interface HitOutcome<T> {
   readonly status: 'hit';
   /** The decoded value. */
   readonly value: T;
+  /**
+   * The tag versions the value was stamped with (checked current), when it was written with tags:
+   * written back with `{ tags: versions }`, it stays a miss after an `invalidateTags` made since this read.
+   */
+  readonly versions?: TagVersions;
 }
 
 /**
@@ -40,6 +46,12 @@ export type ReadOutcome<T> = HitOutcome<T> | MissOutcome<T> | FailedOutcome;
 
 /** What `Cache.write` did: `stored`, `not-stored` (the backend declined it), or `failed`. */
 export type WriteOutcome = { readonly status: 'stored' } | { readonly status: 'not-stored' } | FailedOutcome;
+
+/**
+ * What `Cache.writeIf` did: `stored`; `present` (asked to store only where nothing is, and a value
+ * is there); `absent` (asked to store only over a value, and none is there); or `failed`.
+ */
+export type ConditionalWriteOutcome = { readonly status: 'stored' } | { readonly status: 'present' } | { readonly status: 'absent' } | FailedOutcome;
 
 /** What `Cache.remove` did: `removed`, `absent` (nothing to delete), or `failed`. */
 export type RemoveOutcome = { readonly status: 'removed' } | { readonly status: 'absent' } | FailedOutcome;

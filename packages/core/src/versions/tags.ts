@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { MEMCACHED_MAX_KEY_LENGTH } from '../keys.js';
-import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamps } from './stamp-envelope.js';
+import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamp, type Stamps } from './stamp-envelope.js';
 
 /** Most tags one value carries: one stamp of the envelope's 32 stays for a namespace's counter. */
 export const MAX_TAGS = MAX_STAMPS - 1;
@@ -51,4 +51,17 @@ export class TagVersions {
     this.tags = tags;
     this.stamps = stamps;
   }
+}
+
+/** The tag stamps among `stamps` (a namespace's counter left out) as TagVersions; undefined when there is none. */
+export function tagVersionsOf(stamps: Stamps): TagVersions | undefined {
+  let tags: string[] | undefined;
+  let tagStamps: Stamp[] | undefined;
+  for (const stamp of stamps) {
+    const at = stamp.key.indexOf(TAG_COUNTER_MARK);
+    if (at < 0) continue;
+    (tags ??= []).push(stamp.key.slice(at + TAG_COUNTER_MARK.length));
+    (tagStamps ??= []).push(stamp);
+  }
+  return tags === undefined ? undefined : new TagVersions(tags, tagStamps!);
 }

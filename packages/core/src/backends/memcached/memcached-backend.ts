@@ -227,7 +227,7 @@ export class MemcachedBackend implements Backend {
    */
   async #request(key: string, opcode: number, extras?: (maxTtl: number | undefined) => Buffer): Promise<Response> {
     const { node, maxTtl } = opcode === Op.GET ? { node: this.#pool.nodeFor(key), maxTtl: undefined } : this.#pool.nodeForWrite(key);
-    const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras: extras(maxTtl) } : { opcode, key }));
+    const response = await this.#pool.call(node, () => node.request(extras ? { opcode, key, extras: extras(maxTtl) } : { opcode, key }), [key]);
     if (response.header.status !== Status.NOT_FOUND) check(node, response);
     return response;
   }
@@ -257,6 +257,7 @@ export class MemcachedBackend implements Backend {
           },
           budget,
         ),
+        nodeKeys,
       );
     });
     const failures = (await Promise.allSettled(batches)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -326,7 +327,7 @@ export class MemcachedBackend implements Backend {
     const { node, spec } = this.#storeSpec(opcode, key, item, ttl, cas);
     const budget = this.#left(node, deadline);
     if (typeof budget !== 'number') throw budget;
-    const response = await this.#pool.call(node, () => node.request(spec, budget));
+    const response = await this.#pool.call(node, () => node.request(spec, budget), [key]);
     return this.#storeStatus(node, key, item, response);
   }
 
@@ -361,7 +362,7 @@ export class MemcachedBackend implements Backend {
       if (r.header.opcode !== Op.GETKQ) response = r;
       else if (r.header.status === Status.OK) old = { value: r.val, flags: responseFlags(r) };
     };
-    await this.#pool.call(node, () => node.requestQuietBatch([{ opcode: Op.GETKQ, key }, spec], onItem, budget));
+    await this.#pool.call(node, () => node.requestQuietBatch([{ opcode: Op.GETKQ, key }, spec], onItem, budget), [key]);
     return { old, response };
   }
 
@@ -407,7 +408,7 @@ export class MemcachedBackend implements Backend {
     const batches = [...byNode].map(async ([node, specs]) => {
       const budget = this.#left(node, deadline);
       if (typeof budget !== 'number') throw budget;
-      const responses = await this.#pool.call(node, () => Promise.all(specs.map((s) => node.request(s, budget))));
+      const responses = await this.#pool.call(node, () => Promise.all(specs.map((s) => node.request(s, budget))), specs.map((s) => s.key!));
       for (const response of responses) if (response.header.status !== Status.NOT_FOUND) check(node, response);
       return responses.map((response) => response.header.status);
     });
@@ -417,7 +418,7 @@ export class MemcachedBackend implements Backend {
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
     // No TTL to cap: incr and decr never create a key here, and keep the TTL of the one they change.
     const { node } = this.#pool.nodeForWrite(key);
-    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras: arithExtras(delta) }));
+    const response = await this.#pool.call(node, () => node.request({ opcode, key, extras: arithExtras(delta) }), [key]);
     if (response.header.status === Status.NOT_FOUND) return undefined;
     if (response.header.status === Status.NON_NUMERIC) throw new NotNumericError(key);
     check(node, response);

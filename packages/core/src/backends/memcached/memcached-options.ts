@@ -37,8 +37,9 @@ export interface MemcachedBackendOptions {
    */
   deadTimeout?: Duration;
   /**
-   * Keys remembered per dead node (written or deleted on another node while it was out) to
-   * delete from it before it rejoins; past this it is flushed before it rejoins
+   * Keys remembered per dead node (written, deleted or read on another node while it was out, or
+   * whose request failed on it as it went) to delete from it before it rejoins; past this it is
+   * flushed before it rejoins
    * (default 10,000, at most 250 bytes each; 0 = always flush a node that comes back).
    */
   rejoinKeyLimit?: number;

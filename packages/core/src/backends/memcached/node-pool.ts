@@ -59,6 +59,8 @@ interface Member {
   lastFailure: Error | undefined;
   /** Set while out of the ring: what the node must forget before it rejoins. */
   moved: MovedKeys | undefined;
+  /** While in the ring after a failure: the keys of the requests that failed on it since it last answered. */
+  suspects: MovedKeys | undefined;
   /** While out of the ring: the ring of the live nodes plus this one, which tells the keys it would take back. */
   shadow: HashRing<Member> | undefined;
   /** A probe of this node is in flight (at most one at a time). */
@@ -70,6 +72,7 @@ interface Member {
 // Failures that say "this node is unreachable or unusable", as opposed to an answer.
 const NODE_FAILURES = new Set(['E_CONNECTION', 'E_TIMEOUT', 'E_AUTH']);
 const DELETEQ = 0x14;
+const NO_KEYS: readonly string[] = Object.freeze([]);
 const CLEANUP_BATCH = 1000;
 // Keys keep arriving while a busy cluster cleans up; after this many batches a flush ends it.
 const CLEANUP_ROUNDS = 20;
@@ -81,9 +84,9 @@ const CLEANUP_ROUNDS = 20;
  * share of keys moves. While it is out, one background probe per `deadTimeout` checks it, so
  * no request waits on it.
  *
- * Nothing acknowledged while a node is out is undone when it comes back: every write or delete
- * of a key it would own, sent to another node meanwhile, is remembered (up to `rejoinKeyLimit`
- * keys); before it rejoins, those keys are deleted from it, or, past the limit or after a
+ * Nothing acknowledged while a node is out is undone when it comes back: every write, delete or
+ * read of a key it would own, sent to another node meanwhile, and every key whose request failed
+ * on it just before it left, is remembered (up to `rejoinKeyLimit` keys); before it rejoins, those keys are deleted from it, or, past the limit or after a
  * `flush()`, it is flushed, as operators of ketama failover are told to do. It rejoins only once
  * that succeeded; the other nodes' now unreachable copies of the remembered keys are then
  * deleted, best effort. Keys past the limit cannot be deleted from the other nodes later, so
@@ -106,6 +109,7 @@ export class NodePool {
       failures: 0,
       lastFailure: undefined,
       moved: undefined,
+      suspects: undefined,
       shadow: undefined,
       probing: false,
       timer: undefined,
@@ -125,9 +129,15 @@ export class NodePool {
     return this.#members.map((m) => m.node);
   }
 
-  /** The live node that owns `key`, for a read; throws NodeDeadError when every node is dead. */
+  /**
+   * The live node that owns `key`, for a read; throws NodeDeadError when every node is dead. A
+   * key of a node out of the ring is remembered as a write's is: what the caller was told (most
+   * often "absent") is not undone by the copy the node still holds when it rejoins.
+   */
   nodeFor(key: string): MemcachedNode {
-    return this.#liveRing().nodeFor(key).node;
+    const member = this.#liveRing().nodeFor(key);
+    this.#routedAway(key);
+    return member.node;
   }
 
   /**
@@ -145,6 +155,7 @@ export class NodePool {
   groupByNode(keys: readonly string[]): Map<MemcachedNode, string[]> {
     const groups = new Map<MemcachedNode, string[]>();
     for (const [member, memberKeys] of this.#liveRing().groupByNode(keys)) groups.set(member.node, memberKeys);
+    if (this.#dead.length > 0) for (const key of keys) this.#routedAway(key);
     return groups;
   }
 
@@ -158,15 +169,20 @@ export class NodePool {
     return this.#members.filter((m) => !m.moved).map((m) => m.node);
   }
 
-  /** Runs a request on a node and keeps its health: success clears failures, a node failure counts. */
-  async call<T>(node: MemcachedNode, request: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a request for `keys` on a node and keeps its health: success clears failures, a node
+   * failure counts. The keys of a failed request are remembered with the node: should it leave
+   * the ring, they are handled at its rejoin as the keys written elsewhere meanwhile (a request
+   * that timed out may still be carried out when the node wakes, and the caller was told it failed).
+   */
+  async call<T>(node: MemcachedNode, request: () => Promise<T>, keys: readonly string[] = NO_KEYS): Promise<T> {
     const member = this.#byNode.get(node)!;
     try {
       const result = await request();
-      member.failures = 0;
+      this.#answered(member);
       return result;
     } catch (error) {
-      if (isNodeFailure(error)) this.#failed(member, error);
+      if (isNodeFailure(error)) this.#failed(member, error, keys);
       throw error;
     }
   }
@@ -177,9 +193,22 @@ export class NodePool {
     for (const member of this.#members) clearTimeout(member.timer);
   }
 
-  #failed(member: Member, error: LarderError): void {
+  /** A key routed to another node because its own is out of the ring: remembered for each such node. */
+  #routedAway(key: string): void {
+    for (const dead of this.#dead) if (dead.shadow!.nodeFor(key) === dead) dead.moved!.add(key);
+  }
+
+  #answered(member: Member): void {
+    member.failures = 0;
+    member.suspects = undefined;
+  }
+
+  #failed(member: Member, error: LarderError, keys: readonly string[]): void {
     member.failures++;
     member.lastFailure = error;
+    // Past the limit the list says "flush" (MovedKeys), as the moved keys do.
+    const remembered = member.moved ?? (member.suspects ??= new MovedKeys(this.#settings.rejoinKeyLimit));
+    for (const key of keys) remembered.add(key);
     if (member.moved) return;
     if (member.failures >= this.#settings.failureLimit || error.code === 'E_AUTH') this.#markDead(member, error);
     else this.#confirm(member);
@@ -192,7 +221,7 @@ export class NodePool {
     member.node.ping().then(
       () => {
         member.probing = false;
-        member.failures = 0;
+        this.#answered(member);
       },
       (error: unknown) => {
         member.probing = false;
@@ -204,7 +233,8 @@ export class NodePool {
   #markDead(member: Member, error: LarderError): void {
     // Requests failing because the backend is being closed say nothing about the node.
     if (this.#closed) return;
-    member.moved = new MovedKeys(this.#settings.rejoinKeyLimit);
+    member.moved = member.suspects ?? new MovedKeys(this.#settings.rejoinKeyLimit);
+    member.suspects = undefined;
     member.lastFailure = error;
     this.#rebuild();
     this.#scheduleProbe(member);
