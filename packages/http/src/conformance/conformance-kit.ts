@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { after, before } from 'node:test';
 import { Cache, MemoryBackend } from '@larder/core';
-import type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, StartedApp } from './conformance-target.js';
+import type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, ResponseCacheTarget, StartedApp } from './conformance-target.js';
 import type { ResponseCacheSettings } from '../cache-rule.js';
 
 /** A response read whole from a real socket. */
@@ -139,4 +140,20 @@ export async function memoryConformanceCache(): Promise<ConformanceCache> {
 /** Resolves after `ms` of real time (only where time itself must pass: Age, memcached's ttl). */
 export function realWait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Inside a suite's `describe`: opens the target's cache and starts its app with the routes declared so far before the tests, and closes both after them. */
+export function serveSuite(ctx: SuiteContext, target: ResponseCacheTarget): void {
+  let opened: ConformanceCache | undefined;
+  let app: StartedApp | undefined;
+  before(async () => {
+    opened = await target.openCache();
+    app = await target.start(ctx.routes, opened.cache);
+    ctx.started(app, opened);
+  });
+  after(async () => {
+    await app?.close();
+    await opened?.cache.close();
+    await opened?.dispose();
+  });
 }

@@ -1,6 +1,6 @@
-import { after, before, describe } from 'node:test';
-import { SuiteContext } from './conformance-kit.js';
-import type { ConformanceCache, ResponseCacheTarget, StartedApp } from './conformance-target.js';
+import { describe } from 'node:test';
+import { serveSuite, SuiteContext } from './conformance-kit.js';
+import type { ResponseCacheTarget } from './conformance-target.js';
 import { keyConformance } from './key-conformance.js';
 import { lifecycleConformance } from './lifecycle-conformance.js';
 import { storageConformance } from './storage-conformance.js';
@@ -17,19 +17,7 @@ import { validatorConformance } from './validator-conformance.js';
 export function responseCacheConformance(target: ResponseCacheTarget): void {
   describe(`response cache conformance: ${target.name}`, () => {
     const ctx = new SuiteContext();
-    let opened: ConformanceCache | undefined;
-    let app: StartedApp | undefined;
-
-    before(async () => {
-      opened = await target.openCache();
-      app = await target.start(ctx.routes, opened.cache);
-      ctx.started(app, opened);
-    });
-    after(async () => {
-      await app?.close();
-      await opened?.cache.close();
-      await opened?.dispose();
-    });
+    serveSuite(ctx, target);
 
     storageConformance(ctx);
     validatorConformance(ctx);

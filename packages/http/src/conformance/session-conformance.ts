@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { plain, SuiteContext, type ConformanceResponse } from './conformance-kit.js';
-import type { ConformanceCache, ConformanceRequest, ResponseCacheTarget, StartedApp } from './conformance-target.js';
+import { describe, it } from 'node:test';
+import { plain, serveSuite, SuiteContext, type ConformanceResponse } from './conformance-kit.js';
+import type { ConformanceRequest, ResponseCacheTarget } from './conformance-target.js';
 
 /** A target whose app runs under a session middleware that hands handlers `request.session`. */
 export interface SessionStackTarget extends ResponseCacheTarget {
@@ -29,8 +29,6 @@ function cookiesOf(response: ConformanceResponse): string {
 export function responseCacheSessionConformance(target: SessionStackTarget): void {
   describe(`response cache and sessions: ${target.name}`, () => {
     const ctx = new SuiteContext();
-    let opened: ConformanceCache | undefined;
-    let app: StartedApp | undefined;
     const form = ctx.route('/form', {}, (request, calls) => {
       const token = randomBytes(12).toString('hex');
       sessionOf(request).set('csrf', token);
@@ -42,16 +40,7 @@ export function responseCacheSessionConformance(target: SessionStackTarget): voi
       return plain('signed in');
     });
 
-    before(async () => {
-      opened = await target.openCache();
-      app = await target.start(ctx.routes, opened.cache);
-      ctx.started(app, opened);
-    });
-    after(async () => {
-      await app?.close();
-      await opened?.cache.close();
-      await opened?.dispose();
-    });
+    serveSuite(ctx, target);
 
     it("a page whose handler writes to the session (a form's CSRF token) is never served to another visitor", async () => {
       const tokens = new Set<string>();
