@@ -1,17 +1,17 @@
 import { EventEmitter } from 'node:events';
-import { FailureLog, InvalidArgumentError, isAvailabilityError, type Cache, type CacheLogger, type FailedOutcome, type TagVersions, type WriteOption } from '@larder/core';
+import { ConnectionError, FailureLog, InvalidArgumentError, isAvailabilityError, type Cache, type CacheLogger, type FailedOutcome, type TagVersions, type WriteOption } from '@larder/core';
 import { settleSession, settleVoid } from './callbacks.js';
 import { SessionStoreError, UNREACHABLE_MESSAGE, type SessionStoreErrorCode } from './errors.js';
-import { KnownSessions, type KnownSession } from './known-sessions.js';
 import { openSource, resolveStoreOptions, type MemcachedStoreOptions, type MemcachedStoreSource } from './options.js';
 import { redactSessionId } from './redact.js';
 import { OpenedValues, type OpenedValue } from './opened-values.js';
 import { ReadMarks, type ReadMark } from './read-marks.js';
+import { readOriginOf, stampRead } from './read-stamp.js';
 import { SessionSeal, type UnsealReason } from './seal.js';
 import { decodeSession, encodeSessionParts, storedFingerprint, type EncodedSession } from './session-codec.js';
 import { readLifetime, sealedUntil, sessionLifetime, touchFitsSeal } from './session-ttl.js';
 import type { RejectedSessionEvent, SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
-import { carriesTag, userTag, userTagOf, type UserOf } from './user-sessions.js';
+import { carriesTag, checkUserStampKeys, userTag, userTagOf, type UserOf } from './user-sessions.js';
 
 const LOG_INTERVAL_MS = 10_000;
 // Sessions never read through a near cache: a session written or destroyed by another process is seen at once.
@@ -43,7 +43,6 @@ export class MemcachedStore extends EventEmitter {
   readonly #seal: SessionSeal | undefined;
   readonly #marks = new ReadMarks();
   readonly #opened = new OpenedValues();
-  readonly #known = new KnownSessions();
   readonly #userOf: UserOf | undefined;
   readonly #stats: SessionStoreStats = { reads: 0, writes: 0, badSessions: 0, rejectedSessions: 0, readFailures: 0, writeFailures: 0, touchFailures: 0, refusedSaves: 0 };
   readonly #logs: Record<LogKind, FailureLog>;
@@ -61,6 +60,14 @@ export class MemcachedStore extends EventEmitter {
     this.sealed = this.#seal !== undefined;
     this.#ownsCache = owned;
     this.#userOf = resolved.userOf;
+    if (this.#userOf !== undefined) {
+      try {
+        checkUserStampKeys(cache.keyPrefix, this.prefix);
+      } catch (error) {
+        if (owned) void cache.close();
+        throw error;
+      }
+    }
     const log = () => new FailureLog(resolved.logger, LOG_INTERVAL_MS, Date.now, 'larder-session');
     this.#logs = { bad: log(), rejected: log(), read: log(), write: log(), touch: log(), gone: log() };
   }
@@ -99,12 +106,12 @@ export class MemcachedStore extends EventEmitter {
     const outcome = await orFailed(this.cache.read(key, FRESH));
     if (outcome.status !== 'hit') {
       this.#opened.forget(sessionId);
-      if (outcome.status === 'failed') {
-        this.#stats.readFailures++;
-        this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${outcome.error.message}); the request fails rather than run as nobody`);
-        throw this.#failure('E_SESSION_READ', sessionId, outcome.error);
+      if (outcome.status === 'failed') throw this.#readFailure(sessionId, outcome.error);
+      if (outcome.undecodable === undefined) {
+        // Answered by another node while the session's own is out of service: a miss there proves nothing.
+        if (this.#ownerAway(key)) throw this.#readFailure(sessionId, new ConnectionError(this.cache.backend.name, 'the node that holds this session is out of service; it cannot be read until the node is back'));
+        return null;
       }
-      if (outcome.undecodable === undefined) return null;
       return this.#seal ? this.#rejected(sessionId, 'not-sealed') : this.#badSession(sessionId, 'a value the cache cannot decode');
     }
     const now = Date.now();
@@ -139,8 +146,9 @@ export class MemcachedStore extends EventEmitter {
     const tag = userTagOf(this.prefix, this.#userOf, session);
     // Every session of a user carries that user's stamp (checked current by the read): one without was written before userOf.
     if (tag !== undefined && !carriesTag(outcome.versions, tag)) return this.#badSession(sessionId, "a session of a user, not stamped with that user's counter");
-    this.#known.saw(sessionId, outcome.versions, now);
     this.#marks.add(sessionId, opened, now);
+    // Travels with the session to its save: written back only if it is still there, with this stamp.
+    stampRead(session as Record<string, unknown>, sessionId, outcome.versions);
     if (lifetime === 'rolled') {
       // Touched since it was written: the cache holds it, so it lives; its stored expiry is stale.
       session.cookie.expires = new Date(now + session.cookie.originalMaxAge!).toISOString();
@@ -151,10 +159,11 @@ export class MemcachedStore extends EventEmitter {
   /**
    * Stores the session for as long as its cookie lives (else the `ttl` option); an already expired
    * cookie deletes it instead. A session unchanged since this store read it in this request is
-   * not rewritten: its TTL is extended (memcached `touch`). A changed session this store read (or
-   * wrote, or deleted) lately is written only if it is still there (memcached `replace`), a new
-   * one only where nothing is (`add`): a session deleted meanwhile (a logout in another tab, or
-   * by `endSessionsOf`) stays deleted, and the refusal is counted and logged once per burst.
+   * not rewritten: its TTL is extended (memcached `touch`). A changed session that was read from
+   * the store (it carries the store's `larderRead` member) is written only if it is still there
+   * (memcached `replace`, with the user stamp read), a new one only where nothing is (`add`): a
+   * session deleted meanwhile (a logout in another tab, or by `endSessionsOf`) stays deleted, an
+   * id already taken is never written over, and each refusal is counted and logged once per burst.
    * Rejects with a SessionStoreError when the cache did not store a changed session.
    */
   async setSession(sessionId: string, session: SessionData): Promise<void> {
@@ -172,19 +181,20 @@ export class MemcachedStore extends EventEmitter {
     this.#marks.forget(sessionId);
     const json = this.#json(sessionId, encoded);
     const stored = this.#storedForm(key, json, lifetime.ttl, now);
-    const known = this.#known.recall(sessionId, now);
-    const option = this.#writeOption(session, lifetime.ttl, known);
-    let outcome = await orFailed(this.cache.writeIf(key, stored.value, known ? 'present' : 'absent', option));
-    // There, though this store has not seen it lately (read long ago, or forgotten past the bound): written over, never made anew.
-    if (outcome.status === 'present') outcome = await orFailed(this.cache.writeIf(key, stored.value, 'present', option));
+    const origin = readOriginOf(session as unknown as Readonly<Record<string, unknown>>, sessionId);
+    if (origin.read === 'altered') return this.#refused(sessionId, 'its larderRead member was changed by the app');
+    const option = this.#writeOption(session, lifetime.ttl, origin.read ? origin.versions : undefined);
+    const outcome = await orFailed(this.cache.writeIf(key, stored.value, origin.read ? 'present' : 'absent', option));
     if (outcome.status === 'stored') {
       this.#stats.writes++;
-      this.#known.saw(sessionId, versionsOf(option), now);
+      // A second save of this session in this request (an explicit save(), then the automatic one) is a save of a stored session.
+      stampRead(session as unknown as Record<string, unknown>, sessionId, versionsOf(option));
       // The next read of these bytes (the next request, usually) needs no decryption.
       this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
       return;
     }
-    if (outcome.status !== 'failed') return this.#gone(sessionId);
+    if (outcome.status === 'absent') return this.#gone(sessionId);
+    if (outcome.status === 'present') return this.#refused(sessionId, 'a new session, but its id is already in the store (never written over)');
     throw this.#writeFailure('E_SESSION_WRITE', 'store', sessionId, outcome.error);
   }
 
@@ -218,8 +228,6 @@ export class MemcachedStore extends EventEmitter {
   async destroySession(sessionId: string): Promise<void> {
     const key = this.#key(sessionId);
     this.#opened.forget(sessionId);
-    // Known from now on: a request that read it before this logout writes it back only if it is there.
-    this.#known.saw(sessionId, undefined, Date.now());
     const outcome = await orFailed(this.cache.remove(key));
     if (outcome.status === 'failed') throw this.#writeFailure('E_SESSION_DESTROY', 'delete', sessionId, outcome.error);
   }
@@ -337,7 +345,9 @@ export class MemcachedStore extends EventEmitter {
     try {
       const json = this.#json(sessionId, encoded);
       const stored = this.#storedForm(key, json, ttl, now);
-      const outcome = await this.cache.writeIf(key, stored.value, 'present', this.#writeOption(session, ttl, this.#known.recall(sessionId, now)));
+      const origin = readOriginOf(session as unknown as Readonly<Record<string, unknown>>, sessionId);
+      if (origin.read !== true) return false;
+      const outcome = await this.cache.writeIf(key, stored.value, 'present', this.#writeOption(session, ttl, origin.versions));
       const replaced = outcome.status === 'stored';
       if (replaced) this.#opened.remember(sessionId, stored.value, { json, sealedUntil: stored.sealedUntil, retiredSecret: false, fingerprint: encoded.fingerprint });
       return replaced;
@@ -351,16 +361,33 @@ export class MemcachedStore extends EventEmitter {
    * the session when it is the same user's (so an `endSessionsOf` since that read still ends it),
    * else the user's counter as it is now.
    */
-  #writeOption(session: SessionData, ttl: number, known: KnownSession | undefined): WriteOption {
+  #writeOption(session: SessionData, ttl: number, versions: TagVersions | undefined): WriteOption {
     const tag = userTagOf(this.prefix, this.#userOf, session);
     if (tag === undefined) return ttl;
-    return { ttl, tags: known?.versions !== undefined && carriesTag(known.versions, tag) ? known.versions : [tag] };
+    return { ttl, tags: versions !== undefined && carriesTag(versions, tag) ? versions : [tag] };
+  }
+
+  // A read that cannot tell whether the session exists fails the request (503) rather than run it as nobody, where a logout would delete nothing.
+  #readFailure(sessionId: string, problem: Error): SessionStoreError {
+    this.#stats.readFailures++;
+    this.#logs.read.record(`could not read session ${this.#redacted(sessionId)} (${problem.message}); the request fails rather than run as nobody`);
+    return this.#failure('E_SESSION_READ', sessionId, problem);
+  }
+
+  /** True when the node that owns `key` is out of the ring, so a miss was answered by another node. */
+  #ownerAway(key: string): boolean {
+    const backend = this.cache.backend;
+    return backend.routedAway !== undefined && backend.routedAway(this.cache.backendKey(key));
   }
 
   // A save refused because the session was deleted since the request read it: a logout, which stays one.
   #gone(sessionId: string): void {
+    this.#refused(sessionId, 'it was deleted while a request held it (a logout); its changes were not written back');
+  }
+
+  #refused(sessionId: string, why: string): void {
     this.#stats.refusedSaves++;
-    this.#logs.gone.record(`session ${this.#redacted(sessionId)} was deleted while a request held it (a logout); its changes were not written back`);
+    this.#logs.gone.record(`session ${this.#redacted(sessionId)} not saved: ${why}`);
   }
 
   #rejected(sessionId: string, reason: UnsealReason): null {

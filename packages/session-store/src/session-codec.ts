@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@larder/core';
+import { READ_STAMP } from './read-stamp.js';
 import { cookieSettings, sessionFingerprint } from './session-fingerprint.js';
 import type { SessionData, StoredSession } from './types.js';
 
@@ -33,7 +34,8 @@ export function encodeSessionParts(session: SessionData): EncodedSession {
   // A session with a toJSON of its own is stored as JSON.stringify would store it.
   const data: unknown = typeof session.toJSON === 'function' ? toJsonData(session, '') : session;
   if (!isRecord(data) || !isRecord(data.cookie)) throw new InvalidArgumentError('a session needs a cookie object');
-  const { cookie, ...rest } = data;
+  // The store's read stamp travels with the session in the request, never into the store.
+  const { cookie, [READ_STAMP]: _read, ...rest } = data;
   const cookieData: unknown = typeof cookie.toJSON === 'function' ? toJsonData(cookie, 'cookie') : cookie;
   if (!isRecord(cookieData)) throw new InvalidArgumentError('a session needs a cookie object');
   const dataJson = stringify(rest);

@@ -76,6 +76,8 @@ export interface Backend {
   cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined>;
   /** Removes every item. */
   flush(): Promise<void>;
+  /** Optional (a cluster): true when the node that owns `key` is out of service, so a read of it answered elsewhere, a miss there, proves nothing. */
+  routedAway?(key: string): boolean;
   /** Releases connections and timers; further calls reject with ClosedError. */
   close(): Promise<void>;
 }

@@ -206,6 +206,15 @@ export class MemcachedBackend implements Backend {
     return status === Status.OK;
   }
 
+  /**
+   * True when the node that owns `key` (a full backend key) is out of the ring now: its reads go to
+   * another node, where a miss says nothing of what the owner holds (a session store fails such a
+   * read rather than take it as "no session").
+   */
+  routedAway(key: string): boolean {
+    return this.#pool.ownerOutOfRing(key);
+  }
+
   /** Each server and whether it is in service now (for health pages and metrics). */
   serverStates(): ServerState[] {
     return this.#pool.states;

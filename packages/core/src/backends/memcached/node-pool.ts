@@ -151,6 +151,12 @@ export class NodePool {
     return { node: member.node, maxTtl: tracked ? undefined : this.#settings.failoverTtl };
   }
 
+  /** True when the node that owns `key` is out of the ring now, so its reads and writes go to another node. */
+  ownerOutOfRing(key: string): boolean {
+    for (const dead of this.#dead) if (dead.shadow!.nodeFor(key) === dead) return true;
+    return false;
+  }
+
   /** Keys grouped by the live node that owns them, for reads. */
   groupByNode(keys: readonly string[]): Map<MemcachedNode, string[]> {
     const groups = new Map<MemcachedNode, string[]>();
