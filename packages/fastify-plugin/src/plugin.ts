@@ -39,7 +39,7 @@ async function larder(app: FastifyInstance, options: LarderPluginOptions): Promi
     const setting: unknown = route.config?.cache;
     if (setting === undefined || setting === false) return;
     refuseUncachableMethod(route);
-    seen.add(route.url);
+    seen.add(`${String(route.method)} ${route.url}`);
     const rule: CacheRule<FastifyRequest> | undefined = toCacheRule(setting, { option: 'config.cache', route: `${String(route.method)} ${route.url}`, pattern: route.url }, cache.recompute, viewStats);
     if (rule) attachHooks(route, viewCacheHooks(views, rule));
   });

@@ -13,16 +13,16 @@ export function refuseUncachableMethod(route: RouteOptions): void {
  * The app had routes before Larder was registered: their `config.cache` was never seen (Fastify
  * runs onRoute hooks only for routes declared after them). An app-wide preHandler, added only in
  * this case, says so once per such route when it is first requested: `seen` holds the routes
- * Larder did see.
+ * Larder did see, as `METHOD url`.
  */
 export function watchRoutesDeclaredBefore(app: FastifyInstance, seen: ReadonlySet<string>): void {
   const told = new Set<string>();
   app.addHook('preHandler', function larderUnseenRoute(request, _reply, done) {
     const route = request.routeOptions;
-    const url = route.url;
-    if (url !== undefined && route.config?.cache !== undefined && route.config.cache !== false && !seen.has(url) && !told.has(url)) {
-      told.add(url);
-      request.log.warn(`larder: route ${String(route.method)} ${url} has config.cache but is not cached: it was declared before app.register(larder); register the plugin before declaring routes`);
+    const name = `${String(route.method)} ${route.url}`;
+    if (route.url !== undefined && route.config?.cache !== undefined && route.config.cache !== false && !seen.has(name) && !told.has(name)) {
+      told.add(name);
+      request.log.warn(`larder: route ${name} has config.cache but is not cached: it was declared before app.register(larder); register the plugin before declaring routes`);
     }
     done();
   });

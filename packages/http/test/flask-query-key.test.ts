@@ -206,11 +206,16 @@ function pythonOrder(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** True when a repeated name's values arrive out of Python's sorted order: the one case where Larder's key is not Flask-Caching's (documented). */
+/**
+ * True when Larder's order of the pairs (stable, by name up to its first `[`) is not Python's
+ * sorted order: the one case where its key is not Flask-Caching's (documented).
+ */
 function repeatsOutOfOrder(url: string): boolean {
-  const byName = new Map<string, string[]>();
-  for (const [name, value] of queryPairs(url.slice(url.indexOf('?') + 1))) byName.set(name, [...(byName.get(name) ?? []), value]);
-  return [...byName.values()].some((values) => values.some((value, i) => i > 0 && pythonOrder(values[i - 1]!, value) > 0));
+  const pairs = queryPairs(url.slice(url.indexOf('?') + 1));
+  const base = (name: string) => (name.includes('[') ? name.slice(0, name.indexOf('[')) : name);
+  const ours = [...pairs].sort((a, b) => pythonOrder(base(a[0]), base(b[0])));
+  const python = [...pairs].sort((a, b) => pythonOrder(a[0], b[0]) || pythonOrder(a[1], b[1]));
+  return ours.some((pair, i) => pair[0] !== python[i]![0] || pair[1] !== python[i]![1]);
 }
 
 describe('flaskQueryKey: the key a real Flask app with Flask-Caching stores', () => {
@@ -335,6 +340,12 @@ describe('flaskQueryHash: sorted as Python sorts tuples of str', () => {
     assert.equal(flaskQueryHash('a=EVIL&b=2&a=1'), createHash('md5').update("(('a', 'EVIL'), ('a', '1'), ('b', '2'))").digest('hex'));
     assert.equal(flaskQueryHash('b=2&a=EVIL&a=1'), flaskQueryHash('a=EVIL&a=1&b=2'), 'other names still sort');
     assert.equal(flaskQueryHash('a=1&a=EVIL'), createHash('md5').update("(('a', '1'), ('a', 'EVIL'))").digest('hex'), "values already in order: Flask-Caching's key");
+  });
+
+  it("takes a name up to its first [ (Express 4's qs merges a, a[] and a[1] into one array in the order received)", () => {
+    assert.notEqual(flaskQueryHash('a=EVIL&a[]=1'), flaskQueryHash('a[]=1&a=EVIL'));
+    assert.notEqual(flaskQueryHash('a=1&a[1]=EVIL'), flaskQueryHash('a[1]=EVIL&a=1'));
+    assert.equal(flaskQueryHash('b=2&a[]=1'), flaskQueryHash('a[]=1&b=2'), 'other names still sort');
   });
 });
 

@@ -37,6 +37,11 @@ export function keyConformance(ctx: SuiteContext): void {
       assert.equal(other.headers['x-cache'], 'MISS', 'another argument: another entry');
       assert.equal((await ctx.get('/qs-repeated?a=1&b=2&a=EVIL')).text, 'query /qs-repeated?b=2&a=1&a=EVIL call 3', 'other names still sort');
       assert.equal(ctx.calls(repeated), 3);
+      // Express 4's query parser (qs) merges a and a[] into one array, in the order received.
+      assert.equal((await ctx.get('/qs-repeated?a=EVIL&a[]=1')).headers['x-cache'], 'MISS');
+      const bracketed = await ctx.get('/qs-repeated?a[]=1&a=EVIL');
+      assert.equal(bracketed.headers['x-cache'], 'MISS');
+      assert.equal(bracketed.text, 'query /qs-repeated?a[]=1&a=EVIL call 5');
     });
 
     it('without queryString, every query string of a path shares one entry, at viewKey(path)', async () => {

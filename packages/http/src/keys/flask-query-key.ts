@@ -69,11 +69,12 @@ export function pythonTupleRepr(pairs: ReadonlyArray<readonly [string, string]>)
 
 /**
  * The hexdigest Flask-Caching's `_make_cache_key_query_string` computes for this raw query string
- * whenever no argument name repeats; throws as queryPairs does. Flask-Caching sorts the (name,
+ * whenever no argument name repeats (names compared up to their first `[`); throws as queryPairs does. Flask-Caching sorts the (name,
  * value) pairs, so `?a=EVIL&a=1` and `?a=1&a=EVIL` share its key, though handlers see the values in
  * the order received (`getlist`, Express's arrays): here the pairs are sorted by name only, keeping
- * a repeated name's values in the order received, so those two are two entries. That is the one
- * divergence from Flask-Caching's key, and only for queries that repeat a name.
+ * a repeated name's values in the order received, so those two are two entries; a name is taken up
+ * to its first `[`, since Express 4's qs merges `a`, `a[]` and `a[1]` into one array. That is the
+ * one divergence from Flask-Caching's key, and only for queries that repeat a name so.
  */
 export function flaskQueryHash(rawQuery: string, method: QueryHashMethod = 'md5'): string {
   if (!HASH_METHODS.has(method)) throw new InvalidArgumentError(`hash method must be one of ${[...HASH_METHODS].join(', ')}`);
@@ -146,9 +147,18 @@ function hex(value: number, digits: number): string {
   return value.toString(16).padStart(digits, '0');
 }
 
-/** Orders pairs by name alone: Array.prototype.sort is stable, so a repeated name's values keep their order. */
+/**
+ * Orders pairs by name alone, up to its first `[`: Array.prototype.sort is stable, so a repeated
+ * name's values keep their order, and so do `a`, `a[]` and `a[1]`, which Express 4's query parser
+ * (qs) merges into one array in the order received.
+ */
 function compareNames(a: readonly [string, string], b: readonly [string, string]): number {
-  return compareCodePoints(a[0], b[0]);
+  return compareCodePoints(arrayBase(a[0]), arrayBase(b[0]));
+}
+
+function arrayBase(name: string): string {
+  const bracket = name.indexOf('[');
+  return bracket === -1 ? name : name.slice(0, bracket);
 }
 
 /** Python's str order (by code point), which differs from JS's UTF-16 order above U+D7FF. */
