@@ -3,7 +3,11 @@
 // a scratch directory (registry dependencies such as fastify come from the registry), and runs
 // every sample in five apps: ESM (.mjs), CommonJS (require), TypeScript strict with
 // `module: node16` and `nodenext` (samples as .mts, plus a CommonJS .ts file whose imports compile to require)
-// and TypeScript with `moduleResolution: bundler`. Prints one summary table; exits 1 on any failure.
+// and TypeScript with `moduleResolution: bundler`, each compiled with the workspace's TypeScript
+// (5.9) and with the latest TypeScript on the registry (`npm view typescript version`, 7.x today,
+// where `types` defaults to none: the apps say `"types": ["node"]`, as the README asks). Samples run
+// from 5.9's output; the latest's output runs the CommonJS consumer. Prints one summary table;
+// exits 1 on any failure.
 // Usage (after setup): node --import tsx scripts/consumer-check.ts [--keep]
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,7 +96,11 @@ function main(): void {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'larder-consumer-check', version: '1.0.0', private: true }, null, 2));
   step('npm install of the tarballs', (problems) => {
-    const wanted = [...tarballs, ...registryDependencies(samples, manifests)];
+    const latest = run('npm', ['view', 'typescript', 'version'], { cwd: app });
+    if (!latest.ok || !/^\d+\.\d+\.\d+$/.test(latest.stdout.trim())) throw new Error(`npm view typescript version failed:\n${latest.output}`);
+    latestTypeScript = latest.stdout.trim();
+    // The latest TypeScript beside the workspace's, under an alias: node_modules/typescript-latest.
+    const wanted = [...tarballs, ...registryDependencies(samples, manifests), `typescript-latest@npm:typescript@${latestTypeScript}`];
     console.log(`consumer-check: npm install ${wanted.map((spec) => (spec.endsWith('.tgz') ? basename(spec) : spec)).join(' ')}`);
     const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...wanted], { cwd: app });
     if (!installed.ok) problems.push(`npm install failed:\n${installed.output}`);
@@ -105,9 +113,11 @@ function main(): void {
 
   esmApp(join(app, 'esm'), samples, manifests);
   commonjsApp(join(app, 'cjs'), samples, manifests);
-  typescriptApp(join(app, 'ts-node16'), 'node16', samples);
-  typescriptApp(join(app, 'ts-nodenext'), 'nodenext', samples);
-  typescriptApp(join(app, 'ts-bundler'), 'bundler', samples);
+  const workspaceTs: Compiler = { package: 'typescript', version: readJson(join(app, 'node_modules', 'typescript', 'package.json')).version, runSamples: true };
+  const latestTs: Compiler = { package: 'typescript-latest', version: latestTypeScript, runSamples: false };
+  for (const compiler of [workspaceTs, latestTs]) {
+    for (const resolution of ['node16', 'nodenext', 'bundler'] as const) typescriptApp(join(app, `ts-${compiler.version}-${resolution}`), resolution, samples, compiler);
+  }
 
   printSummary();
   if (rows.some((row) => row.problems.length > 0)) process.exitCode = 1;
@@ -268,9 +278,18 @@ async function main(): Promise<void> {
 void main();
 `;
 
-function typescriptApp(dir: string, resolution: 'node16' | 'nodenext' | 'bundler', samples: (ReadmeSample & { name: string })[]): void {
+/** A TypeScript to check the apps with: the package directory it is installed under, its version, and whether the samples run from its output. */
+interface Compiler {
+  package: string;
+  version: string;
+  runSamples: boolean;
+}
+let latestTypeScript = 'latest';
+
+function typescriptApp(dir: string, resolution: 'node16' | 'nodenext' | 'bundler', samples: (ReadmeSample & { name: string })[], compiler: Compiler): void {
   const commonjs = resolution !== 'bundler';
-  const label = commonjs ? `TS app, strict, module ${resolution}, CommonJS: ts samples (.mts), require-style .ts` : 'TS app, strict, moduleResolution bundler, ESM: ts samples';
+  const what = compiler.runSamples ? 'ts samples' : 'ts samples compiled';
+  const label = `TS ${compiler.version} app, strict, ${commonjs ? `module ${resolution}, CommonJS: ${what} (.mts), require-style .ts` : `moduleResolution bundler, ESM: ${what}`}`;
   step(label, (problems) => {
     mkdirSync(dir);
     // node16/nodenext: the package is CommonJS, so .ts files compile to require() and samples
@@ -294,14 +313,14 @@ function typescriptApp(dir: string, resolution: 'node16' | 'nodenext' | 'bundler
       ...(commonjs ? { module: resolution, moduleResolution: resolution } : { module: 'ESNext', moduleResolution: 'bundler' }),
     };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts', '*.mts'] }, null, 2));
-    const tsc = join(dir, '..', 'node_modules', 'typescript', 'bin', 'tsc');
+    const tsc = join(dir, '..', 'node_modules', compiler.package, 'bin', 'tsc');
     const compiled = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir });
     if (!compiled.ok) {
-      problems.push(`tsc (strict, ${resolution}) rejects the samples:\n${compiled.output}`);
+      problems.push(`tsc ${compiler.version} (strict, ${resolution}) rejects the samples:\n${compiled.output}`);
       return typed.length;
     }
     const outExtension = commonjs ? 'mjs' : 'js';
-    for (const sample of typed.filter((s) => s.runs)) runSample(dir, join(dir, 'out', `${sample.name}.${outExtension}`), sample, problems);
+    if (compiler.runSamples) for (const sample of typed.filter((s) => s.runs)) runSample(dir, join(dir, 'out', `${sample.name}.${outExtension}`), sample, problems);
     if (commonjs) {
       const emitted = readFileSync(join(dir, 'out', 'commonjs-consumer.js'), 'utf8');
       if (!emitted.includes("require(\"@larder/core\")")) problems.push('commonjs-consumer.ts did not compile to require()');

@@ -3,7 +3,8 @@
 # pnpm with npm into a temporary prefix (never globally), clones this repository into a
 # temporary directory, and runs scripts/setup.sh in the clone with that pnpm first on PATH and
 # no other pnpm: no pnpm, pnpm 9, the latest pnpm 10, the pinned version itself, and the latest
-# pnpm; once more with Node 22 (installed from the npm registry's `node` package into the case's
+# pnpm; the latest pnpm installed as `npm i -g pnpm` does beside a system Node (into a prefix
+# whose bin directory also holds node, bash, git and the rest of node's directory); once more with Node 22 (installed from the npm registry's `node` package into the case's
 # own prefix) and the latest pnpm, where a CommonJS require() of each built package must work
 # too; as root, also the no-pnpm case as an unprivileged user with an empty home. The cases
 # run in parallel. It prints one table and exits 1 when any setup failed. The table's last
@@ -26,12 +27,30 @@ pin="$(node -p 'require(process.argv[1]).packageManager' "$root/package.json")"
 [ ${#versions[@]} -gt 0 ] || versions=(9 10 "${pin#pnpm@}" latest)
 node22_case="node-22-pnpm-latest"
 
-# PATH without any pnpm: every directory that holds a pnpm executable is left out.
-clean_path=""
-IFS=: read -r -a path_dirs <<<"$PATH"
-for dir in "${path_dirs[@]}"; do
-  [ -n "$dir" ] && [ ! -x "$dir/pnpm" ] && clean_path="${clean_path:+$clean_path:}$dir"
-done
+global_case="pnpm-global-beside-node"
+
+# Any pnpm already on this machine's PATH is hidden by a directory put before the rest of PATH
+# whose `pnpm` refuses to run. No PATH directory is removed: the one holding a pnpm may hold
+# bash, node and git too (/bin -> /usr/bin after `npm i -g pnpm`).
+hide="$tmp/hide-pnpm"
+mkdir -p "$hide"
+printf '#!/bin/sh\necho "pnpm: hidden by install-matrix (this case has no pnpm on PATH)" >&2\nexit 127\n' >"$hide/pnpm"
+chmod 755 "$hide" "$hide/pnpm"
+clean_path="$hide:$PATH"
+
+# `npm i -g pnpm` beside a system Node, without touching the system: the prefix's bin directory
+# gets a link to every program in node's own directory (node, npm and, where node is in
+# /usr/bin, bash, env and git), then pnpm is installed into that prefix with `npm install -g
+# --prefix`, exactly where a global install puts it. That directory comes first on PATH.
+make_global_prefix() {
+  local prefix="$1" node_dir entry
+  node_dir="$(dirname "$(command -v node)")"
+  mkdir -p "$prefix/bin"
+  for entry in "$node_dir"/*; do
+    [ -x "$entry" ] && [ ! -d "$entry" ] && [ "$(basename "$entry")" != pnpm ] && [ "$(basename "$entry")" != pnpx ] && ln -s "$entry" "$prefix/bin/"
+  done
+  npm install -g --prefix "$prefix" --no-audit --no-fund --loglevel=error pnpm@latest
+}
 
 # Runs one case: $1 name, $2 pnpm version to put first on PATH ("" for none), $3 uid ("" = this user),
 # $4 Node major version to put first on PATH ("" = this machine's node).
@@ -46,7 +65,14 @@ run_case() {
     }
     node_bin="$dir/node/node_modules/.bin"
   fi
-  if [ -n "$version" ]; then
+  if [ "$name" = "$global_case" ]; then
+    make_global_prefix "$dir/usr" >"$dir/pnpm-install.log" 2>&1 || {
+      printf 'FAILED\t-\t-\t-\tnpm could not install pnpm globally into a prefix\n' >"$dir/result"
+      return
+    }
+    bin="$dir/usr/bin"
+    found="$(cd "$dir" && PATH="$bin:$PATH" "$bin/pnpm" --version 2>/dev/null | tail -n 1)"
+  elif [ -n "$version" ]; then
     npm install --prefix "$dir/pnpm" --no-audit --no-fund --no-package-lock --loglevel=error "pnpm@$version" >"$dir/pnpm-install.log" 2>&1 || {
       printf 'FAILED\t-\t-\t-\tnpm could not install pnpm@%s\n' "$version" >"$dir/result"
       return
@@ -93,7 +119,7 @@ run_case() {
 
 cases=(no-pnpm)
 for version in "${versions[@]}"; do cases+=("pnpm-$version"); done
-cases+=("$node22_case")
+cases+=("$global_case" "$node22_case")
 unprivileged=""
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   unprivileged="no-pnpm-uid-65534"
@@ -107,6 +133,7 @@ for name in "${cases[@]}"; do
   case "$name" in
     no-pnpm) run_case "$name" "" "" & ;;
     "$node22_case") run_case "$name" latest "" 22 & ;;
+    "$global_case") run_case "$name" latest "" & ;;
     "$unprivileged") run_case "$name" "" 65534 & ;;
     pnpm-*) run_case "$name" "${name#pnpm-}" "" & ;;
   esac
@@ -117,16 +144,16 @@ for pid in "${pids[@]}"; do wait "$pid" || true; done
 failed=0
 echo
 echo "install matrix (Node $(node --version) unless the case says otherwise, npm $(npm --version 2>/dev/null), pin $pin, $(( $(date +%s) - overall_start )) s in all)"
-printf '%-20s %-13s %-16s %-11s %-7s %s\n' case 'pnpm on PATH' 'setup ran pnpm' 'setup time' result '`pnpm install` typed by hand'
+printf '%-24s %-13s %-16s %-11s %-7s %s\n' case 'pnpm on PATH' 'setup ran pnpm' 'setup time' result '`pnpm install` typed by hand'
 for name in "${cases[@]}"; do
   result_file="$tmp/$name/result"
   if [ ! -f "$result_file" ]; then
-    printf '%-20s %s\n' "$name" "FAILED (no result; see above)"
+    printf '%-24s %s\n' "$name" "FAILED (no result; see above)"
     failed=1
     continue
   fi
   IFS=$'\t' read -r status found used took typed <"$result_file"
-  printf '%-20s %-13s %-16s %-11s %-7s %s\n' "$name" "$found" "$used" "$took" "$status" "$typed"
+  printf '%-24s %-13s %-16s %-11s %-7s %s\n' "$name" "$found" "$used" "$took" "$status" "$typed"
   [ "$status" = ok ] || failed=1
 done
 for name in "${cases[@]}"; do

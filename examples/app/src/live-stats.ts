@@ -11,6 +11,8 @@ export interface RecentFailure {
 
 /** What the live /stats page shows, read from the same Prometheus registry /metrics serves. */
 export interface LiveStats {
+  /** When the numbers were read (server clock, Unix ms): the page computes rates between two reads. */
+  at: number;
   cache: { backend: string; hits: number; misses: number; nearHits: number; errors: number; hitRatio: number | null };
   routes: Array<{ route: string; hit: number; miss: number; stale: number; bypass: number; hitRatio: number | null }>;
   servers: Array<{ server: string; up: boolean }>;
@@ -49,10 +51,40 @@ export async function liveStats(registry: Registry, backend: string, failures: r
     row.hitRatio = answered === 0 ? null : (row.hit + row.stale) / answered;
   }
   return {
+    at: Date.now(),
     cache: { backend, hits, misses, nearHits: total(METRIC_NAMES.nearHits), errors: total(METRIC_NAMES.errors), hitRatio: hits + misses === 0 ? null : hits / (hits + misses) },
     routes: [...routes.values()],
     servers: series(METRIC_NAMES.serverUp).map(({ labels, value }) => ({ server: String(labels.server), up: value === 1 })),
     sessions: { reads: total(METRIC_NAMES.sessionReads), writes: total(METRIC_NAMES.sessionWrites), failures: total(METRIC_NAMES.sessionFailures) },
     failures: [...failures],
   };
+}
+
+/** One reading of the totals the chart plots. */
+export interface StatsSample {
+  at: number;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * The last 61 per-second readings of the cache's hit and miss totals, taken in the background
+ * (an unref'd timer, stopped by `stop()`), so the /stats chart opens with the last minute
+ * already drawn instead of an empty box.
+ */
+export function statsHistory(read: () => Promise<{ hits: number; misses: number }>): { samples: StatsSample[]; stop(): void } {
+  const samples: StatsSample[] = [];
+  const take = async (): Promise<void> => {
+    try {
+      const { hits, misses } = await read();
+      samples.push({ at: Date.now(), hits, misses });
+      if (samples.length > 61) samples.shift();
+    } catch {
+      // a failed reading leaves a gap; the next one closes it
+    }
+  };
+  void take();
+  const timer = setInterval(() => void take(), 1000);
+  timer.unref();
+  return { samples, stop: () => clearInterval(timer) };
 }

@@ -2,7 +2,7 @@ import type { MemcachedStore } from '@larder/session-store';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { CatalogService } from './catalog-service.js';
-import { liveStats, type RecentFailure } from './live-stats.js';
+import { liveStats, statsHistory, type RecentFailure } from './live-stats.js';
 
 /** What the routes use. */
 export interface RouteDependencies {
@@ -51,9 +51,20 @@ export function registerRoutes(app: FastifyInstance, { catalog, sessions, regist
     return app.cache.getOrSet(`square:${n}`, async () => ({ n, square: n * n, computedAt: new Date().toISOString() }), '1m');
   });
 
-  // The live page: its numbers come from /stats.json, itself read from the registry /metrics serves.
+  // The live page: its numbers come from /stats.json, itself read from the registry /metrics serves;
+  // the chart opens with the last minute of per-second readings taken in the background.
+  const history = statsHistory(async () => (await liveStats(registry, app.cache.backend.name, failures)).cache);
+  app.addHook('onClose', async function stopStatsHistory() {
+    history.stop();
+  });
   app.get('/stats', async (request, reply) =>
-    reply.view('stats.njk', { title: 'Stats', user: request.session.user, stats: await liveStats(registry, app.cache.backend.name, failures), lookups: catalog.lookups }),
+    reply.view('stats.njk', {
+      title: 'Stats',
+      user: request.session.user,
+      stats: await liveStats(registry, app.cache.backend.name, failures),
+      history: JSON.stringify(history.samples),
+      lookups: catalog.lookups,
+    }),
   );
   app.get('/stats.json', async () => ({ ...(await liveStats(registry, app.cache.backend.name, failures)), lookups: catalog.lookups, store: sessions.stats() }));
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));

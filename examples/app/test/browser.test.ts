@@ -108,6 +108,40 @@ describe('the example app in a real Chromium, sessions on memcached', () => {
     assert.match((await page.textContent('#backend')) ?? '', /memcached/);
   });
 
+  it('the /stats chart is drawn in its first second: axes and both lines, in a screenshot', async () => {
+    await page.setViewportSize({ width: 900, height: 900 });
+    // Traffic a little before the page opens: the chart shows it at once, from the server's readings.
+    for (let i = 0; i < 5; i++) await fetch(`${base}/catalog`);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await page.goto(`${base}/stats`);
+    await page.waitForTimeout(900);
+    const shot = await page.locator('#graph').screenshot({ path: `${screenshots}stats-graph-first-second.png` });
+    // The screenshot's pixels, decoded by the page's own canvas (no PNG library): how many are
+    // the hits line's green, the misses line's crimson, and the axes' dark grey.
+    const counts = (await page.evaluate(`(async () => {
+      const image = new Image();
+      image.src = 'data:image/png;base64,${shot.toString('base64')}';
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d');
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      const counts = { green: 0, crimson: 0, axis: 0 };
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+        if (g > 90 && r < 60 && b < 60) counts.green++;
+        else if (r > 180 && g < 60 && b < 90) counts.crimson++;
+        else if (r < 110 && Math.abs(r - g) < 12 && Math.abs(g - b) < 12) counts.axis++;
+      }
+      return counts;
+    })()`)) as { green: number; crimson: number; axis: number };
+    assert.ok(counts.axis > 600, `the chart has axes (dark pixels: ${counts.axis})`);
+    assert.ok(counts.green > 60, `the hits line, with the traffic of a moment ago, is drawn within a second of loading (green pixels: ${counts.green})`);
+    assert.notEqual(await page.textContent('#y-max'), '', 'the y axis is labelled');
+  });
+
   it('the live /stats page: its numbers and graph move with traffic, without a reload', async () => {
     await page.goto(`${base}/stats`);
     const catalogHits = async () => Number((await page.textContent('#routes tr[data-route="GET /catalog"] td:nth-child(3)', { timeout: 5000 })) ?? NaN);

@@ -46,6 +46,24 @@ describe('scripts/example.sh', () => {
     });
   }
 
+  it('prints one plain line with the URL when it listens', async () => {
+    const port = await freePort();
+    const child = spawn('bash', ['scripts/example.sh'], {
+      cwd: root,
+      env: { ...process.env, MEMCACHED_SERVERS: '', MEMCACHIER_SERVERS: '', HOST: '127.0.0.1', SESSION_SECRET: '', PORT: String(port), LARDER_EXAMPLE_SKIP_SETUP: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = once(child, 'exit');
+    await waitForPort('127.0.0.1', port, 30_000);
+    await fetch(`http://127.0.0.1:${port}/catalog`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill('SIGTERM');
+    await exited;
+    assert.equal(stdout, `example: the Fastify shop is at http://127.0.0.1:${port}/ (Ctrl-C stops it)\n`);
+  });
+
   it('says in one line that the port is busy and exits non-zero', async () => {
     const busy: Server = createServer();
     busy.listen(0, '127.0.0.1');
@@ -55,7 +73,10 @@ describe('scripts/example.sh', () => {
       const { stderr, exited } = runExampleScript({ PORT: String(port) });
       const [code] = await exited;
       assert.equal(code, 1);
-      assert.equal(stderr(), `example: 127.0.0.1:${port} is already in use; stop what listens there or choose another port, e.g. PORT=${port + 1} bash scripts/example.sh\n`);
+      // The start-up warnings (in-memory backend, development secret) come first, one plain line each.
+      const lines = stderr().trimEnd().split('\n');
+      assert.equal(lines.at(-1), `example: 127.0.0.1:${port} is already in use; stop what listens there or choose another port, e.g. PORT=${port + 1} bash scripts/example.sh`);
+      for (const line of lines.slice(0, -1)) assert.match(line, /^warn: /);
     } finally {
       busy.close();
     }

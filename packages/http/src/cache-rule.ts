@@ -3,7 +3,12 @@ import { NEVER_STORED_STATUSES } from './http-rules.js';
 import type { QueryHashMethod } from './keys/flask-query-key.js';
 import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
 
-/** How one route's responses are cached (Fastify's `config.cache`, Express's `cacheResponse(settings)`); `Req` is the framework's request. */
+/**
+ * How one route's responses are cached (Fastify's `config.cache`, Express's `cacheResponse(settings)`); `Req` is the framework's request.
+ * `key`, `unless` and `tags` are methods so that a route may name its own request type there
+ * (`(request: FastifyRequest<{ Params: { id: string } }>) => ...`): Fastify's route config is not
+ * generic over the route, so its params cannot reach these functions otherwise.
+ */
 export interface ResponseCacheSettings<Req> {
   /** How long the response is kept: seconds or `'5m'` (default: the cache's defaultTtl). */
   ttl?: Ttl;
@@ -12,9 +17,9 @@ export interface ResponseCacheSettings<Req> {
   /** The hash of the query arguments with `queryString` (default `'md5'`, Flask-Caching's; `'sha256'` where it is moving). */
   queryHash?: QueryHashMethod;
   /** Builds the key for a request instead of `viewKey(path)`; the cache's prefix is still added. */
-  key?: (request: Req) => string;
+  key?(request: Req): string;
   /** Return true to neither read nor store the cache for this request. */
-  unless?: (request: Req) => boolean;
+  unless?(request: Req): boolean;
   /** Status codes that may be stored (default `[200]`); 206 and 304 are refused, they are never stored. */
   statusCodes?: readonly number[];
   /** Serve and store requests that send `Authorization` from the shared entry (default false: they bypass the cache). */
@@ -28,7 +33,7 @@ export interface ResponseCacheSettings<Req> {
   /** On memcached, one process runs the handler of a missing page while the others wait for it: `true` (5 s) or `{ timeout }` (default: the cache's `lock`). */
   lock?: boolean | LockOptions;
   /** The tags (surrogate keys) of the request's page: `cache.invalidateTags([tag])` makes every page carrying one a miss, in every process. */
-  tags?: (request: Req) => readonly string[];
+  tags?(request: Req): readonly string[];
   /** Send the page's tags in a `Surrogate-Key` header, for CDNs that purge by it (default false). */
   surrogateKeys?: boolean;
   /** Send `Cache-Control: public, max-age=<ttl>` (and `s-maxage`) with stored pages whose handler set none (default false). */

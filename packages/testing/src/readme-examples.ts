@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { missingExpectations, readmeSamples, type ReadmeSample } from './readme-samples.js';
+import { missingExpectations, readmeSamples, unrequestedRoutes, type ReadmeSample } from './readme-samples.js';
 
 
 /**
@@ -12,7 +12,8 @@ import { missingExpectations, readmeSamples, type ReadmeSample } from './readme-
  * `readme-run=packages/x` belongs to that package; an untagged one to `defaultDir`): every ts
  * sample typechecks under the repo's strict tsconfig.base.json, every ts sample tagged
  * `readme-run` runs through tsx, every js sample runs in plain Node (.mjs, or .cjs when it uses
- * require), and each run prints the lines its `//=> ` comments state. They run inside the
+ * require), each run prints the lines its `//=> ` comments state, and each run sample requests
+ * every route it declares (`unrequestedRoutes`). They run inside the
  * package, so the package's own name and its dependencies resolve as they would for a user.
  */
 export function readmeExamples(readme: string, packageDir: string, options: { root: string; defaultDir?: string }): void {
@@ -66,6 +67,10 @@ export function readmeExamples(readme: string, packageDir: string, options: { ro
         assert.ok(sample.expectations.length > 0, 'each runnable sample states its output with //=>');
         const missing = missingExpectations(sample, output);
         assert.deepEqual(missing, [], `output lacks ${missing.map((line) => `"${line}"`).join(', ')}:\n${output}`);
+      });
+      const routes = unrequestedRoutes(sample.code);
+      it(`the ${sample.lang} sample at line ${sample.line} requests every route it defines`, () => {
+        assert.deepEqual(routes.map((route) => `${route.method} ${route.path}`), [], 'a sample that defines a route requests it, so a route that fails when used fails this test');
       });
     }
   });

@@ -51,3 +51,37 @@ export function missingExpectations(sample: ReadmeSample, output: string): strin
   const lines = new Set(output.split('\n').map((line) => line.trim()));
   return sample.expectations.filter((expected) => !lines.has(expected));
 }
+
+/** A route a sample declares: `app.get('/products/:id', ...)` gives method GET and that path. */
+export interface SampleRoute {
+  method: string;
+  path: string;
+}
+
+const ROUTE_DECLARATION = /\b(?:app|router|fastify|server|instance)\.(get|post|put|patch|delete|head|all)(?:<[^>(]*>)?\(\s*(['"`])(\/[^'"`]*)\2/g;
+
+/** The routes a sample declares with `app.get('/path', ...)` and the like (app, router, fastify, server, instance). */
+export function sampleRoutes(code: string): SampleRoute[] {
+  return [...code.matchAll(ROUTE_DECLARATION)].map((match) => ({ method: match[1]!.toUpperCase(), path: match[3]! }));
+}
+
+/**
+ * The routes a sample declares and never requests itself. A route counts as requested when a
+ * string literal other than its declaration holds a path the route matches (`:name` matches one
+ * segment), after any `${...}` base and scheme://host part: `inject('/products/7')`,
+ * `fetch(\`${base}/products/7\`)`, `{ url: '/products/7?x=1' }`. A sample that defines a route
+ * must show it answering, so a route that fails when requested cannot pass its test.
+ */
+export function unrequestedRoutes(code: string): SampleRoute[] {
+  const declarations = new Set([...code.matchAll(ROUTE_DECLARATION)].map((match) => match.index + match[0].length - match[3]!.length - 2));
+  const literals: string[] = [];
+  for (const match of code.matchAll(/'([^'\n]*)'|"([^"\n]*)"|`([^`]*)`/g)) {
+    if (declarations.has(match.index)) continue;
+    const text = (match[1] ?? match[2] ?? match[3] ?? '').replace(/^(?:\$\{[^}]*\})+/, '').replace(/^[a-z]+:\/\/[^/]*/, '');
+    literals.push(text);
+  }
+  return sampleRoutes(code).filter((route) => {
+    const pattern = new RegExp(`^${route.path.split(/(:[A-Za-z_]\w*|\*)/).map((part) => (/^(:|\*)/.test(part) ? '[^/?#]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}(?:[?#].*)?$`);
+    return !literals.some((literal) => pattern.test(literal));
+  });
+}
