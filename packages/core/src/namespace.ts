@@ -1,8 +1,8 @@
-import type { GetOrSetOption } from './get-or-set-options.js';
-import { toReadOptions, type ReadOptions } from './read-options.js';
+import type { GetOrSetOption } from './options/get-or-set-options.js';
+import { toReadOptions, type ReadOptions } from './options/read-options.js';
 import type { FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
-import type { WriteOption } from './write-options.js';
-import { COUNTER_KEY_MARK } from './versions/stamp-envelope.js';
+import type { WriteOption } from './options/write-options.js';
+import { COUNTER_KEY_MARK } from './envelopes/stamp-envelope.js';
 
 /** What a namespace needs of its Cache (internal: made by `Cache.namespace`). */
 export interface NamespaceAccess {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HashRing, oneAtATime, parseServerList } from '../src/index.js';
+import { HashRing, oneAtATime, parseServerList } from '../src/memcached.js';
 
 function ring(servers: string): HashRing<number> {
   return new HashRing(parseServerList(servers).map((address, i) => ({ address, node: i })));

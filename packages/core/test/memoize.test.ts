@@ -5,7 +5,8 @@ import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MemcachedServer } from '@larder/testing';
-import { Cache, deleteMemoized, memoize, MemcachedBackend, memoizedIdentity, MemoryBackend, setDefaultCache, type Backend } from '../src/index.js';
+import { Cache, deleteMemoized, memoize, MemcachedBackend, MemoryBackend, setDefaultCache, type Backend } from '../src/index.js';
+import { memoizedIdentity } from '../src/memoize/memoize.js';
 
 const quiet = { warn() {} };
 

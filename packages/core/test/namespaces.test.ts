@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runPython } from '@larder/testing';
 import { memcachedCaches } from './memcached-caches.js';
-import { Cache, Flags, MemcachedBackend, STAMP_ENVELOPE_VERSION, type CacheErrorEvent } from '../src/index.js';
+import { Cache, Flags, MemcachedBackend, type CacheErrorEvent } from '../src/index.js';
+import { STAMP_ENVELOPE_VERSION } from '../src/envelopes/stamp-envelope.js';
 
 const quiet = { warn() {} };
 

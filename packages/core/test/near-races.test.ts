@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cache, DecodeMemo, Flags, MemcachedBackend, type CacheErrorEvent } from '../src/index.js';
-import { ownedItem } from '../src/owned-item.js';
+import { ownedItem } from '../src/values/owned-item.js';
 import { HeldReads } from './held-reads.js';
 import { memcachedCaches } from './memcached-caches.js';
 
@@ -22,20 +22,20 @@ describe('near cache: races, forged stamps and bounds (attacker review)', () => 
     const memo = new DecodeMemo((value) => `page(${String(value)})`);
     await other.set(key, 'X');
     backend.holdNext();
-    const first = cache.readDecodedEntry(key, memo);
+    const first = cache.flights(memo).read(key);
     await backend.held;
     await other.set(key, 'Y');
-    const second = await cache.readDecodedEntry(key, memo);
+    const second = await cache.flights(memo).read(key);
     backend.release();
     assert.equal((await first)?.value, 'page(X)', 'the slow read answers with what it found');
     assert.equal(second?.value, 'page(Y)');
     const now = await cache.get(key);
     assert.equal(now, 'Y', 'the newer read is what is held near');
-    assert.notEqual(cache.peekDecoded(key, memo), 'page(X)', 'the memo never decodes the held Y as the slow read’s X');
-    assert.equal((await cache.readDecodedEntry(key, memo))?.value, 'page(Y)');
-    assert.equal(cache.peekDecoded(key, memo), 'page(Y)');
+    assert.notEqual(cache.flights(memo).peek(key), 'page(X)', 'the memo never decodes the held Y as the slow read’s X');
+    assert.equal((await cache.flights(memo).read(key))?.value, 'page(Y)');
+    assert.equal(cache.flights(memo).peek(key), 'page(Y)');
     await sleep(200);
-    assert.equal((await cache.readDecodedEntry(key, memo))?.value, 'page(Y)');
+    assert.equal((await cache.flights(memo).read(key))?.value, 'page(Y)');
   });
 
   it('a slow read answering after a newer one does not put the older value back', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemcachedServer, metaTtl, startBlackHole, startDelayProxy } from '@larder/testing';
-import { Cache, HashRing, MemcachedBackend, parseServerList, type MemcachedBackendOptions, type NodeStateChange } from '../src/index.js';
+import { Cache } from '../src/index.js';
+import { HashRing, MemcachedBackend, parseServerList, type MemcachedBackendOptions, type NodeStateChange } from '../src/memcached.js';
 
 const quiet = { warn() {} };
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedServer, runPython } from '@larder/testing';
-import { Cache, Flags, lockKey, MAX_BACKGROUND_REFRESHES, MemcachedBackend, MemoryBackend, memoize, type CacheStaleEvent } from '../src/index.js';
+import { Cache, Flags, MemcachedBackend, MemoryBackend, memoize, type CacheStaleEvent } from '../src/index.js';
+import { MAX_BACKGROUND_REFRESHES } from '../src/recompute/flight.js';
+import { lockKey, tryLock } from '../src/recompute/stampede-lock.js';
 import { writeStale } from './stale-entry.js';
 
 const quiet = { warn() {} };
@@ -234,25 +236,25 @@ describe('the cross-process lock on real memcached', () => {
   it('a release frees only the holder’s own lock: a lock taken over after expiry is left alone', async (t) => {
     const cache = open();
     t.after(() => cache.close());
-    const attempt = await cache.tryLock('k', 1000);
+    const attempt = await tryLock(cache.backend, cache.backendKey('k'), 1000);
     assert.equal(attempt?.status, 'acquired');
     const key = lockKey(cache.backendKey('k'));
     // As if the lock had expired and another process had taken it.
     await cache.backend.set(key, { value: Buffer.from('someone-else'), flags: 0 }, 5);
     if (attempt?.status === 'acquired') await attempt.release();
     assert.equal((await cache.backend.get(key))?.value.toString(), 'someone-else');
-    const again = await cache.tryLock('k', 1000);
+    const again = await tryLock(cache.backend, cache.backendKey('k'), 1000);
     assert.deepEqual(again, { status: 'held', holder: 'someone-else' });
   });
 
   it('a released lock is taken at once by the next process (no wait for its TTL)', async (t) => {
     const [a, b] = [open(), open()];
     t.after(() => Promise.all([a.close(), b.close()]));
-    const first = await a.tryLock('r', 5000);
+    const first = await tryLock(a.backend, a.backendKey('r'), 5000);
     assert.equal(first?.status, 'acquired');
-    assert.equal((await b.tryLock('r', 5000))?.status, 'held');
+    assert.equal((await tryLock(b.backend, b.backendKey('r'), 5000))?.status, 'held');
     if (first?.status === 'acquired') await first.release();
-    assert.equal((await b.tryLock('r', 5000))?.status, 'acquired');
+    assert.equal((await tryLock(b.backend, b.backendKey('r'), 5000))?.status, 'acquired');
   });
 
   it('a failing factory under the lock: its error reaches the caller, nothing is stored, the next caller computes', async (t) => {

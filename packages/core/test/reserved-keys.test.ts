@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runPython } from '@larder/testing';
 import { memcachedCaches } from './memcached-caches.js';
-import { Cache, lockKey, MemoryBackend, RESERVED_KEY_PREFIXES, type Backend } from '../src/index.js';
+import { Cache, MemoryBackend, type Backend } from '../src/index.js';
+import { RESERVED_KEY_PREFIXES } from '../src/reserved-keys.js';
+import { lockKey } from '../src/recompute/stampede-lock.js';
 
 const quiet = { warn() {} };
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { runPython } from '@larder/testing';
 import { memcachedCaches } from './memcached-caches.js';
-import { Cache, DecodeMemo, Flags, MemcachedBackend, STAMP_ENVELOPE_VERSION, type StoredItem } from '../src/index.js';
+import { Cache, DecodeMemo, Flags, MemcachedBackend, type StoredItem } from '../src/index.js';
+import { STAMP_ENVELOPE_VERSION } from '../src/envelopes/stamp-envelope.js';
 
 const quiet = { warn() {} };
 
@@ -82,7 +83,7 @@ describe('tags on real memcached (one process, several caches)', () => {
     assert.deepEqual(backend.take(), ['get', 'getMany(2)'], 'first read: the value names its counters, read next');
     assert.equal(await reader.get(key), 'v');
     assert.deepEqual(backend.take(), ['getMany(3)'], 'then value and counters in one round trip');
-    assert.equal((await reader.readDecodedEntry(key, new DecodeMemo((value) => value)))?.value, 'v');
+    assert.equal((await reader.flights(new DecodeMemo((value) => value)).read(key))?.value, 'v');
     assert.deepEqual(backend.take(), ['getMany(3)']);
     assert.equal(await reader.get(plain), 'p');
     assert.deepEqual(backend.take(), ['get']);
@@ -233,11 +234,11 @@ print(json.dumps({'type': type(v).__name__, 'hello': v.endswith(b'hello'), 'coun
     assert.equal(await near.get(key), 'A');
     assert.equal(near.stats().nearHits, 1);
     assert.equal(await near.readDecoded(key, memo), 'page A');
-    assert.equal(near.peekDecoded(key, memo), 'page A');
+    assert.equal(near.flights(memo).peek(key), 'page A');
     assert.equal(near.stats().near?.items, 2);
     assert.equal(await near.invalidateTags(['near-own:1']), true);
     assert.equal(near.stats().near?.items, 1, 'the entry carrying the tag is gone at once, the other tag’s is left');
-    assert.equal(near.peekDecoded(key, memo), undefined);
+    assert.equal(near.flights(memo).peek(key), undefined);
     assert.equal(await near.get(key), undefined);
     assert.equal(await near.get(other), 'B');
   });

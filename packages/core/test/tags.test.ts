@@ -9,9 +9,9 @@ const ALL_READS = ['get', 'has', 'read', 'getMany', 'readDecoded', 'readDecodedE
 async function readsOf(cache: Cache, key: string): Promise<Record<(typeof ALL_READS)[number], unknown>> {
   const memo = new DecodeMemo((value) => value);
   // First, so the memo has not learnt the item from another read.
-  const peekCold = cache.peekDecoded(key, memo);
-  const readDecodedEntry = (await cache.readDecodedEntry(key, memo))?.value;
-  const peekDecoded = cache.peekDecoded(key, memo);
+  const peekCold = cache.flights(memo).peek(key);
+  const readDecodedEntry = (await cache.flights(memo).read(key))?.value;
+  const peekDecoded = cache.flights(memo).peek(key);
   assert.equal(peekCold, undefined, 'a memo that never decoded the item has nothing to peek');
   const read = await cache.read(key);
   return {
@@ -58,15 +58,15 @@ describe('tags on the memory backend (one process)', () => {
     const cache = new Cache({ logger: quiet });
     const memo = new DecodeMemo((value) => `page: ${String(value)}`);
     await cache.set('/products/7', '<h1>7</h1>', { ttl: 60, tags: ['product:7'] });
-    assert.equal(cache.peekDecoded('/products/7', memo), undefined, 'not decoded yet');
+    assert.equal(cache.flights(memo).peek('/products/7'), undefined, 'not decoded yet');
     assert.equal(await cache.readDecoded('/products/7', memo), 'page: <h1>7</h1>');
     const hitsBefore = cache.stats().hits;
-    assert.equal(cache.peekDecoded('/products/7', memo), 'page: <h1>7</h1>');
+    assert.equal(cache.flights(memo).peek('/products/7'), 'page: <h1>7</h1>');
     assert.equal(cache.stats().hits, hitsBefore + 1);
     await cache.invalidateTags(['product:7']);
-    assert.equal(cache.peekDecoded('/products/7', memo), undefined);
+    assert.equal(cache.flights(memo).peek('/products/7'), undefined);
     assert.equal(cache.stats().hits, hitsBefore + 1, 'nothing counted: the caller reads on');
-    assert.equal(await cache.readDecodedEntry('/products/7', memo), undefined);
+    assert.equal(await cache.flights(memo).read('/products/7'), undefined);
     await cache.close();
   });
 
@@ -77,12 +77,12 @@ describe('tags on the memory backend (one process)', () => {
     const memo = new DecodeMemo((value) => value);
     await cache.set('page', 'old page', { ttl: 1, grace: 3600, tags: ['product:7'] });
     mock.timers.tick(2000);
-    assert.deepEqual(await cache.readDecodedEntry('page', memo), { value: 'old page', stale: true });
+    assert.deepEqual(await cache.flights(memo).read('page'), { value: 'old page', stale: true });
     assert.equal(await cache.getOrSet('page', () => 'new page', { grace: 3600, tags: ['product:7'] }), 'old page', 'served stale while it refreshes');
     await cache.set('page', 'old page', { ttl: 1, grace: 3600, tags: ['product:7'] });
     mock.timers.tick(2000);
     await cache.invalidateTags(['product:7']);
-    assert.equal(await cache.readDecodedEntry('page', memo), undefined);
+    assert.equal(await cache.flights(memo).read('page'), undefined);
     assert.equal((await cache.read('page')).status, 'miss');
     assert.equal(await cache.getOrSet('page', () => 'new page', { grace: 3600, tags: ['product:7'] }), 'new page', 'no stale value of an invalidated tag');
     await cache.close();

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cacheFromEnv, chooseBackendFromEnv, FailureLog, FlagSerializer, makeTemplateFragmentKey, parseServerList, parseTtl, toMemcachedExpiry, toSafeKey } from '../src/index.js';
+import { cacheFromEnv, FailureLog, FlagSerializer, makeTemplateFragmentKey, parseTtl, toSafeKey } from '../src/index.js';
+import { chooseBackendFromEnv } from '../src/opening/from-env.js';
+import { parseServerList } from '../src/memcached.js';
+import { toMemcachedExpiry } from '../src/ttl.js';
 
 describe('keys', () => {
   it('keeps memcached-safe keys as they are', () => {

@@ -1,4 +1,4 @@
-import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
+import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type Duration, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
 import { NEVER_STORED_STATUSES } from './http-rules.js';
 import type { QueryHashMethod } from './keys/flask-query-key.js';
 import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
@@ -32,6 +32,8 @@ export interface ResponseCacheSettings<Req> {
   staleIfError?: boolean;
   /** On memcached, one process runs the handler of a missing page while the others wait for it: `true` (5 s) or `{ timeout }` (default: the cache's `lock`). */
   lock?: boolean | LockOptions;
+  /** With grace, `{ soft }`: a request holding a stale page waits this long for its refresh (then gets the stale page; default 0: stale at once). */
+  timeout?: { soft?: Duration };
   /** The tags (surrogate keys) of the request's page: `cache.invalidateTags([tag])` makes every page carrying one a miss, in every process. */
   tags?(request: Req): readonly string[];
   /** Send the page's tags in a `Surrogate-Key` header, for CDNs that purge by it (default false). */
@@ -80,7 +82,7 @@ export interface CacheRule<Req> {
 const QUERY_HASH_METHODS: readonly QueryHashMethod[] = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 
 const SETTINGS = new Set([
-  'ttl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
+  'ttl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'timeout', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
 ]);
 
 /** Where a rule is declared, for its errors: the option's name (`config.cache`) and the route (`GET /a`). */
@@ -119,8 +121,10 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
   }
   const never = statusCodes.find((code) => NEVER_STORED_STATUSES.has(code));
   if (never !== undefined) throw fail('statusCodes', `cannot list ${never}: a ${never === 304 ? '304 has no body' : '206 is part of a body'} and is never stored`);
-  const { grace, staleIfError, lock } = settings;
-  const policy = toRecomputePolicy({ grace, staleIfError, lock }, defaults, optionFailure(`${site.option}.`, where));
+  const { grace, staleIfError, lock, timeout } = settings;
+  if (timeout !== undefined && timeout !== null && typeof timeout === 'object' && 'hard' in timeout) throw fail('timeout.hard', 'does not apply to a route: its handler is not cut short (timeout takes soft)');
+  // The cache's soft timeout is getOrSet's; a route waits for a refresh only when it says so.
+  const policy = toRecomputePolicy({ grace, staleIfError, lock, timeout }, { ...defaults, softMs: 0 }, optionFailure(`${site.option}.`, where));
   return {
     policy,
     ttl,

@@ -1,90 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { awaitLock, DecodeMemo, FailureLog, type Cache, type CacheLogger, type LockAttempt, type TagVersions } from '@larder/core';
+import { DecodeMemo, FailureLog, type Cache, type CacheLogger, type DecodedFlights, type Entry, type FlightSpec } from '@larder/core';
 import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
 import { replayResponse } from './replay.js';
 import type { FinishedResponse, HttpAdapter } from './http-adapter.js';
-import { appendVary, carriesBody, hasCredentials, HOST_VARIANT, refusalOf, sameNames, varyHeaderNames, varyValues, withHostVariant, type Refusal } from './http-rules.js';
+import { appendVary, carriesBody, type RequestHeaders, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant, type Refusal } from './http-rules.js';
 import { NotStoredNotices, refusalOnWire } from './not-stored.js';
 import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
-import type { BypassReason, ViewRouteStats } from './route-stats.js';
 import { ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
-
-/** What a request that ran the handler hands to the requests that waited for it. */
-interface Shared {
-  entry: CachedResponse;
-  /** The Vary list the response was stored under, with its generation; undefined without Vary. */
-  marker: VaryMarker | undefined;
-  /** The leader's values of the marker's headers (JSON), which a waiter's must equal. */
-  values: string | undefined;
-  /** What the leader read at the key (see MissState), for a waiter that runs the handler itself. */
-  owner: CachedResponse | undefined;
-  hostVariant: boolean;
-}
-
-/** A request that missed and runs the handler: where it stores and, when it leads, how to hand its response to waiters. */
-interface MissState {
-  /** The route's key for the request (the Vary list or the response lives there). */
-  key: string;
-  /** The Vary list read at `key`, if any. */
-  marker: VaryMarker | undefined;
-  /** The response read at `key` when it is another audience's: this one's is stored under a variant of it. */
-  owner: CachedResponse | undefined;
-  /** True when the audience must be part of the variant (another audience's response was found). */
-  hostVariant: boolean;
-  /** The Host and route the response is for (see `audienceOf`). */
-  host: string;
-  /** The route's rule. */
-  rule: CacheRule<object>;
-  /** A HEAD request: it runs the handler but stores nothing (its response may carry no body). */
-  head: boolean;
-  settle: ((shared: Shared | typeof LOOK_AGAIN | undefined) => void) | undefined;
-  /** The cross-process lock this request holds while its handler runs, released once its page is stored. */
-  lock: Extract<LockAttempt, { status: 'acquired' }> | undefined;
-  /** For a refresh request: where its writes go, so the refresh can wait for them. */
-  refreshWrites: RefreshWrites | undefined;
-  /**
-   * The page's tags and their versions, read when the request missed (before its handler ran), so
-   * an invalidation while the handler runs makes the stored page a miss; undefined without tags.
-   * Resolves to undefined when they cannot be read (the page is then not stored).
-   */
-  tagged?: { tags: readonly string[]; versions: Promise<TagVersions | undefined> } | undefined;
-  /** Why the page must not be stored, found before the handler ran (its tags function threw). */
-  unstorable?: Refusal | undefined;
-  /** Set once the waiters and the lock were let go, or handed to the store: nothing more to release. */
-  closed?: boolean;
-}
-
-/** What a leader that found the page in the cache (another process stored it) tells its waiters: read it yourselves. */
-const LOOK_AGAIN = Symbol('look again');
-
-/** `#lookup` has no read of the key to start from. */
-const NOT_READ = Symbol('not read');
-
-/** A stored response or Vary list as read, and whether it is past its ttl (within grace). */
-interface ViewRead {
-  view: CachedResponse | VaryMarker;
-  stale: boolean;
-}
-
-/** What a request found at its key: the page (fresh or stale) and where it lives, or where it would be stored. */
-interface Lookup {
-  stored: CachedResponse | undefined;
-  stale: boolean;
-  lookup: string;
-  marker: VaryMarker | undefined;
-  owner: CachedResponse | undefined;
-  hostVariant: boolean;
-  /** A leader of this process already running the handler for `lookup`. */
-  running: Promise<Shared | typeof LOOK_AGAIN | undefined> | undefined;
-  /** Set when this request became the leader for `lookup`: how it hands its response to waiters. */
-  settle: MissState['settle'];
-}
-
-/** Marks a request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
+import { PendingWrites } from './pending-writes.js';
+import { audienceOf, bypass, FOUND_AGAIN, HOST_ONLY, isAudience, LOOK_AGAIN, NONE, NOT_READ, release, toEntry, whyNotCacheable, type Landed, type Landing, type MissState, type Place, type ViewRead } from './miss-state.js';
+export { audienceOf };
+/** A request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
 const SESSION_BYPASS = Symbol('session bypass');
 
 /**
@@ -93,8 +23,9 @@ const SESSION_BYPASS = Symbol('session bypass');
  * refuse the request, authentication too) and `finish` with the response the handler produced. A
  * hit is replayed by `begin` without the handler (with `Age`, and a 304 when the request's
  * `If-None-Match` / `If-Modified-Since` says the client has it); a miss runs the handler and
- * stores what it sent. Concurrent misses for one key in this process wait for the first one's
- * response instead of running the handler again.
+ * stores what it sent. A page is a flight of core's engine (Cache.flights): concurrent misses for
+ * one page wait for the first one's response instead of running the handler again, a miss takes
+ * the cluster's lock when the route asks, and a stale page is served while one refresh runs.
  *
  * Safety (see http-rules.ts): requests with credentials or a session bypass the cache unless the
  * route opts in; an entry is served only to requests of its audience, the Host it was stored for
@@ -110,18 +41,16 @@ const SESSION_BYPASS = Symbol('session bypass');
  *
  * In-process state is bounded: the decode memo in bytes (a core `DecodeMemo`), the responses
  * waiting to be written in bytes (`maxPendingWriteBytes`: past it a response is sent but not
- * stored, so a slow memcached cannot make them pile up), the leaders map and the per-request
- * states by the requests in flight (an entry lives from a miss to its response).
+ * stored, so a slow memcached cannot make them pile up), the per-request states by the requests
+ * in flight (an entry lives from a miss to its response).
  */
 export class ResponseCache<Req extends object, Res> {
   readonly #cache: Cache;
   readonly #adapter: HttpAdapter<Req, Res>;
   readonly #states = new WeakMap<Req, MissState | typeof SESSION_BYPASS>();
-  readonly #leaders = new Map<string, Promise<Shared | typeof LOOK_AGAIN | undefined>>();
   readonly #refresher: ViewRefresher;
-  readonly #writes = new Set<Promise<void>>();
-  readonly #maxPendingWriteBytes: number;
-  #pendingWriteBytes = 0;
+  readonly #flights: DecodedFlights<StoredView | MalformedView | undefined>;
+  readonly #pending: PendingWrites;
   readonly #memo: DecodeMemo<StoredView | MalformedView | undefined>;
   readonly #malformedLog: FailureLog;
   #malformed = 0;
@@ -131,10 +60,11 @@ export class ResponseCache<Req extends object, Res> {
   constructor(cache: Cache, adapter: HttpAdapter<Req, Res>, options: ResponseCacheOptions = {}) {
     this.#cache = cache;
     this.#adapter = adapter;
-    this.#refresher = new ViewRefresher(cache, options.inject ?? noInjector);
+    this.#refresher = new ViewRefresher(options.inject ?? noInjector);
     const bounds = options.bounds ?? {};
-    this.#maxPendingWriteBytes = bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES;
+    this.#pending = new PendingWrites(cache, bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES);
     this.#memo = new DecodeMemo(decodeStoredView, { maxBytes: bounds.maxBytes ?? DEFAULT_MEMO_BYTES, maxEntryBytes: bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES });
+    this.#flights = cache.flights(this.#memo);
     this.#malformedLog = new FailureLog(options.logger ?? { warn: () => {} }, 10_000, Date.now, 'larder response cache');
   }
 
@@ -176,8 +106,8 @@ export class ResponseCache<Req extends object, Res> {
     const hostName = adapter.host(request);
     const route = rule.pattern ?? adapter.route(request);
     let first: ViewRead | undefined | typeof NOT_READ = NOT_READ;
-    if (this.#leaders.size === 0 && refreshWrites === undefined) {
-      const peeked = this.#cache.peekDecoded(key, this.#memo);
+    if (refreshWrites === undefined) {
+      const peeked = this.#flights.peek(key);
       if (peeked !== undefined) {
         // Counted as read once: a page not to serve is classified here as #read would.
         const read = this.#usable(peeked, false, request, rule.statusCodes);
@@ -270,10 +200,10 @@ export class ResponseCache<Req extends object, Res> {
    */
   releaseWaiters(request: Req): void {
     const state = this.#states.get(request);
-    if (state === undefined || state === SESSION_BYPASS || state.settle === undefined) return;
-    const settle = state.settle;
-    state.settle = undefined;
-    settle(undefined);
+    if (state === undefined || state === SESSION_BYPASS || state.lead === undefined) return;
+    const lead = state.lead;
+    state.lead = undefined;
+    lead.abandon();
   }
 
   /** Gives up storing this miss's response (the adapter could not collect its body): waiters and lock are let go. */
@@ -286,75 +216,92 @@ export class ResponseCache<Req extends object, Res> {
   }
 
   /**
-   * The rest of `begin`, when the hit could not be answered at once: the first read (unless
-   * `first` holds it), then a page found (fresh or stale), a leader to wait for, or this request
-   * leads and runs the handler. Resolves to true when it replied, false when the handler runs.
+   * The rest of `begin`, when the hit could not be answered at once: the read of the key (unless
+   * `first` holds it) tells where the page lives; then the page's flight answers: fresh or stale
+   * (replayed), wait for the request of this process that leads it, or lead (run the handler): true when it replied.
    */
   async #answer(request: Req, response: Res, rule: CacheRule<Req>, key: string, host: string, method: string, refreshWrites: RefreshWrites | undefined, first: ViewRead | undefined | typeof NOT_READ): Promise<boolean> {
     const adapter = this.#adapter;
     const headers = adapter.headers(request);
-    if (first === NOT_READ && this.#leaders.size === 0 && refreshWrites === undefined) {
-      const read = await this.#read(key, request, rule.statusCodes);
-      const view = read?.view;
-      if (view !== undefined && !read!.stale && !(view instanceof VaryMarker) && view.audience === host) {
-        replayResponse(adapter, response, headers, view, 'HIT', rule.stats);
-        return true;
-      }
-      first = read;
-    }
     const head = method === 'HEAD';
     for (;;) {
-      const found = await this.#lookup(key, host, request, rule, refreshWrites !== undefined, first);
+      const read = first !== NOT_READ ? first : await this.#read(key, request, rule.statusCodes);
       first = NOT_READ;
-      if (found.stored !== undefined && refreshWrites === undefined) {
-        if (!found.stale) {
-          replayResponse(adapter, response, headers, found.stored, 'HIT', rule.stats);
-          return true;
-        }
-        this.#cache.servedStale(found.lookup, 'expired');
-        this.#refresher.start(this.#leaderKey(host, found.lookup), found.lookup, adapter.url(request), headers, adapter.remoteAddress(request), rule.policy);
-        replayResponse(adapter, response, headers, found.stored, 'STALE', rule.stats);
-        return true;
-      }
-      const { marker, owner, hostVariant } = found;
-      const base = { key, marker, owner, hostVariant, host, rule: rule as CacheRule<object>, head, lock: undefined, refreshWrites };
+      const place = this.#place(key, host, read, request);
+      const base = { key, marker: place.marker, owner: place.owner, host, rule: rule as CacheRule<object>, head, lead: undefined, refreshWrites };
       // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
       if (refreshWrites !== undefined) {
-        this.#hold(request, response, { ...base, settle: undefined });
+        if (place.lookup !== key) await this.#readPage(place, request, rule);
+        this.#hold(request, response, { ...base, hostVariant: place.hostVariant });
         return false;
       }
-      if (found.settle !== undefined) {
-        const state: MissState = { ...base, settle: found.settle };
-        if (rule.policy.lockMs > 0) {
-          let other: typeof LOOK_AGAIN | undefined;
-          try {
-            other = await this.#awaitOtherProcess(state, found.lookup, rule);
-          } catch (error) {
-            // The leader fails (the cache closed under it): its waiters must not wait for it forever.
-            state.settle?.(undefined);
-            throw error;
-          }
-          if (other === LOOK_AGAIN) continue;
-        }
-        this.#hold(request, response, state);
+      const page = place.read;
+      if (page !== undefined && !page.stale && !(page.view instanceof VaryMarker)) {
+        replayResponse(adapter, response, headers, page.view, 'HIT', rule.stats);
+        return true;
+      }
+      const spec: FlightSpec<Landed> = {
+        audience: host,
+        policy: rule.policy,
+        read: () => this.#readPage(place, request, rule),
+        poll: () => this.#pollPage(place.lookup, request, rule),
+        refresh: this.#refreshOf(request, headers),
+      };
+      const firstEntry = place.lookup === key ? toEntry(page) : undefined;
+      const opened = await this.#flights.open(place.lookup, spec, firstEntry);
+      if (opened.state === 'lead') {
+        this.#hold(request, response, { ...base, hostVariant: place.hostVariant, lead: opened });
         return false;
       }
-      // Leaders are per audience, so what a leader hands over was made for this one.
-      const shared = await found.running!;
-      if (shared === LOOK_AGAIN) continue;
-      if (shared && (shared.marker === undefined || JSON.stringify(varyValues(shared.marker.names, headers, host)) === shared.values)) {
-        replayResponse(adapter, response, headers, shared.entry, 'HIT', rule.stats);
+      const landed = opened.state === 'wait' ? await opened.settled.catch(() => undefined) : opened.value;
+      if (landed === LOOK_AGAIN) continue;
+      if (landed !== undefined && (landed.marker === undefined || JSON.stringify(varyValues(landed.marker.names, headers, host)) === landed.values)) {
+        replayResponse(adapter, response, headers, landed.entry, opened.state === 'stale' || landed.stale ? 'STALE' : 'HIT', rule.stats);
         return true;
       }
       this.#hold(request, response, {
         ...base,
-        marker: shared?.marker ?? marker,
-        owner: shared?.owner ?? owner,
-        hostVariant: (shared?.hostVariant ?? false) || hostVariant,
-        settle: undefined,
+        marker: landed?.marker ?? place.marker,
+        owner: landed?.owner ?? place.owner,
+        hostVariant: (landed?.hostVariant ?? false) || place.hostVariant,
       });
       return false;
     }
+  }
+
+  /** Where the page of a request of audience `host` lives, from what was read at `key`: there, or under the Vary list or another audience's page found there. */
+  #place(key: string, host: string, read: ViewRead | undefined, request: Req): Place {
+    const stored = read?.view;
+    const headers = this.#adapter.headers(request);
+    if (stored instanceof VaryMarker) return { host, lookup: variantKey(key, stored.generation, stored.names, headers, host), marker: stored, owner: undefined, hostVariant: false, read: undefined };
+    if (stored !== undefined && stored.audience !== host) return { host, lookup: variantKey(key, stored.generation, HOST_ONLY, headers, host), marker: undefined, owner: stored, hostVariant: true, read: undefined };
+    return { host, lookup: key, marker: undefined, owner: undefined, hostVariant: false, read };
+  }
+
+  /** The page at a variant `place`: this audience's response there, else none (another audience's there: the audience joins the Vary list). */
+  async #readPage(place: Place, request: Req, rule: CacheRule<Req>): Promise<Entry<Landed>> {
+    const read = await this.#read(place.lookup, request, rule.statusCodes);
+    const stored = read?.view;
+    if (stored === undefined || stored instanceof VaryMarker) return NONE;
+    if (stored.audience !== place.host) {
+      place.hostVariant = true;
+      return NONE;
+    }
+    return toEntry(read);
+  }
+
+  /** While waiting for another process's lock: anything stored at `lookup` means look again. */
+  async #pollPage(lookup: string, request: Req, rule: CacheRule<Req>): Promise<Entry<Landed>> {
+    return (await this.#read(lookup, request, rule.statusCodes)) === undefined ? NONE : FOUND_AGAIN;
+  }
+
+  /** The background refresh of a request's stale page: the request run again (see ViewRefresher), then read again. */
+  #refreshOf(request: Req, headers: RequestHeaders): (leaseMs: number) => Promise<Landed> {
+    const run = this.#refresher.refresh(this.#adapter.url(request), headers, this.#adapter.remoteAddress(request));
+    return async (leaseMs) => {
+      await run(leaseMs);
+      return LOOK_AGAIN;
+    };
   }
 
   /**
@@ -394,74 +341,8 @@ export class ResponseCache<Req extends object, Res> {
 
   /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
   async drain(): Promise<void> {
-    await this.#refresher.drain();
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
-  }
-
-  /**
-   * What is stored for a request of audience `host` at `key`: the Vary list or another audience's
-   * page there leads to the variant where this request's page lives. When no page is found (or for
-   * a refresh), either `running` is set (a leader of this process already runs the handler for it)
-   * or this request becomes the leader (`settle`).
-   */
-  async #lookup(key: string, host: string, request: Req, rule: CacheRule<Req>, refresh: boolean, first: ViewRead | undefined | typeof NOT_READ): Promise<Lookup> {
-    const found: Lookup = { stored: undefined, stale: false, lookup: key, marker: undefined, owner: undefined, hostVariant: false, running: undefined, settle: undefined };
-    // Most requests are hits with nobody leading: they skip making the leader key.
-    found.running = this.#leaders.size === 0 || refresh ? undefined : this.#leaders.get(this.#leaderKey(host, key));
-    if (found.running) return found;
-    const headers = this.#adapter.headers(request);
-    // `first`: what the caller already read at `key` (nobody was leading then).
-    let read = first !== NOT_READ ? first : await this.#read(key, request, rule.statusCodes);
-    let stored = read?.view;
-    if (stored instanceof VaryMarker) {
-      found.marker = stored;
-      found.lookup = variantKey(key, stored.generation, stored.names, headers, host);
-    } else if (stored !== undefined && stored.audience !== host) {
-      found.owner = stored;
-      found.hostVariant = true;
-      found.lookup = variantKey(key, stored.generation, HOST_ONLY, headers, host);
-    }
-    if (found.lookup !== key) {
-      found.running = refresh ? undefined : this.#leaders.get(this.#leaderKey(host, found.lookup));
-      if (found.running) return found;
-      read = await this.#read(found.lookup, request, rule.statusCodes);
-      stored = read?.view;
-      if (stored instanceof VaryMarker) stored = undefined;
-      // A Vary list without the audience can hold another audience's response here: the audience joins the list.
-      if (stored !== undefined && stored.audience !== host) {
-        found.hostVariant = true;
-        stored = undefined;
-      }
-    }
-    if (stored !== undefined && !(stored instanceof VaryMarker)) {
-      found.stored = stored;
-      found.stale = read!.stale;
-    }
-    if (found.stored !== undefined || refresh) return found;
-    // No await between this check and #lead: of the requests that missed, exactly one leads.
-    const flight = this.#leaderKey(host, found.lookup);
-    found.running = this.#leaders.get(flight);
-    if (found.running === undefined) found.settle = this.#lead(flight);
-    return found;
-  }
-
-  /**
-   * A leader of this process on a route with the lock: takes the page's lock in the cluster, or
-   * waits for the process that holds it, polling the page with backoff. LOOK_AGAIN when the page
-   * appeared (its waiters read it too); otherwise the request runs the handler, holding the lock
-   * when it got it, or without it once the holder has had the lock's timeout (a dead holder delays,
-   * never blocks).
-   */
-  async #awaitOtherProcess(state: MissState, lookup: string, rule: CacheRule<Req>): Promise<typeof LOOK_AGAIN | undefined> {
-    const find = async () => {
-      const item = await this.#cache.read(lookup);
-      return item.status === 'hit' || (item.status === 'miss' && item.stale !== undefined) ? LOOK_AGAIN : undefined;
-    };
-    const wait = await awaitLock(() => this.#cache.tryLock(lookup, rule.policy.lockMs), rule.policy.lockMs, find);
-    if (wait.status === 'acquired') state.lock = wait.lock;
-    if (wait.status !== 'found') return undefined;
-    state.settle?.(LOOK_AGAIN);
-    return LOOK_AGAIN;
+    await this.#flights.drain();
+    await this.#pending.drain();
   }
 
   /**
@@ -472,16 +353,19 @@ export class ResponseCache<Req extends object, Res> {
   #keep(state: MissState, request: Req, entry: CachedResponse, vary: unknown): void {
     const writes: Array<Promise<void>> = [];
     const store = (key: string, value: string) => {
-      const write = this.#store(key, value, state.rule, state.tagged?.versions, request);
+      const write = this.#pending.store(key, value, state.rule, this.#ttlOf(state.rule), state.tagged?.versions, this.#adapter.log(request));
       if (write) writes.push(write);
     };
-    this.#storeVariants(state, request, entry, vary, store);
-    state.refreshWrites?.push(...writes);
+    let written!: () => void;
     // The lock goes once the page is stored, so a process that takes it next finds the page.
-    if (state.lock) void Promise.allSettled(writes).then(() => state.lock?.release());
+    const stored = new Promise<void>((resolve) => (written = resolve));
+    const handOff = (landing: Landing) => state.lead?.settle(landing, stored);
+    this.#storeVariants(state, request, entry, vary, handOff, store);
+    state.refreshWrites?.push(...writes);
+    void Promise.allSettled(writes).then(written);
   }
 
-  #storeVariants(state: MissState, request: Req, entry: CachedResponse, vary: unknown, store: (key: string, value: string) => void): void {
+  #storeVariants(state: MissState, request: Req, entry: CachedResponse, vary: unknown, handOff: (landing: Landing) => void, store: (key: string, value: string) => void): void {
     const headers = this.#adapter.headers(request);
     const varied = varyHeaderNames(vary);
     let names = varied === '*' ? [] : varied;
@@ -490,19 +374,19 @@ export class ResponseCache<Req extends object, Res> {
     const { owner, hostVariant } = state;
     if (names.length === 0) {
       const owned = { ...entry, generation: randomBytes(8).toString('hex') };
-      state.settle?.({ entry: owned, marker: undefined, values: undefined, owner, hostVariant });
+      handOff({ entry: owned, stale: false, marker: undefined, values: undefined, owner, hostVariant });
       store(state.key, encodeResponse(owned));
       return;
     }
     if (owner !== undefined && names.length === 1) {
-      state.settle?.({ entry, marker: undefined, values: undefined, owner, hostVariant });
+      handOff({ entry, stale: false, marker: undefined, values: undefined, owner, hostVariant });
       store(variantKey(state.key, owner.generation, HOST_ONLY, headers, state.host), encodeResponse(entry));
       return;
     }
     let marker = state.marker;
     const fresh = marker === undefined || !sameNames(marker.names, names);
     if (fresh) marker = new VaryMarker(names, randomBytes(8).toString('hex'));
-    state.settle?.({ entry, marker, values: JSON.stringify(varyValues(names, headers, state.host)), owner, hostVariant });
+    handOff({ entry, stale: false, marker, values: JSON.stringify(varyValues(names, headers, state.host)), owner, hostVariant });
     if (fresh) store(state.key, encodeVaryMarker(marker!));
     store(variantKey(state.key, marker!.generation, names, headers, state.host), encodeResponse(entry));
   }
@@ -516,7 +400,7 @@ export class ResponseCache<Req extends object, Res> {
     let view: CachedResponse | VaryMarker | MalformedView | undefined;
     let stale = false;
     try {
-      const entry = await this.#cache.readDecodedEntry(key, this.#memo);
+      const entry = await this.#flights.read(key);
       view = entry?.value;
       stale = entry?.stale ?? false;
     } catch (error) {
@@ -537,62 +421,11 @@ export class ResponseCache<Req extends object, Res> {
     return undefined;
   }
 
-  /**
-   * The single-flight key of `lookup` for requests of audience `host`: the cache's full backend key
-   * (prefix and safe-key step, as getOrSet's flights) and the audience (see `audienceOf`).
-   */
-  #leaderKey(host: string, lookup: string): string {
-    return `${host}\u0000${this.#cache.backendKey(lookup)}`;
-  }
-
-  /** Makes the caller the one request that runs the handler for `key`; others wait for `settle`. */
-  #lead(key: string): (shared: Shared | typeof LOOK_AGAIN | undefined) => void {
-    let resolve!: (shared: Shared | typeof LOOK_AGAIN | undefined) => void;
-    const outcome = new Promise<Shared | typeof LOOK_AGAIN | undefined>((done) => (resolve = done));
-    this.#leaders.set(key, outcome);
-    return (shared) => {
-      if (this.#leaders.get(key) === outcome) this.#leaders.delete(key);
-      resolve(shared);
-    };
-  }
-
   /** The ttl pages of `rule` are stored for, in seconds. */
   #ttlOf(rule: CacheRule<object>): number {
     return rule.ttl ?? this.#cache.defaultTtl;
   }
 
-  /**
-   * Stores in the background (with the route's grace, and the tag versions read when the request
-   * missed), so a slow cache never delays the response; failures are logged.
-   */
-  #store(key: string, value: string, rule: CacheRule<object>, tagged: Promise<TagVersions | undefined> | undefined, request: Req): Promise<void> | undefined {
-    const log = this.#adapter.log(request);
-    // Two bytes per UTF-16 code unit: what the string holds in memory until it is written.
-    const bytes = value.length * 2;
-    if (this.#pendingWriteBytes + bytes > this.#maxPendingWriteBytes) {
-      log.debug('larder: response not cached: the writes already waiting for the cache are at their byte bound');
-      return undefined;
-    }
-    this.#pendingWriteBytes += bytes;
-    const ttl = this.#ttlOf(rule);
-    const grace = rule.policy.graceSeconds;
-    const set = async (): Promise<boolean> => {
-      if (tagged === undefined) return this.#cache.set(key, value, { ttl, grace });
-      const versions = await tagged;
-      return versions === undefined ? false : this.#cache.set(key, value, { ttl, grace, tags: versions });
-    };
-    const write = set()
-      .then(
-        () => undefined,
-        (error: unknown) => log.warn({ err: error }, 'larder: response not cached'),
-      )
-      .finally(() => {
-        this.#writes.delete(write);
-        this.#pendingWriteBytes -= bytes;
-      });
-    this.#writes.add(write);
-    return write;
-  }
 }
 
 /** Options of a ResponseCache. */
@@ -613,45 +446,5 @@ export interface ResponseCacheBounds extends DecoderBounds {
 
 const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
-/** The variant list of a page stored for another audience than the one at the key. */
-const HOST_ONLY: readonly string[] = Object.freeze([HOST_VARIANT]);
-
 const noInjector: Injector = () => Promise.reject(new Error('this response cache was made without an injector, so it cannot refresh stale pages'));
 
-/**
- * Whom a stored response may be served to: the Host and, when the adapter names it, the route.
- * A Host never holds a NUL (Node refuses it in a header), so the pair reads one way only.
- */
-export function audienceOf(host: string, route: string): string {
-  return route === '' ? host : `${host}\u0000${route}`;
-}
-
-/** True when `audience` is `audienceOf(host, route)`, without making that string (a hit's check). */
-function isAudience(audience: string, host: string, route: string): boolean {
-  if (route === '') return audience === host;
-  return audience.length === host.length + 1 + route.length && audience.startsWith(host) && audience.charCodeAt(host.length) === 0 && audience.endsWith(route);
-}
-
-/** Why a finished response cannot be stored, or undefined when it can (see `refusalOf`). */
-function whyNotCacheable(finished: FinishedResponse, statusCodes: ReadonlySet<number>): Refusal | undefined {
-  const refused = refusalOf(finished.status, (name) => finished.headers[name], statusCodes);
-  if (refused !== undefined) return refused;
-  if (finished.body === undefined) return { reason: 'stream', detail: 'the body is a stream, or was too large to collect' };
-  return undefined;
-}
-
-/** Lets a miss's waiters and its lock go, once (a miss handed to the store is closed already: the store lets them go). */
-function release(state: MissState): void {
-  if (state.closed) return;
-  state.closed = true;
-  state.settle?.(undefined);
-  void state.lock?.release();
-}
-
-/** Skips the cache for this request: the handler runs and its response is not stored. */
-function bypass<Req extends object, Res>(adapter: HttpAdapter<Req, Res>, response: Res, stats: ViewRouteStats, reason: BypassReason): false {
-  stats.bypasses++;
-  stats.bypassed[reason] = (stats.bypassed[reason] ?? 0) + 1;
-  adapter.setHeader(response, 'x-cache', 'BYPASS');
-  return false;
-}

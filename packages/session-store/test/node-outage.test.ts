@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { Cache, HashRing, MemcachedBackend, parseServerList, type NodeStateChange } from '@larder/core';
+import { Cache } from '@larder/core';
+import { HashRing, MemcachedBackend, parseServerList, type NodeStateChange } from '@larder/core/memcached';
 import { MemcachedServer } from '@larder/testing';
 import { MemcachedStore } from '../src/index.js';
 import { captureLogger, CookieClient, startExpressApp, startFastifyApp, type ExpressApp } from './helpers.js';

@@ -1,4 +1,4 @@
-import type { GetOrSetOption } from '../get-or-set-options.js';
+import type { GetOrSetOption } from '../options/get-or-set-options.js';
 import type { Ttl } from '../ttl.js';
 
 /**

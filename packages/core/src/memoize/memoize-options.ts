@@ -1,4 +1,4 @@
-import { checkOptionsObject, describe } from '../cache-option-checks.js';
+import { checkOptionsObject, describe } from '../options/cache-option-checks.js';
 import { InvalidOptionError } from '../errors.js';
 import { OptionNames, type ListsExactly } from '../option-names.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions } from '../recompute/recompute-options.js';

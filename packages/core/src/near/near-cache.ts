@@ -1,6 +1,6 @@
 import type { StoredItem } from '../types/backend.js';
-import type { Stamps } from '../versions/stamp-envelope.js';
-import { ownedItem } from '../owned-item.js';
+import type { Stamps } from '../envelopes/stamp-envelope.js';
+import { ownedItem } from '../values/owned-item.js';
 import { handOut, protect, protectableSize, type Protected } from './frozen-value.js';
 import type { NearCacheSettings } from './near-options.js';
 

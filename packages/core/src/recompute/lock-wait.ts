@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCK_CLOCK_MS, type LockAttempt } from './stampede-lock.js';
+import { LOCK_CLOCK_MS, type HeldLock, type LockAttempt } from './stampede-lock.js';
 
 /** How a wait for a key's lock ended. */
 export type LockWait<T> =
   /** The lock is this caller's: compute, store, then `release`. */
-  | { readonly status: 'acquired'; readonly lock: Extract<LockAttempt, { status: 'acquired' }> }
+  | { readonly status: 'acquired'; readonly lock: HeldLock }
   /** Another process stored the value meanwhile. */
   | { readonly status: 'found'; readonly value: T }
   /** No lock to be had (memory backend, memcached unreachable) or its holder outlasted the wait: compute without it. */

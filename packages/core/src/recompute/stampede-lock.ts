@@ -6,11 +6,18 @@ import type { Backend, StoredItem } from '../types/backend.js';
 /** What an attempt to take a key's lock found. */
 export type LockAttempt =
   /** This process holds the lock until it calls `release` (or the lock's TTL ends). */
-  | { readonly status: 'acquired'; readonly release: () => Promise<void> }
+  | HeldLock
   /** Someone else holds it; `holder` is their token, so a waiter can tell one holder from the next. */
   | { readonly status: 'held'; readonly holder: string }
   /** The backend failed: no lock can be had, so the caller goes on without one. */
   | { readonly status: 'unavailable'; readonly error: Error };
+
+/** A lock this process holds until it calls `release` (or the lock's TTL ends); `renew` restarts its TTL while it is still this holder's. */
+export interface HeldLock {
+  readonly status: 'acquired';
+  readonly release: () => Promise<void>;
+  readonly renew: () => Promise<void>;
+}
 
 /** What a released lock holds until it expires: free for anyone to take with cas. */
 const RELEASED = 'released';
@@ -45,15 +52,15 @@ export async function tryLock(backend: Backend, fullKey: string, lockMs: number)
   const token = randomBytes(12).toString('base64url');
   const mine = textItem(token);
   try {
-    if (await backend.add(key, mine, ttlSeconds)) return acquired(backend, key, token);
+    if (await backend.add(key, mine, ttlSeconds)) return acquired(backend, key, token, ttlSeconds);
     const current = await backend.gets(key);
     if (current === undefined) {
       // Released and expired between the two calls: one more add decides.
-      if (await backend.add(key, mine, ttlSeconds)) return acquired(backend, key, token);
+      if (await backend.add(key, mine, ttlSeconds)) return acquired(backend, key, token, ttlSeconds);
       return { status: 'held', holder: 'unknown' };
     }
     const holder = current.value.toString('latin1');
-    if (holder === RELEASED && (await backend.cas(key, mine, current.cas, ttlSeconds)) === true) return acquired(backend, key, token);
+    if (holder === RELEASED && (await backend.cas(key, mine, current.cas, ttlSeconds)) === true) return acquired(backend, key, token, ttlSeconds);
     return { status: 'held', holder };
   } catch (error) {
     if (error instanceof LarderError && !isAvailabilityError(error)) throw error;
@@ -61,8 +68,19 @@ export async function tryLock(backend: Backend, fullKey: string, lockMs: number)
   }
 }
 
-function acquired(backend: Backend, key: string, token: string): LockAttempt {
+function acquired(backend: Backend, key: string, token: string, ttlSeconds: number): HeldLock {
   let released: Promise<void> | undefined;
+  // A lease renewed with cas, only while the lock still holds this holder's token.
+  const renew = async () => {
+    if (released !== undefined) return;
+    try {
+      const current = await backend.gets(key);
+      if (current === undefined || current.value.toString('latin1') !== token || released !== undefined) return;
+      await backend.cas(key, textItem(token), current.cas, ttlSeconds);
+    } catch {
+      // Unrenewed, the lock ends with its TTL, as before.
+    }
+  };
   const release = () =>
     (released ??= (async () => {
       try {
@@ -73,7 +91,7 @@ function acquired(backend: Backend, key: string, token: string): LockAttempt {
         // Unreleased, the lock ends with its TTL: waiters are bounded by it.
       }
     })());
-  return { status: 'acquired', release };
+  return { status: 'acquired', release, renew };
 }
 
 function textItem(text: string): StoredItem {

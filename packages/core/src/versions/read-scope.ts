@@ -1,4 +1,4 @@
-import type { Stamps } from './stamp-envelope.js';
+import type { Stamps } from '../envelopes/stamp-envelope.js';
 import type { CounterTicket } from './version-counters.js';
 
 /**

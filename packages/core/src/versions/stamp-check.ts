@@ -3,7 +3,7 @@ import type { LarderError } from '../errors.js';
 import type { StoredItem, SyncReads } from '../types/backend.js';
 import type { ReadOutcome } from '../types/outcomes.js';
 import { carriesScope, type ReadScope } from './read-scope.js';
-import { isStamped, openStampedEnvelope, type Stamps } from './stamp-envelope.js';
+import { isStamped, openStampedEnvelope, type Stamps } from '../envelopes/stamp-envelope.js';
 import { StampHints } from './stamp-hints.js';
 import type { CounterTicket, VersionCounters } from './version-counters.js';
 

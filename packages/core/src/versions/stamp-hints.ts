@@ -1,4 +1,4 @@
-import type { Stamps } from './stamp-envelope.js';
+import type { Stamps } from '../envelopes/stamp-envelope.js';
 
 // Keys remembered at most, and their characters (keys and counter keys) at most: about 4 MiB.
 const MAX_HINTS = 10_000;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { MEMCACHED_MAX_KEY_LENGTH } from '../keys.js';
-import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamp, type Stamps } from './stamp-envelope.js';
+import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamp, type Stamps } from '../envelopes/stamp-envelope.js';
 
 /** Most tags one value carries: one stamp of the envelope's 32 stays for a namespace's counter. */
 export const MAX_TAGS = MAX_STAMPS - 1;

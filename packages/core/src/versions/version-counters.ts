@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { parseCounter } from '../backends/counter.js';
-import { Flags } from '../flags.js';
+import { Flags } from '../values/flags.js';
 import type { Backend, StoredItem } from '../types/backend.js';
-import type { Stamps } from './stamp-envelope.js';
+import type { Stamps } from '../envelopes/stamp-envelope.js';
 
 interface Known {
   /** The counter's value as decimal text; undefined when the counter was absent or not a counter. */

@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from './errors.js';
-import { OptionNames } from './option-names.js';
-import { parseTtl, type Ttl } from './ttl.js';
-import { TagVersions, toTags } from './versions/tags.js';
+import { InvalidArgumentError } from '../errors.js';
+import { OptionNames } from '../option-names.js';
+import { parseTtl, type Ttl } from '../ttl.js';
+import { TagVersions, toTags } from '../versions/tags.js';
 
 /** `set`/`write` options beyond a plain TTL. */
 export interface WriteOptions {

@@ -1,14 +1,15 @@
-import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
-import { MemoryBackend } from './backends/memory-backend.js';
-import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
-import { describe } from './cache-option-checks.js';
-import { Cache, CACHE_OPTION_NAMES, type CacheOptions } from './cache.js';
-import { MEMCACHED_OPTIONS } from './backends/memcached/memcached-options.js';
-import { OptionNames } from './option-names.js';
-import { InvalidOptionError } from './errors.js';
-import type { CacheLogger } from './failure-log.js';
+import { MemcachedBackend, type MemcachedBackendOptions } from '../backends/memcached/memcached-backend.js';
+import { MemoryBackend } from '../backends/memory-backend.js';
+import { CACHE_BRAND, CACHE_BRAND_VERSION } from '../cache-brand.js';
+import { describe } from '../options/cache-option-checks.js';
+import { Cache } from '../cache.js';
+import { CACHE_OPTION_NAMES, type CacheOptions } from '../options/cache-options.js';
+import { MEMCACHED_OPTIONS } from '../backends/memcached/memcached-options.js';
+import { OptionNames } from '../option-names.js';
+import { InvalidOptionError } from '../errors.js';
+import type { CacheLogger } from '../failure-log.js';
 import { cacheFromEnv } from './from-env.js';
-import type { Backend } from './types/backend.js';
+import type { Backend } from '../types/backend.js';
 
 /** Options of a Cache that a source builds: everything a Cache takes but its backend. */
 export type BuiltCacheOptions = Omit<CacheOptions, 'backend'>;

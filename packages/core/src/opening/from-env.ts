@@ -1,9 +1,10 @@
-import { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
-import { MemoryBackend } from './backends/memory-backend.js';
-import { MEMCACHED_OPTIONS } from './backends/memcached/memcached-options.js';
-import { Cache, CACHE_OPTION_NAMES, type CacheOptions } from './cache.js';
-import { checkOptionsObject } from './cache-option-checks.js';
-import { OptionNames } from './option-names.js';
+import { MemcachedBackend, type MemcachedBackendOptions } from '../backends/memcached/memcached-backend.js';
+import { MemoryBackend } from '../backends/memory-backend.js';
+import { MEMCACHED_OPTIONS } from '../backends/memcached/memcached-options.js';
+import { Cache } from '../cache.js';
+import { CACHE_OPTION_NAMES, type CacheOptions } from '../options/cache-options.js';
+import { checkOptionsObject } from '../options/cache-option-checks.js';
+import { OptionNames } from '../option-names.js';
 
 const ENV_OPTIONS = new OptionNames('cacheFromEnv', ['prefix', 'env', 'memcached', ...CACHE_OPTION_NAMES.filter((name) => name !== 'backend')]);
 const ENV_MEMCACHED_OPTIONS = new OptionNames('memcached (servers and credentials come from the environment)', MEMCACHED_OPTIONS.filter((name) => name !== 'servers' && name !== 'username' && name !== 'password'));

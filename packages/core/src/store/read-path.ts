@@ -1,16 +1,17 @@
-import { DeserializationError, PartialResultError, type LarderError } from './errors.js';
-import { NOT_REMEMBERED, type DecodeMemo } from './decode-memo.js';
-import { coarseNow } from './near/coarse-clock.js';
-import type { NearCache, NearEntry, ReadTicket } from './near/near-cache.js';
-import { isGraceEnvelope, openGraceEnvelope } from './recompute/grace-envelope.js';
-import type { Serializer } from './serializer.js';
-import type { Backend, StoredItem, SyncReads } from './types/backend.js';
-import type { ReadOutcome } from './types/outcomes.js';
-import { carriesScope, type ReadScope } from './versions/read-scope.js';
-import { sinceOf, StampCheck, type Opened } from './versions/stamp-check.js';
-import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from './versions/stamp-envelope.js';
-import { tagVersionsOf } from './versions/tags.js';
-import type { CounterTicket, VersionCounters } from './versions/version-counters.js';
+import { DeserializationError, PartialResultError, type LarderError } from '../errors.js';
+import { NOT_REMEMBERED, type DecodeMemo } from '../values/decode-memo.js';
+import { coarseNow } from '../near/coarse-clock.js';
+import type { NearCache, NearEntry, ReadTicket } from '../near/near-cache.js';
+import { isGraceEnvelope, openGraceEnvelope } from '../envelopes/grace-envelope.js';
+import type { Serializer } from '../values/serializer.js';
+import type { Backend, StoredItem, SyncReads } from '../types/backend.js';
+import type { ReadOutcome } from '../types/outcomes.js';
+import type { Reporter } from './reporter.js';
+import { carriesScope, type ReadScope } from '../versions/read-scope.js';
+import { sinceOf, StampCheck, type Opened } from '../versions/stamp-check.js';
+import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from '../envelopes/stamp-envelope.js';
+import { tagVersionsOf } from '../versions/tags.js';
+import type { CounterTicket, VersionCounters } from '../versions/version-counters.js';
 
 /** A decoded value as `readDecodedEntry` found it. */
 export interface DecodedEntry<R> {
@@ -20,26 +21,6 @@ export interface DecodedEntry<R> {
   readonly stale: boolean;
 }
 
-/** Where a read reports what it found: the Cache's counters, events and failure policy. */
-export interface ReadReports {
-  hit(key: string): void;
-  miss(key: string): void;
-  nearHit(key: string): void;
-  nearMiss(key: string): void;
-  /** A value that is there but cannot be read back: counted, emitted, a miss for the caller. */
-  undecodable(key: string, error: LarderError): ReadOutcome<never>;
-  /** The backend failed (a usage error is rethrown). */
-  failed(key: string, error: unknown): ReadOutcome<never>;
-  /** The ignore-errors policy over an outcome that is not a hit. */
-  settle(outcome: ReadOutcome<unknown>): void;
-  /** A read of many keys (`getMany`) failed: counted, emitted, then the ignore-errors policy. */
-  manyFailed(error: unknown): void;
-  /** True when backend calls are to be timed (someone listens). */
-  timing(): boolean;
-  /** A timed backend call ended. */
-  backendCall(operation: 'get' | 'getMany', startedAt: number, ok: boolean): void;
-}
-
 /** What the read path reads through. */
 export interface ReadPathParts {
   readonly backend: Backend;
@@ -47,7 +28,7 @@ export interface ReadPathParts {
   readonly near: NearCache | undefined;
   readonly versions: VersionCounters;
   readonly serializer: Serializer;
-  readonly reports: ReadReports;
+  readonly reports: Reporter;
 }
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });

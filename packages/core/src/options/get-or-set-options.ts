@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from './errors.js';
-import { OptionNames, type ListsExactly } from './option-names.js';
-import type { RecomputeOptions } from './recompute/recompute-options.js';
-import type { Ttl } from './ttl.js';
+import { InvalidArgumentError } from '../errors.js';
+import { OptionNames, type ListsExactly } from '../option-names.js';
+import type { RecomputeOptions } from '../recompute/recompute-options.js';
+import type { Ttl } from '../ttl.js';
 
 /** Options of `getOrSet` beyond a plain TTL; the recompute options override the cache's defaults. */
 export interface GetOrSetOptions<T = unknown> extends RecomputeOptions {

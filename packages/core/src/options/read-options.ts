@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from './errors.js';
-import { OptionNames } from './option-names.js';
+import { InvalidArgumentError } from '../errors.js';
+import { OptionNames } from '../option-names.js';
 
 const READ_OPTIONS = new OptionNames('a read', ['fresh']);
 

@@ -1,8 +1,8 @@
 import { ownedItem } from './owned-item.js';
-import { itemByteLength, TextItem } from './text-item.js';
-import type { StoredItem } from './types/backend.js';
-import { InvalidOptionError } from './errors.js';
-import { OptionNames } from './option-names.js';
+import { itemByteLength, TextItem } from '../text-item.js';
+import type { StoredItem } from '../types/backend.js';
+import { InvalidOptionError } from '../errors.js';
+import { OptionNames } from '../option-names.js';
 
 const BOUNDS = new OptionNames('DecodeMemo', ['maxBytes', 'maxEntryBytes']);
 

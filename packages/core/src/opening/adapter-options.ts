@@ -1,7 +1,7 @@
-import type { MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
+import type { MemcachedBackendOptions } from '../backends/memcached/memcached-backend.js';
 import { openCacheSource, type BuiltCacheOptions, type CacheSource, type EnvSource, type OpenCacheSourceOptions, type OpenedCacheSource } from './cache-source.js';
-import type { Cache } from './cache.js';
-import type { Backend } from './types/backend.js';
+import type { Cache } from '../cache.js';
+import type { Backend } from '../types/backend.js';
 
 /**
  * Where a framework adapter's cache comes from, as one options object beside the adapter's own

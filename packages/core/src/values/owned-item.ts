@@ -1,4 +1,4 @@
-import type { StoredItem } from './types/backend.js';
+import type { StoredItem } from '../types/backend.js';
 
 // A Buffer this much larger underneath than itself is a slice of something bigger (a socket read).
 const SLACK_BYTES = 1024;

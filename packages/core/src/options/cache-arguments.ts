@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from './errors.js';
-import { parseTtl, type Ttl } from './ttl.js';
+import { InvalidArgumentError } from '../errors.js';
+import { parseTtl, type Ttl } from '../ttl.js';
 
 /** Entries for `setMany`: an object, a Map, or `[key, value]` pairs. */
 export type CacheEntries = Record<string, unknown> | ReadonlyMap<string, unknown> | ReadonlyArray<readonly [string, unknown]>;

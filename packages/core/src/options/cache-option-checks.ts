@@ -1,7 +1,7 @@
-import { InvalidOptionError } from './errors.js';
-import type { CacheLogger } from './failure-log.js';
-import type { Serializer } from './serializer.js';
-import type { Backend } from './types/backend.js';
+import { InvalidOptionError } from '../errors.js';
+import type { CacheLogger } from '../failure-log.js';
+import type { Serializer } from '../values/serializer.js';
+import type { Backend } from '../types/backend.js';
 
 // The methods a Cache calls; an object missing one is not a backend, whatever its type says.
 const BACKEND_METHODS = ['connect', 'get', 'getMany', 'set', 'setMany', 'add', 'replace', 'delete', 'deleteMany', 'incr', 'decr', 'touch', 'gets', 'cas', 'flush', 'close'] as const;

@@ -1,5 +1,5 @@
 import { DeserializationError } from '../errors.js';
-import { Flags } from '../flags.js';
+import { Flags } from '../values/flags.js';
 import type { StoredItem } from '../types/backend.js';
 
 /**

@@ -1,11 +1,11 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from './errors.js';
+import { DeserializationError, InvalidOptionError, LarderError, SerializationError } from '../errors.js';
 import { Flags } from './flags.js';
 import { findJsonInfidelity, isJsonFaithful, type JsonInfidelity } from './json-fidelity.js';
-import { OptionNames } from './option-names.js';
-import { itemByteLength, TextItem } from './text-item.js';
-import type { StoredItem } from './types/backend.js';
+import { OptionNames } from '../option-names.js';
+import { itemByteLength, TextItem } from '../text-item.js';
+import type { StoredItem } from '../types/backend.js';
 
 /** Any value a Cache can store and give back with its type. */
 export type CacheValue =
