@@ -11,6 +11,7 @@ import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, type MemcachedBackend
 import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
+import { tlsOption } from './tls-options.js';
 
 export type { MemcachedBackendOptions } from './memcached-options.js';
 
@@ -62,11 +63,13 @@ export class MemcachedBackend implements Backend {
       throw new InvalidOptionError('maxValueSize', `must be at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer), got ${maxValueSize}`);
     }
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
+    const tls = tlsOption(options.tls);
     const nodes = addresses.map((address) => ({
       address,
       node: new MemcachedNode({
         host: address.host,
         port: address.port,
+        tls,
         username: options.username,
         password: options.password,
         timeout,

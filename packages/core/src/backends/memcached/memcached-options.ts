@@ -3,11 +3,18 @@ import { InvalidOptionError } from '../../errors.js';
 import { OptionNames, type ListsExactly } from '../../option-names.js';
 import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, type Ttl } from '../../ttl.js';
 import type { NodeStateChange } from './node-pool.js';
+import type { MemcachedTlsOptions } from './tls-options.js';
 
 /** Options of the memcached backend. */
 export interface MemcachedBackendOptions {
   /** `host:port[:weight]` entries, as an array or one comma-separated string. */
   servers: string | readonly string[];
+  /**
+   * TLS to every server (memcached `-Z`, ElastiCache in-transit encryption): `true` for Node's
+   * defaults (the bundled CAs, host name checked), or `ca`, `cert`, `key`, `servername`,
+   * `rejectUnauthorized`. A certificate that does not verify is a TlsError (E_CONNECTION).
+   */
+  tls?: boolean | MemcachedTlsOptions;
   /** SASL PLAIN username (MemCachier, `memcached -S`). */
   username?: string;
   /** SASL PLAIN password. */
@@ -71,6 +78,7 @@ export interface MemcachedBackendOptions {
 /** The names of MemcachedBackendOptions, checked at run time (the assertion below fails the build when one is missing). */
 export const MEMCACHED_OPTIONS = [
   'servers',
+  'tls',
   'username',
   'password',
   'timeout',
