@@ -7,7 +7,9 @@ import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
-import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, type MemcachedBackendOptions } from './memcached-options.js';
+import { MetaNode } from './meta-node.js';
+import type { ProtocolNode } from './protocol-node.js';
+import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, protocolOption, type MemcachedBackendOptions } from './memcached-options.js';
 import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
@@ -22,13 +24,16 @@ const MIN_CHUNK_SIZE = 1024;
 const CHUNKED_KEYS_LIMIT = 10_000;
 
 /**
- * A backend on one or more memcached servers over the binary protocol (memjs), with SASL,
+ * A backend on one or more memcached servers over the binary protocol (memjs framing, SASL) or
+ * the meta protocol (memcached 1.6+), on TCP, Unix sockets or TLS, with
  * a libmemcached-compatible KETAMA ring, failover of dead nodes, and values larger than
  * memcached's item limit split into checksummed chunks.
  */
 export class MemcachedBackend implements Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
+  /** The wire protocol: `binary` (default) or `meta`. */
+  readonly protocol: 'binary' | 'meta';
   readonly #pool: NodePool;
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
@@ -64,9 +69,12 @@ export class MemcachedBackend implements Backend {
     }
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
     const tls = tlsOption(options.tls);
+    const protocol = protocolOption(options);
+    this.protocol = protocol;
+    const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
     const nodes = addresses.map((address) => ({
       address,
-      node: new MemcachedNode({
+      node: new Node({
         host: address.host,
         port: address.port,
         tls,
@@ -93,7 +101,7 @@ export class MemcachedBackend implements Backend {
    * unauthenticated); each node may take `connectTimeout`.
    */
   async connect(): Promise<void> {
-    const ping = (node: MemcachedNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
+    const ping = (node: ProtocolNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
     await Promise.all(this.#pool.nodes.map((node) => ping(node).then((r) => check(node, r))));
   }
 
@@ -334,14 +342,14 @@ export class MemcachedBackend implements Backend {
     return this.#storeStatus(node, key, item, response);
   }
 
-  #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: MemcachedNode; spec: RequestSpec } {
+  #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: ProtocolNode; spec: RequestSpec } {
     const { node, maxTtl } = this.#pool.nodeForWrite(key);
     const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
     return { node, spec: { opcode, key, extras, value: item.value, cas } };
   }
 
   /** The status of a store; statuses other than "done" or "refused" throw. */
-  #storeStatus(node: MemcachedNode, key: string, item: StoredItem, response: Response): number {
+  #storeStatus(node: ProtocolNode, key: string, item: StoredItem, response: Response): number {
     const status = response.header.status;
     if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
     if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
@@ -356,7 +364,7 @@ export class MemcachedBackend implements Backend {
    * two can still slip in; the chunks it replaced then stay until their TTL, unreadable (chunk
    * keys carry the version of their manifest).
    */
-  async #writeOver(node: MemcachedNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
+  async #writeOver(node: ProtocolNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
     const budget = this.#left(node, deadline);
     if (typeof budget !== 'number') throw budget;
     let old: StoredItem | undefined;
@@ -401,7 +409,7 @@ export class MemcachedBackend implements Backend {
    * the first node that fails or an error status other than NOT_FOUND.
    */
   async #onChunks(keys: readonly string[], spec: (chunkKey: string, maxTtl: number | undefined) => RequestSpec, deadline: number): Promise<number[]> {
-    const byNode = new Map<MemcachedNode, RequestSpec[]>();
+    const byNode = new Map<ProtocolNode, RequestSpec[]>();
     for (const chunkKey of keys) {
       const { node, maxTtl } = this.#pool.nodeForWrite(chunkKey);
       const specs = byNode.get(node) ?? [];
@@ -437,14 +445,14 @@ export class MemcachedBackend implements Backend {
    * Milliseconds left before `deadline`, for the next round trip to `node`; a TimeoutError
    * (not counted against the node, which was never asked) when nothing is left.
    */
-  #left(node: MemcachedNode, deadline: number): number | TimeoutError {
+  #left(node: ProtocolNode, deadline: number): number | TimeoutError {
     const left = Math.min(this.#timeout, Math.ceil(deadline - performance.now()));
     return left >= 1 ? left : new TimeoutError(node.address, this.#timeout);
   }
 
 }
 
-function check(node: MemcachedNode, response: Response): void {
+function check(node: ProtocolNode, response: Response): void {
   const status = response.header.status;
   if (status !== Status.OK) throw new ServerError(node.address, status, response.val.toString('utf8') || 'error');
 }

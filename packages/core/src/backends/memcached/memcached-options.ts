@@ -15,6 +15,12 @@ export interface MemcachedBackendOptions {
    * `rejectUnauthorized`. A certificate that does not verify is a TlsError (E_CONNECTION).
    */
   tls?: boolean | MemcachedTlsOptions;
+  /**
+   * `binary` (default; SASL needs it) or `meta`, memcached 1.6's meta commands (mg/ms/md/ma/mn)
+   * over the text protocol: same keys, flags, values and chunks, so clients of either read
+   * what the other writes. Not with SASL (memcached has SASL on binary only).
+   */
+  protocol?: 'binary' | 'meta';
   /** SASL PLAIN username (MemCachier, `memcached -S`). */
   username?: string;
   /** SASL PLAIN password. */
@@ -79,6 +85,7 @@ export interface MemcachedBackendOptions {
 export const MEMCACHED_OPTIONS = [
   'servers',
   'tls',
+  'protocol',
   'username',
   'password',
   'timeout',
@@ -114,3 +121,15 @@ export function count(option: string, value: number, min: number): number {
   return value;
 }
 
+
+/** Reads `protocol`: binary or meta; meta with SASL credentials is refused (memcached has SASL on binary only). */
+export function protocolOption(options: Pick<MemcachedBackendOptions, 'protocol' | 'username'>): 'binary' | 'meta' {
+  const protocol = options.protocol ?? 'binary';
+  if (protocol !== 'binary' && protocol !== 'meta') {
+    throw new InvalidOptionError('protocol', `must be "binary" or "meta", got ${JSON.stringify(protocol)}`);
+  }
+  if (protocol === 'meta' && options.username !== undefined) {
+    throw new InvalidOptionError('protocol', 'SASL (username/password) needs the binary protocol: memcached has no SASL on meta; use TLS with meta instead, or protocol "binary"');
+  }
+  return protocol;
+}
