@@ -28,6 +28,10 @@ export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memca
 export type { NodeStateChange, ServerState } from './backends/memcached/node-pool.js';
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
+export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
+export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';
+export { TlsError } from './backends/memcached/tls-error.js';
+export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
 export {
   openCacheSource,
   isCache,

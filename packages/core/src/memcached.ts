@@ -8,3 +8,5 @@ export { parseServerList, type ServerAddress } from './backends/memcached/server
 export type { Duration } from './duration.js';
 export { TlsError } from './backends/memcached/tls-error.js';
 export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
+export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
+export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';

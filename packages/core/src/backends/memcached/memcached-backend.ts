@@ -39,6 +39,8 @@ export class MemcachedBackend implements Backend {
   readonly #connectTimeout: number;
   readonly #timeout: number;
   readonly #chunked = new ChunkedKeys(CHUNKED_KEYS_LIMIT);
+  readonly #noreply: boolean;
+  readonly #onNoreplyError: ((error: unknown, operation: 'set' | 'delete') => void) | undefined;
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
@@ -62,6 +64,14 @@ export class MemcachedBackend implements Backend {
     if (options.onNodeChange !== undefined && typeof options.onNodeChange !== 'function') {
       throw new InvalidOptionError('onNodeChange', `must be a function, got ${options.onNodeChange === null ? 'null' : typeof options.onNodeChange}`);
     }
+    if (options.noreply !== undefined && typeof options.noreply !== 'boolean') {
+      throw new InvalidOptionError('noreply', `must be true or false, got ${typeof options.noreply}`);
+    }
+    if (options.onNoreplyError !== undefined && typeof options.onNoreplyError !== 'function') {
+      throw new InvalidOptionError('onNoreplyError', `must be a function, got ${options.onNoreplyError === null ? 'null' : typeof options.onNoreplyError}`);
+    }
+    this.#noreply = options.noreply ?? false;
+    this.#onNoreplyError = options.onNoreplyError;
     this.#chunkSize = count('chunkSize', options.chunkSize ?? 1_000_000, MIN_CHUNK_SIZE);
     const maxValueSize = count('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024, 1);
     if (maxValueSize > bufferConstants.MAX_LENGTH) {
@@ -141,7 +151,10 @@ export class MemcachedBackend implements Backend {
   }
 
   set(key: string, item: StoredItem, ttl: number): Promise<boolean> {
-    return this.#store(Op.SET, key, item, ttl, 0n).then((status) => status === Status.OK);
+    const stored = () => this.#store(Op.SET, key, item, ttl, 0n).then((status) => status === Status.OK);
+    if (!this.#noreply) return stored();
+    checkValueSize(key, item, this.capabilities.maxValueSize);
+    return this.#unacknowledged('set', stored);
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
@@ -159,7 +172,26 @@ export class MemcachedBackend implements Backend {
   }
 
   /** Deletes `key`; when it held a chunked value, its chunks go too (best effort, see #dropChunks). */
-  async delete(key: string): Promise<boolean> {
+  delete(key: string): Promise<boolean> {
+    return this.#noreply ? this.#unacknowledged('delete', () => this.#delete(key).then(() => true)) : this.#delete(key);
+  }
+
+  /**
+   * Runs a noreply call: its requests are queued now (they go out at the end of this turn, in
+   * order with the caller's next requests); the caller gets true without waiting for the answer,
+   * which is read in the background and reported when it is a refusal or a failure.
+   */
+  #unacknowledged(operation: 'set' | 'delete', call: () => Promise<boolean>): Promise<boolean> {
+    call().then(
+      (done) => {
+        if (!done && operation === 'set') this.#onNoreplyError?.(new ServerError(this.name, Status.NOT_STORED, 'noreply set not stored'), operation);
+      },
+      (error: unknown) => this.#onNoreplyError?.(error, operation),
+    );
+    return Promise.resolve(true);
+  }
+
+  async #delete(key: string): Promise<boolean> {
     const deadline = this.#deadline();
     const node = this.#pool.nodeForWrite(key).node;
     const { old, response } = await this.#writeOver(node, key, { opcode: Op.DELETEQ, key }, deadline);

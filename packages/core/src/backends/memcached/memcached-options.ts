@@ -21,6 +21,17 @@ export interface MemcachedBackendOptions {
    * what the other writes. Not with SASL (memcached has SASL on binary only).
    */
   protocol?: 'binary' | 'meta';
+  /**
+   * Fire-and-forget `set`, `setMany`, `delete` and `deleteMany` (pymemcache's `default_noreply`):
+   * they resolve true once the request is queued on the node's connection, before memcached
+   * acknowledges it, so true means "sent", not "stored" or "existed". The answer is still read in
+   * the background: a refusal or failure goes to `onNoreplyError` and counts against the node.
+   * A later read in this process sees the write (one connection per node, answers in order).
+   * add, replace, cas, incr, decr, touch and every read still wait (default false).
+   */
+  noreply?: boolean;
+  /** Told when a noreply write or delete fails after its call resolved true (default: nothing; use it). */
+  onNoreplyError?: (error: unknown, operation: 'set' | 'delete') => void;
   /** SASL PLAIN username (MemCachier, `memcached -S`). */
   username?: string;
   /** SASL PLAIN password. */
@@ -86,6 +97,8 @@ export const MEMCACHED_OPTIONS = [
   'servers',
   'tls',
   'protocol',
+  'noreply',
+  'onNoreplyError',
   'username',
   'password',
   'timeout',
