@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors.js';
 import { Op, Status } from './protocol.js';
 import type { RequestSpec, Response } from './protocol.js';
 
@@ -62,7 +63,7 @@ export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
     case Op.NOOP:
       return line('mn');
     default:
-      throw new Error(`opcode 0x${spec.opcode.toString(16)} has no meta form`);
+      throw new InvalidArgumentError(`opcode 0x${spec.opcode.toString(16)} has no meta form`);
   }
 }
 
