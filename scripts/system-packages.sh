@@ -9,6 +9,8 @@ set -euo pipefail
 need=()
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v saslpasswd2 >/dev/null 2>&1 || need+=(sasl2-bin)
+# The TLS tests make a throw-away CA and certificates with the openssl command.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The example app's browser test drives Debian's Chromium (playwright-core, no downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)

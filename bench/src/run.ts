@@ -9,6 +9,7 @@ import { benchExpress } from './http-express.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchHttpStale } from './http-stale.js';
 import { benchHttpViews } from './http-views.js';
+import { benchTransport } from './transport.js';
 import { toMarkdown, type ResultRow } from './report.js';
 
 /** Every benchmark section, in the order they run. */
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   memory: benchCoreMemory,
   memcached: benchCoreMemcached,
   cluster: benchCluster,
+  transport: benchTransport,
   http: benchHttpViews,
   stale: benchHttpStale,
   sessions: benchHttpSessions,

@@ -24,6 +24,10 @@ export { NullBackend } from './backends/null-backend.js';
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
 export type { NodeStateChange, ServerState } from './backends/memcached/node-pool.js';
 export type { ServerAddress } from './backends/memcached/server-list.js';
+export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
+export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';
+export { TlsError } from './backends/memcached/tls-error.js';
+export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
 export {
   openCacheSource,
   isCache,

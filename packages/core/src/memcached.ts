@@ -6,3 +6,7 @@ export type { NodeStateChange, ServerState } from './backends/memcached/node-poo
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';
 export { parseServerList, type ServerAddress } from './backends/memcached/server-list.js';
 export type { Duration } from './duration.js';
+export { TlsError } from './backends/memcached/tls-error.js';
+export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
+export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
+export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';

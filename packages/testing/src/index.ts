@@ -1,7 +1,8 @@
 export { MemcachedServer, stopAllMemcached, type MemcachedServerOptions } from './memcached-server.js';
 export { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
 export { freePort } from './free-port.js';
-export { waitForPort } from './wait-for-port.js';
+export { waitForPath, waitForPort } from './wait-for-port.js';
+export { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
 export { metaTtl } from './meta-ttl.js';
 export { runPython, SYSTEM_PYTHON } from './python.js';
 export { startDelayProxy } from './delay-proxy.js';

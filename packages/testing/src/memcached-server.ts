@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
-import { waitForPort } from './wait-for-port.js';
+import { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
+import { waitForPath, waitForPort } from './wait-for-port.js';
 
 /** Options of a test memcached. */
 export interface MemcachedServerOptions {
@@ -13,6 +16,13 @@ export interface MemcachedServerOptions {
   maxItemSize?: string;
   /** Memory in MiB (`-m`, default 64). */
   memoryMb?: number;
+  /**
+   * Start with TLS (`-Z`) and a certificate from a CA made for this server (see `certificates`);
+   * `verifyClients` also asks clients for a certificate from that CA (`ssl_verify_mode=3`).
+   */
+  tls?: boolean | { verifyClients?: boolean };
+  /** Listen on a Unix domain socket in a fresh temp dir (`-s`) instead of a TCP port. */
+  unixSocket?: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -25,26 +35,34 @@ const running = new Set<MemcachedServer>();
 export class MemcachedServer {
   /** Always 127.0.0.1. */
   readonly host = HOST;
-  /** The port it listens on (kept across restarts). */
+  /** The port it listens on (kept across restarts); 0 on a Unix socket. */
   readonly port: number;
   /** SASL credentials, when started with them. */
   readonly sasl: SaslCredentials | undefined;
+  /** The CA and certificates, when started with TLS; pass `certificates.ca` as the client's `tls.ca`. */
+  readonly certificates: TestCertificates | undefined;
+  /** The Unix socket's path, when started on one. */
+  readonly socketPath: string | undefined;
   readonly #args: string[];
   readonly #env: NodeJS.ProcessEnv;
   #guard: ChildProcess | undefined;
   #pid: number | undefined;
 
-  private constructor(port: number, args: string[], env: NodeJS.ProcessEnv, sasl: SaslCredentials | undefined) {
+  private constructor(port: number, args: string[], env: NodeJS.ProcessEnv, extra: { sasl?: SaslCredentials | undefined; certificates?: TestCertificates; socketPath?: string }) {
     this.port = port;
     this.#args = args;
     this.#env = env;
-    this.sasl = sasl;
+    this.sasl = extra.sasl;
+    this.certificates = extra.certificates;
+    this.socketPath = extra.socketPath;
   }
 
   /** Starts a memcached and waits until it accepts connections. */
   static async start(options: MemcachedServerOptions = {}): Promise<MemcachedServer> {
-    const port = await freePort();
-    const args = ['-l', HOST, '-p', String(port), '-U', '0', '-t', '1', '-m', String(options.memoryMb ?? 64)];
+    const socketPath = options.unixSocket ? join(mkdtempSync(join(tmpdir(), 'larder-sock-')), 'memcached.sock') : undefined;
+    const port = socketPath === undefined ? await freePort() : 0;
+    const listen = socketPath === undefined ? ['-l', HOST, '-p', String(port), '-U', '0'] : ['-s', socketPath, '-a', '700'];
+    const args = [...listen, '-t', '1', '-m', String(options.memoryMb ?? 64)];
     if (options.maxItemSize) args.push('-I', options.maxItemSize);
     if (process.getuid?.() === 0) args.push('-u', 'root');
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -52,14 +70,21 @@ export class MemcachedServer {
       args.push('-S');
       env.SASL_CONF_PATH = makeSaslConfig(options.sasl);
     }
-    const server = new MemcachedServer(port, args, env, options.sasl);
+    let certificates: TestCertificates | undefined;
+    if (options.tls) {
+      certificates = makeTestCertificates();
+      const ssl = [`ssl_chain_cert=${certificates.certFile}`, `ssl_key=${certificates.keyFile}`];
+      if (typeof options.tls === 'object' && options.tls.verifyClients) ssl.push(`ssl_ca_cert=${certificates.caFile}`, 'ssl_verify_mode=3');
+      args.push('-Z', '-o', ssl.join(','));
+    }
+    const server = new MemcachedServer(port, args, env, { sasl: options.sasl, ...(certificates ? { certificates } : {}), ...(socketPath ? { socketPath } : {}) });
     await server.#spawn();
     return server;
   }
 
-  /** `127.0.0.1:port`, the form a server list takes. */
+  /** `127.0.0.1:port`, the form a server list takes; the socket's path on a Unix socket. */
   get address(): string {
-    return `${HOST}:${this.port}`;
+    return this.socketPath ?? `${HOST}:${this.port}`;
   }
 
   /** The memcached process id while it runs. */
@@ -118,7 +143,8 @@ export class MemcachedServer {
     this.#guard = guard;
     running.add(this);
     try {
-      await waitForPort(HOST, this.port);
+      if (this.socketPath !== undefined) await waitForPath(this.socketPath);
+      else await waitForPort(HOST, this.port);
     } catch (error) {
       await this.kill();
       throw new Error(`memcached ${this.#args.join(' ')} did not start: ${stderr || (error as Error).message}`);

@@ -7,10 +7,13 @@ import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
-import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, type MemcachedBackendOptions } from './memcached-options.js';
+import { MetaNode } from './meta-node.js';
+import type { ProtocolNode } from './protocol-node.js';
+import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, protocolOption, type MemcachedBackendOptions } from './memcached-options.js';
 import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, parseServerList } from './server-list.js';
+import { tlsOption } from './tls-options.js';
 
 export type { MemcachedBackendOptions } from './memcached-options.js';
 
@@ -21,18 +24,23 @@ const MIN_CHUNK_SIZE = 1024;
 const CHUNKED_KEYS_LIMIT = 10_000;
 
 /**
- * A backend on one or more memcached servers over the binary protocol (memjs), with SASL,
+ * A backend on one or more memcached servers over the binary protocol (memjs framing, SASL) or
+ * the meta protocol (memcached 1.6+), on TCP, Unix sockets or TLS, with
  * a libmemcached-compatible KETAMA ring, failover of dead nodes, and values larger than
  * memcached's item limit split into checksummed chunks.
  */
 export class MemcachedBackend implements Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
+  /** The wire protocol: `binary` (default) or `meta`. */
+  readonly protocol: 'binary' | 'meta';
   readonly #pool: NodePool;
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
   readonly #timeout: number;
   readonly #chunked = new ChunkedKeys(CHUNKED_KEYS_LIMIT);
+  readonly #noreply: boolean;
+  readonly #onNoreplyError: ((error: unknown, operation: 'set' | 'delete') => void) | undefined;
 
   constructor(options: MemcachedBackendOptions) {
     if (options === null || typeof options !== 'object') {
@@ -56,17 +64,30 @@ export class MemcachedBackend implements Backend {
     if (options.onNodeChange !== undefined && typeof options.onNodeChange !== 'function') {
       throw new InvalidOptionError('onNodeChange', `must be a function, got ${options.onNodeChange === null ? 'null' : typeof options.onNodeChange}`);
     }
+    if (options.noreply !== undefined && typeof options.noreply !== 'boolean') {
+      throw new InvalidOptionError('noreply', `must be true or false, got ${typeof options.noreply}`);
+    }
+    if (options.onNoreplyError !== undefined && typeof options.onNoreplyError !== 'function') {
+      throw new InvalidOptionError('onNoreplyError', `must be a function, got ${options.onNoreplyError === null ? 'null' : typeof options.onNoreplyError}`);
+    }
+    this.#noreply = options.noreply ?? false;
+    this.#onNoreplyError = options.onNoreplyError;
     this.#chunkSize = count('chunkSize', options.chunkSize ?? 1_000_000, MIN_CHUNK_SIZE);
     const maxValueSize = count('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024, 1);
     if (maxValueSize > bufferConstants.MAX_LENGTH) {
       throw new InvalidOptionError('maxValueSize', `must be at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer), got ${maxValueSize}`);
     }
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
+    const tls = tlsOption(options.tls);
+    const protocol = protocolOption(options);
+    this.protocol = protocol;
+    const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
     const nodes = addresses.map((address) => ({
       address,
-      node: new MemcachedNode({
+      node: new Node({
         host: address.host,
         port: address.port,
+        tls,
         username: options.username,
         password: options.password,
         timeout,
@@ -90,7 +111,7 @@ export class MemcachedBackend implements Backend {
    * unauthenticated); each node may take `connectTimeout`.
    */
   async connect(): Promise<void> {
-    const ping = (node: MemcachedNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
+    const ping = (node: ProtocolNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
     await Promise.all(this.#pool.nodes.map((node) => ping(node).then((r) => check(node, r))));
   }
 
@@ -130,7 +151,10 @@ export class MemcachedBackend implements Backend {
   }
 
   set(key: string, item: StoredItem, ttl: number): Promise<boolean> {
-    return this.#store(Op.SET, key, item, ttl, 0n).then((status) => status === Status.OK);
+    const stored = () => this.#store(Op.SET, key, item, ttl, 0n).then((status) => status === Status.OK);
+    if (!this.#noreply) return stored();
+    checkValueSize(key, item, this.capabilities.maxValueSize);
+    return this.#unacknowledged('set', stored);
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
@@ -148,7 +172,26 @@ export class MemcachedBackend implements Backend {
   }
 
   /** Deletes `key`; when it held a chunked value, its chunks go too (best effort, see #dropChunks). */
-  async delete(key: string): Promise<boolean> {
+  delete(key: string): Promise<boolean> {
+    return this.#noreply ? this.#unacknowledged('delete', () => this.#delete(key).then(() => true)) : this.#delete(key);
+  }
+
+  /**
+   * Runs a noreply call: its requests are queued now (they go out at the end of this turn, in
+   * order with the caller's next requests); the caller gets true without waiting for the answer,
+   * which is read in the background and reported when it is a refusal or a failure.
+   */
+  #unacknowledged(operation: 'set' | 'delete', call: () => Promise<boolean>): Promise<boolean> {
+    call().then(
+      (done) => {
+        if (!done && operation === 'set') this.#onNoreplyError?.(new ServerError(this.name, Status.NOT_STORED, 'noreply set not stored'), operation);
+      },
+      (error: unknown) => this.#onNoreplyError?.(error, operation),
+    );
+    return Promise.resolve(true);
+  }
+
+  async #delete(key: string): Promise<boolean> {
     const deadline = this.#deadline();
     const node = this.#pool.nodeForWrite(key).node;
     const { old, response } = await this.#writeOver(node, key, { opcode: Op.DELETEQ, key }, deadline);
@@ -340,14 +383,14 @@ export class MemcachedBackend implements Backend {
     return this.#storeStatus(node, key, item, response);
   }
 
-  #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: MemcachedNode; spec: RequestSpec } {
+  #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: ProtocolNode; spec: RequestSpec } {
     const { node, maxTtl } = this.#pool.nodeForWrite(key);
     const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
     return { node, spec: { opcode, key, extras, value: item.value, cas } };
   }
 
   /** The status of a store; statuses other than "done" or "refused" throw. */
-  #storeStatus(node: MemcachedNode, key: string, item: StoredItem, response: Response): number {
+  #storeStatus(node: ProtocolNode, key: string, item: StoredItem, response: Response): number {
     const status = response.header.status;
     if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
     if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
@@ -362,7 +405,7 @@ export class MemcachedBackend implements Backend {
    * two can still slip in; the chunks it replaced then stay until their TTL, unreadable (chunk
    * keys carry the version of their manifest).
    */
-  async #writeOver(node: MemcachedNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
+  async #writeOver(node: ProtocolNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
     const budget = this.#left(node, deadline);
     if (typeof budget !== 'number') throw budget;
     let old: StoredItem | undefined;
@@ -407,7 +450,7 @@ export class MemcachedBackend implements Backend {
    * the first node that fails or an error status other than NOT_FOUND.
    */
   async #onChunks(keys: readonly string[], spec: (chunkKey: string, maxTtl: number | undefined) => RequestSpec, deadline: number): Promise<number[]> {
-    const byNode = new Map<MemcachedNode, RequestSpec[]>();
+    const byNode = new Map<ProtocolNode, RequestSpec[]>();
     for (const chunkKey of keys) {
       const { node, maxTtl } = this.#pool.nodeForWrite(chunkKey);
       const specs = byNode.get(node) ?? [];
@@ -443,14 +486,14 @@ export class MemcachedBackend implements Backend {
    * Milliseconds left before `deadline`, for the next round trip to `node`; a TimeoutError
    * (not counted against the node, which was never asked) when nothing is left.
    */
-  #left(node: MemcachedNode, deadline: number): number | TimeoutError {
+  #left(node: ProtocolNode, deadline: number): number | TimeoutError {
     const left = Math.min(this.#timeout, Math.ceil(deadline - performance.now()));
     return left >= 1 ? left : new TimeoutError(node.address, this.#timeout);
   }
 
 }
 
-function check(node: MemcachedNode, response: Response): void {
+function check(node: ProtocolNode, response: Response): void {
   const status = response.header.status;
   if (status !== Status.OK) throw new ServerError(node.address, status, response.val.toString('utf8') || 'error');
 }

@@ -1,12 +1,19 @@
 import { createRequire } from 'node:module';
 import type * as Memjs from 'memjs';
 import { AuthError, ClosedError, ConnectionError, LarderError, TimeoutError } from '../../errors.js';
+import type { ConnectionOptions } from 'node:tls';
+import { memjsServerClass } from './memjs-server.js';
 import { encodeRequests, type RequestSpec, type Response } from './protocol.js';
+import { formatAddress } from './server-list.js';
 
 /** Connection settings of one node, resolved by the backend. */
 export interface NodeSettings {
+  /** Host name or address; a Unix socket's path when `port` is 0. */
   readonly host: string;
+  /** TCP port; 0 for a Unix domain socket. */
   readonly port: number;
+  /** TLS options, or undefined for a plain connection. */
+  readonly tls: ConnectionOptions | undefined;
   readonly username: string | undefined;
   readonly password: string | undefined;
   /** Milliseconds any request may take, connecting included. */
@@ -54,7 +61,7 @@ export class MemcachedNode {
 
   constructor(settings: NodeSettings) {
     this.#settings = settings;
-    this.address = `${settings.host}:${settings.port}`;
+    this.address = formatAddress(settings);
     this.#server = this.#newServer();
   }
 
@@ -202,16 +209,17 @@ export class MemcachedNode {
 
   #newServer(): Memjs.Server {
     const s = this.#settings;
-    const server = new (loadMemjs().Server)(s.host, s.port, s.username, s.password, {
+    const server = new (memjsServerClass(loadMemjs()))(s.host, s.port, s.username, s.password, {
       timeout: (Math.max(s.timeout, s.connectTimeout) * MEMJS_TIMEOUT_FACTOR) / 1000,
       conntimeout: s.connectTimeout / 1000,
       keepAlive: s.keepAlive,
     });
     // memjs falls back to MEMCACHIER_* environment credentials when none are given; Larder
     // resolves credentials itself (cacheFromEnv), so "none" must stay none.
-    const writable = server as { username: string | undefined; password: string | undefined };
+    const writable = server as unknown as { username: string | undefined; password: string | undefined; target: unknown };
     writable.username = s.username;
     writable.password = s.password;
+    writable.target = { host: s.host, port: s.port, tls: s.tls, address: this.address };
     return server;
   }
 }

@@ -3,11 +3,35 @@ import { InvalidOptionError } from '../../errors.js';
 import { OptionNames, type ListsExactly } from '../../option-names.js';
 import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, type Ttl } from '../../ttl.js';
 import type { NodeStateChange } from './node-pool.js';
+import type { MemcachedTlsOptions } from './tls-options.js';
 
 /** Options of the memcached backend. */
 export interface MemcachedBackendOptions {
   /** `host:port[:weight]` entries, as an array or one comma-separated string. */
   servers: string | readonly string[];
+  /**
+   * TLS to every server (memcached `-Z`, ElastiCache in-transit encryption): `true` for Node's
+   * defaults (the bundled CAs, host name checked), or `ca`, `cert`, `key`, `servername`,
+   * `rejectUnauthorized`. A certificate that does not verify is a TlsError (E_CONNECTION).
+   */
+  tls?: boolean | MemcachedTlsOptions;
+  /**
+   * `binary` (default; SASL needs it) or `meta`, memcached 1.6's meta commands (mg/ms/md/ma/mn)
+   * over the text protocol: same keys, flags, values and chunks, so clients of either read
+   * what the other writes. Not with SASL (memcached has SASL on binary only).
+   */
+  protocol?: 'binary' | 'meta';
+  /**
+   * Fire-and-forget `set`, `setMany`, `delete` and `deleteMany` (pymemcache's `default_noreply`):
+   * they resolve true once the request is queued on the node's connection, before memcached
+   * acknowledges it, so true means "sent", not "stored" or "existed". The answer is still read in
+   * the background: a refusal or failure goes to `onNoreplyError` and counts against the node.
+   * A later read in this process sees the write (one connection per node, answers in order).
+   * add, replace, cas, incr, decr, touch and every read still wait (default false).
+   */
+  noreply?: boolean;
+  /** Told when a noreply write or delete fails after its call resolved true (default: nothing; use it). */
+  onNoreplyError?: (error: unknown, operation: 'set' | 'delete') => void;
   /** SASL PLAIN username (MemCachier, `memcached -S`). */
   username?: string;
   /** SASL PLAIN password. */
@@ -71,6 +95,10 @@ export interface MemcachedBackendOptions {
 /** The names of MemcachedBackendOptions, checked at run time (the assertion below fails the build when one is missing). */
 export const MEMCACHED_OPTIONS = [
   'servers',
+  'tls',
+  'protocol',
+  'noreply',
+  'onNoreplyError',
   'username',
   'password',
   'timeout',
@@ -106,3 +134,15 @@ export function count(option: string, value: number, min: number): number {
   return value;
 }
 
+
+/** Reads `protocol`: binary or meta; meta with SASL credentials is refused (memcached has SASL on binary only). */
+export function protocolOption(options: Pick<MemcachedBackendOptions, 'protocol' | 'username'>): 'binary' | 'meta' {
+  const protocol = options.protocol ?? 'binary';
+  if (protocol !== 'binary' && protocol !== 'meta') {
+    throw new InvalidOptionError('protocol', `must be "binary" or "meta", got ${JSON.stringify(protocol)}`);
+  }
+  if (protocol === 'meta' && options.username !== undefined) {
+    throw new InvalidOptionError('protocol', 'SASL (username/password) needs the binary protocol: memcached has no SASL on meta; use TLS with meta instead, or protocol "binary"');
+  }
+  return protocol;
+}

@@ -1,6 +1,6 @@
 import { LarderError, NodeDeadError, ServerError } from '../../errors.js';
 import { HashRing } from './hash-ring.js';
-import type { MemcachedNode } from './memcached-node.js';
+import type { ProtocolNode as MemcachedNode } from './protocol-node.js';
 import { MovedKeys } from './moved-keys.js';
 import { Op, Status } from './protocol.js';
 import type { ServerAddress } from './server-list.js';

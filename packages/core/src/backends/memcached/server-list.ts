@@ -2,7 +2,9 @@ import { InvalidOptionError } from '../../errors.js';
 
 /** One memcached server of a list. */
 export interface ServerAddress {
+  /** Host name or address; a Unix domain socket's path when `port` is 0. */
   readonly host: string;
+  /** TCP port; 0 for a Unix domain socket. */
   readonly port: number;
   /** Relative share of keys on the ring (default 1). */
   readonly weight: number;
@@ -12,7 +14,9 @@ const DEFAULT_PORT = 11211;
 
 /**
  * Parses `host:port[:weight]` entries, from an array or one comma/space separated string.
- * IPv6 hosts go in brackets: `[::1]:11211`. Throws InvalidOptionError naming the bad entry.
+ * IPv6 hosts go in brackets: `[::1]:11211`. An entry starting with `/` is a Unix domain socket's
+ * path (`/run/memcached.sock[:weight]`; port 0, as libmemcached places it on the ring).
+ * Throws InvalidOptionError naming the bad entry.
  */
 export function parseServerList(servers: string | readonly string[], option = 'servers'): ServerAddress[] {
   if (typeof servers !== 'string' && !(Array.isArray(servers) && servers.every((entry: unknown) => typeof entry === 'string'))) {
@@ -27,6 +31,13 @@ export function parseServerList(servers: string | readonly string[], option = 's
 }
 
 function parseEntry(entry: string, option: string): ServerAddress {
+  if (entry.startsWith('/')) {
+    const socket = /^(\/[^:]*)(?::(\d+))?$/.exec(entry);
+    if (!socket) throw new InvalidOptionError(option, `cannot parse Unix socket "${entry}" (expected /path[:weight])`);
+    const weight = socket[2] === undefined ? 1 : Number(socket[2]);
+    if (!Number.isInteger(weight) || weight < 1) throw new InvalidOptionError(option, `server "${entry}" has weight ${socket[2]}; use a positive integer`);
+    return { host: socket[1]!, port: 0, weight };
+  }
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?(?::(\d+))?$/.exec(entry);
   if (!match) throw new InvalidOptionError(option, `cannot parse server "${entry}" (expected host:port[:weight])`);
   const host = match[1] ?? match[2] ?? '';
@@ -46,7 +57,8 @@ function describe(servers: unknown): string {
   return servers === null ? 'null' : typeof servers === 'number' ? String(servers) : typeof servers;
 }
 
-/** `host:port` as libmemcached and the logs write it. */
+/** `host:port` as libmemcached and the logs write it; a Unix socket's path as it is. */
 export function formatAddress(address: Pick<ServerAddress, 'host' | 'port'>): string {
+  if (address.port === 0) return address.host;
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
