@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TestContext } from 'node:test';
 import larder from '../src/index.js';
 import { quiet } from './build-app.js';
+import { get, listen } from './http-client.js';
 
 /** A Fastify app with Larder on a fresh memory-backed Cache, both closed after the test. */
 async function appOnMemory(t: TestContext): Promise<{ app: FastifyInstance; cache: Cache }> {
@@ -87,6 +88,52 @@ describe('view cache grace on one process (memory backend)', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(refreshes, MAX_BACKGROUND_REFRESHES);
     release();
+  });
+
+  it('a failing origin: after a failed refresh, stale requests of the page run no refresh for 1 s, then 2 s; a refresh that works ends it (real HTTP)', async (t) => {
+    const { app, cache } = await appOnMemory(t);
+    let calls = 0;
+    let failing = false;
+    app.get('/flaky', { config: { cache: { ttl: 1, grace: 60 } } }, async () => {
+      calls++;
+      if (failing) throw new Error('origin down');
+      return `page #${calls}`;
+    });
+    const base = await listen(app);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const failedRefreshes = async (count: number) => {
+      while (calls < count) await sleep(5);
+      // The refresh's failure is recorded just after its request ends.
+      await sleep(50);
+    };
+    assert.equal((await get(base, '/flaky')).text, 'page #1');
+    await sleep(1100);
+    failing = true;
+    const stale = await get(base, '/flaky');
+    assert.deepEqual([stale.status, stale.headers['x-cache'], stale.text], [200, 'STALE', 'page #1']);
+    await failedRefreshes(2);
+    const failedAt = Date.now();
+    // Within the first pause: every request gets the stale page, none runs the handler.
+    for (let i = 0; i < 10; i++) {
+      const response = await get(base, '/flaky');
+      assert.deepEqual([response.status, response.headers['x-cache'], response.text], [200, 'STALE', 'page #1']);
+    }
+    assert.equal(calls, 2, 'no refresh within 1 s of the failed one');
+    await sleep(failedAt + 1050 - Date.now());
+    await get(base, '/flaky');
+    await failedRefreshes(3);
+    await get(base, '/flaky');
+    await sleep(1100);
+    await get(base, '/flaky');
+    await sleep(100);
+    assert.equal(calls, 3, 'the second pause is 2 s');
+    failing = false;
+    await sleep(1000);
+    await get(base, '/flaky');
+    let next = await get(base, '/flaky');
+    while (next.headers['x-cache'] !== 'HIT') next = await get(base, '/flaky');
+    assert.deepEqual([next.text, calls], ['page #4', 4]);
+    assert.ok(cache.stats().stale >= 14);
   });
 
   for (const [setting, value] of [

@@ -245,7 +245,7 @@ export class ResponseCache<Req extends object, Res> {
         policy: rule.policy,
         read: () => this.#readPage(place, request, rule),
         poll: () => this.#pollPage(place.lookup, request, rule),
-        refresh: this.#refreshOf(request, headers),
+        ...this.#refreshOf(`${host}\u0000${place.lookup}`, request, headers),
       };
       const firstEntry = place.lookup === key ? toEntry(page) : undefined;
       const opened = await this.#flights.open(place.lookup, spec, firstEntry);
@@ -295,13 +295,10 @@ export class ResponseCache<Req extends object, Res> {
     return (await this.#read(lookup, request, rule.statusCodes)) === undefined ? NONE : FOUND_AGAIN;
   }
 
-  /** The background refresh of a request's stale page: the request run again (see ViewRefresher), then read again. */
-  #refreshOf(request: Req, headers: RequestHeaders): (leaseMs: number) => Promise<Landed> {
-    const run = this.#refresher.refresh(this.#adapter.url(request), headers, this.#adapter.remoteAddress(request));
-    return async (leaseMs) => {
-      await run(leaseMs);
-      return LOOK_AGAIN;
-    };
+  /** The background refresh of a request's stale page: the request run again (see ViewRefresher), then read again; none while the page backs off. */
+  #refreshOf(page: string, request: Req, headers: RequestHeaders): Pick<FlightSpec<Landed>, 'refresh'> {
+    const run = this.#refresher.refresh(page, this.#adapter.url(request), headers, this.#adapter.remoteAddress(request));
+    return run === undefined ? {} : { refresh: (leaseMs) => run(leaseMs).then(() => LOOK_AGAIN) };
   }
 
   /**
@@ -425,7 +422,6 @@ export class ResponseCache<Req extends object, Res> {
   #ttlOf(rule: CacheRule<object>): number {
     return rule.ttl ?? this.#cache.defaultTtl;
   }
-
 }
 
 /** Options of a ResponseCache. */

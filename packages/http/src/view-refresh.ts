@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHeaders } from './http-rules.js';
+import { RefreshBackoff } from './refresh-backoff.js';
 
 /** Runs a request through the app once more, as Fastify's `app.inject` does. */
 export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]>; remoteAddress?: string }) => PromiseLike<{ statusCode: number }>;
@@ -20,16 +21,19 @@ export type RefreshWrites = Array<Promise<void>>;
  * deletes on failure) runs the request through the app again (`inject`) with the stale request's
  * headers and a header whose secret makes the response cache run the handler and store the
  * response (route hooks, such as authentication, run as for any request). A refresh whose handler
- * does not give a storable page (a 5xx, a throw) fails.
+ * does not give a storable page (a 5xx, a throw) fails, and the page is not refreshed again for
+ * a while (see RefreshBackoff): its stale page is served meanwhile.
  */
 export class ViewRefresher {
   readonly #inject: Injector;
   readonly #secret = randomBytes(18).toString('base64url');
   readonly #writes = new Map<string, RefreshWrites>();
+  readonly #backoff: RefreshBackoff;
   #nextId = 0;
 
-  constructor(inject: Injector) {
+  constructor(inject: Injector, backoff = new RefreshBackoff()) {
     this.#inject = inject;
+    this.#backoff = backoff;
   }
 
   /**
@@ -49,28 +53,40 @@ export class ViewRefresher {
   }
 
   /**
-   * The refresh of the page of the request for `url` with `requestHeaders`: runs it again and
-   * waits for its writes; rejects when it stored nothing, or has not ended within the lock's
-   * lease (`leaseMs`: a handler that hangs gives its slot back).
+   * The refresh of the page `page` (its flight: audience and key) of the request for `url` with
+   * `requestHeaders`: runs it again and waits for its writes; rejects when it stored nothing, or
+   * has not ended within the lock's lease (`leaseMs`: a handler that hangs gives its slot back).
+   * Undefined while the page's last refresh failed recently: it is served stale as it is.
    */
-  refresh(url: string, requestHeaders: RequestHeaders, remoteAddress: string | undefined): (leaseMs: number) => Promise<void> {
+  refresh(page: string, url: string, requestHeaders: RequestHeaders, remoteAddress: string | undefined): ((leaseMs: number) => Promise<void>) | undefined {
+    if (!this.#backoff.allows(page)) return undefined;
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(requestHeaders)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
-    return async (leaseMs) => {
-      const id = String(this.#nextId++);
-      const writes: RefreshWrites = [];
-      this.#writes.set(id, writes);
-      try {
-        // From the stale request's own address, so the app trusts (or not) its forwarded headers as it did.
-        const injected = this.#inject({ method: 'GET', url, headers: { ...headers, [REFRESH_HEADER]: `${this.#secret}.${id}` }, ...(remoteAddress === undefined ? {} : { remoteAddress }) });
-        const response = await withDeadline(Promise.resolve(injected), leaseMs);
-        await Promise.all(writes);
-        // Only the refresh-failure log line sees this error (as before the port: it was never thrown at a caller).
-        if (writes.length === 0) return await Promise.reject(new Error(`the handler answered ${response.statusCode}, which is not stored`));
-      } finally {
-        this.#writes.delete(id);
-      }
-    };
+    return (leaseMs) =>
+      this.#run(url, headers, remoteAddress, leaseMs).then(
+        () => this.#backoff.succeeded(page),
+        (error: unknown) => {
+          this.#backoff.failed(page);
+          throw error;
+        },
+      );
+  }
+
+  /** Runs the refresh request and waits for its writes (see `refresh`). */
+  async #run(url: string, headers: Record<string, string | string[]>, remoteAddress: string | undefined, leaseMs: number): Promise<void> {
+    const id = String(this.#nextId++);
+    const writes: RefreshWrites = [];
+    this.#writes.set(id, writes);
+    try {
+      // From the stale request's own address, so the app trusts (or not) its forwarded headers as it did.
+      const injected = this.#inject({ method: 'GET', url, headers: { ...headers, [REFRESH_HEADER]: `${this.#secret}.${id}` }, ...(remoteAddress === undefined ? {} : { remoteAddress }) });
+      const response = await withDeadline(Promise.resolve(injected), leaseMs);
+      await Promise.all(writes);
+      // Nobody waits on a background refresh: only the refresh-failure log line sees this error.
+      if (writes.length === 0) throw new Error(`the handler answered ${response.statusCode}, which is not stored`);
+    } finally {
+      this.#writes.delete(id);
+    }
   }
 }
 
