@@ -23,7 +23,7 @@ export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestL
     url: (request) => request.originalUrl ?? request.url ?? '/',
     headers: (request) => request.headers,
     host: expressHost,
-    route: expressRoute,
+    route: (request) => expressRoute(request),
     remoteAddress: (request) => request.socket?.remoteAddress,
     carriesSession: carriesExpressSession,
     log: () => log,
@@ -40,12 +40,17 @@ export function expressAdapter(logger: CacheLogger): HttpAdapter<ExpressRequestL
   };
 }
 
-function expressRoute(request: ExpressRequestLike): string {
+/**
+ * The route a request reached: the matched route's pattern with its mount path, else `raw` and
+ * the request's path without its query (the audience's route passes `raw:`, so a path never
+ * spells a pattern; names in counters and log lines pass nothing).
+ */
+export function expressRoute(request: ExpressRequestLike, raw = 'raw:'): string {
   const path = request.route?.path;
   if (path !== undefined) return `${request.baseUrl ?? ''}${String(path)}`;
   const url = request.originalUrl ?? request.url ?? '/';
   const mark = url.indexOf('?');
-  return `raw:${mark === -1 ? url : url.slice(0, mark)}`;
+  return raw + (mark === -1 ? url : url.slice(0, mark));
 }
 
 function describe(error: unknown): string {

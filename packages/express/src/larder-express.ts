@@ -1,7 +1,7 @@
 import { clearDefaultCache, InvalidOptionError, LarderError, NO_RECOMPUTE, openAdapterCache, setDefaultCache, type AdapterCacheOptions, type Cache, type CacheLogger } from '@larder/core';
 import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAdapter, type ResponseCacheBounds, type ResponseCacheOption, type ViewRouteStats } from '@larder/http';
 import { captureBody, type CaptureBudget } from './capture-body.js';
-import { expressAdapter } from './express-adapter.js';
+import { expressAdapter, expressRoute } from './express-adapter.js';
 import { injectInto } from './in-process-request.js';
 import type { CacheRequest, ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
 
@@ -112,7 +112,7 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
     let rule = rules.get(app);
     if (rule === undefined) {
       // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
-      rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${routeName(request)}` }, app.cache.recompute, app.table)!;
+      rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${expressRoute(request, '')}` }, app.cache.recompute, app.table)!;
       rules.set(app, rule);
       warnIfNeverCached(request, app.logger);
     }
@@ -144,16 +144,7 @@ function warnIfNeverCached(request: ExpressRequestLike, logger: CacheLogger): vo
   const methods = request.route?.methods;
   if (methods === undefined || methods.get || methods.head || methods._all) return;
   const named = Object.keys(methods).filter((method) => methods[method]).map((method) => method.toUpperCase());
-  logger.warn(`larder: cacheResponse() on route ${named.join(',')} ${routeName(request)} never caches: only GET and HEAD responses are cached; put it on the GET route`);
-}
-
-/** The route pattern a middleware serves, for its counters: the matched route, else the path of its first request. */
-function routeName(request: ExpressRequestLike): string {
-  const path = request.route?.path;
-  if (path !== undefined) return `${request.baseUrl ?? ''}${String(path)}`;
-  const url = request.originalUrl ?? request.url ?? '/';
-  const mark = url.indexOf('?');
-  return mark === -1 ? url : url.slice(0, mark);
+  logger.warn(`larder: cacheResponse() on route ${named.join(',')} ${expressRoute(request, '')} never caches: only GET and HEAD responses are cached; put it on the GET route`);
 }
 
 /** The Larder state of `app` or of the app it is mounted in. */

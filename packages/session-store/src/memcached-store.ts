@@ -7,7 +7,7 @@ import { redactSessionId } from './redact.js';
 import { OpenedValues, type OpenedValue } from './opened-values.js';
 import { ReadMarks, type ReadMark } from './read-marks.js';
 import { readOriginOf, stampRead } from './read-stamp.js';
-import { SessionSeal, type UnsealReason } from './seal.js';
+import { openBindings, sealBinding, SessionSeal, type UnsealReason } from './seal.js';
 import { decodeSession, encodeSessionParts, storedFingerprint, type EncodedSession } from './session-codec.js';
 import { readLifetime, sealedUntil, sessionLifetime, touchFitsSeal } from './session-ttl.js';
 import type { RejectedSessionEvent, SessionCallback, SessionData, SessionStoreStats, StoreCallback, StoredSession } from './types.js';
@@ -126,7 +126,7 @@ export class MemcachedStore extends EventEmitter {
       let json: string | undefined;
       let seal: Pick<OpenedValue, 'sealedUntil' | 'retiredSecret'> = UNSEALED;
       if (this.#seal) {
-        const unsealed = this.#seal.open(outcome.value, this.#binding(key), Math.floor(now / 1000));
+        const unsealed = this.#seal.open(outcome.value, openBindings(this.cache, key), Math.floor(now / 1000));
         if (!unsealed.ok) return this.#rejected(sessionId, unsealed.reason);
         ({ json } = unsealed);
         seal = unsealed;
@@ -285,12 +285,6 @@ export class MemcachedStore extends EventEmitter {
     return this.prefix + redactSessionId(sessionId);
   }
 
-  // What a seal is bound to: the session's key with the cache's prefix, so a sealed value opens
-  // only under the key it was written to (not under another id, another prefix, another app's cache).
-  #binding(key: string): string {
-    return this.cache.keyPrefix + key;
-  }
-
   #encode(sessionId: string, session: SessionData): EncodedSession {
     try {
       return encodeSessionParts(session);
@@ -316,7 +310,7 @@ export class MemcachedStore extends EventEmitter {
   #storedForm(key: string, json: string, ttl: number, now: number): { value: string | Buffer; sealedUntil: number } {
     if (this.#seal === undefined) return { value: json, sealedUntil: 0 };
     const until = sealedUntil(ttl, now);
-    return { value: this.#seal.seal(json, this.#binding(key), until), sealedUntil: until };
+    return { value: this.#seal.seal(json, sealBinding(this.cache, key), until), sealedUntil: until };
   }
 
   #needsReseal(mark: ReadMark, ttl: number, now: number): boolean {

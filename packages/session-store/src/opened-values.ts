@@ -4,7 +4,7 @@ export interface OpenedValue {
   readonly json: string;
   /** Unix seconds a sealed value is valid until (0: no limit, or not sealed). */
   readonly sealedUntil: number;
-  /** Sealed with a secret other than the first. */
+  /** Sealed with a secret other than the first, or to a binding other than the first (see `openBindings`). */
   readonly retiredSecret: boolean;
   /** `storedFingerprint` of the session it holds. */
   readonly fingerprint: string;

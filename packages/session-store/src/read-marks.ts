@@ -4,7 +4,7 @@ export interface ReadMark {
   readonly fingerprint: string;
   /** Unix seconds the stored value is valid until (0: no limit; always 0 for unsealed sessions). */
   readonly sealedUntil: number;
-  /** It was sealed with a secret other than the first: the next save reseals it, even unchanged. */
+  /** It was sealed with a secret other than the first (or to an older binding): the next save reseals it, even unchanged. */
   readonly retiredSecret: boolean;
 }
 

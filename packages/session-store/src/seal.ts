@@ -17,7 +17,7 @@ export type Unsealed =
       readonly json: string;
       /** Unix seconds the value is valid until (0: no limit). */
       readonly sealedUntil: number;
-      /** True when it was sealed with a secret other than the first: reseal it with the first. */
+      /** True when it was sealed with a secret other than the first, or bound to a binding other than the first: reseal it. */
       readonly retiredSecret: boolean;
     }
   | { readonly ok: false; readonly reason: UnsealReason };
@@ -118,8 +118,8 @@ export class SessionSeal {
     return Buffer.concat([header, body, last, cipher.getAuthTag()]);
   }
 
-  /** Opens a value read under the session key `binding`; `now` in Unix seconds decides `expired`. */
-  open(value: unknown, binding: string, now: number): Unsealed {
+  /** Opens a value read under the session key whose bindings are `bindings` (see `openBindings`); `now` in Unix seconds decides `expired`. */
+  open(value: unknown, bindings: string | readonly string[], now: number): Unsealed {
     if (!Buffer.isBuffer(value) || value.length < 3 || value[0] !== MAGIC_0 || value[1] !== MAGIC_1) return UNOPENED.notSealed;
     if (value[2] !== VERSION || value.length < HEADER_BYTES + TAG_BYTES) return UNOPENED.malformed;
     const candidates = this.#byId.get(value.readUInt32BE(KEY_ID_AT));
@@ -127,14 +127,17 @@ export class SessionSeal {
     const header = value.subarray(0, HEADER_BYTES);
     const body = value.subarray(HEADER_BYTES, value.length - TAG_BYTES);
     const tag = value.subarray(value.length - TAG_BYTES);
-    const aad = associatedData(header, binding);
-    for (const candidate of candidates) {
-      const json = decrypt(candidate.key, header, aad, body, tag);
-      if (json === undefined) continue;
-      // Read only now: until the tag matched, the header could say anything.
-      const sealedUntil = header.readUInt32BE(UNTIL_AT);
-      if (sealedUntil !== 0 && now > sealedUntil) return UNOPENED.expired;
-      return { ok: true, json, sealedUntil, retiredSecret: candidate.index !== 0 };
+    const all = typeof bindings === 'string' ? [bindings] : bindings;
+    for (let at = 0; at < all.length; at++) {
+      const aad = associatedData(header, all[at]!);
+      for (const candidate of candidates) {
+        const json = decrypt(candidate.key, header, aad, body, tag);
+        if (json === undefined) continue;
+        // Read only now: until the tag matched, the header could say anything.
+        const sealedUntil = header.readUInt32BE(UNTIL_AT);
+        if (sealedUntil !== 0 && now > sealedUntil) return UNOPENED.expired;
+        return { ok: true, json, sealedUntil, retiredSecret: candidate.index !== 0 || at !== 0 };
+      }
     }
     return UNOPENED.tampered;
   }
@@ -177,3 +180,30 @@ function associatedData(header: Buffer, binding: string): Buffer {
 
 /** Bytes a seal adds to the JSON text: the header and the tag. */
 export const SEAL_OVERHEAD_BYTES = HEADER_BYTES + TAG_BYTES;
+
+/** The part of a Cache a seal's binding is made from. */
+interface KeyedCache {
+  readonly keyPrefix: string;
+  backendKey(key: string): string;
+}
+
+/**
+ * What the seal of the session stored at `key` is bound to: its backend key, so a sealed value
+ * opens only under the key it was written to (not under another id, another prefix, another
+ * app's cache). For a key memcached takes as it is, that is the cache's prefix and the key, byte
+ * for byte; a key the cache hashes binds to its hash, which is as unique as the key.
+ */
+export function sealBinding(cache: KeyedCache, key: string): string {
+  return cache.backendKey(key);
+}
+
+/**
+ * The bindings a read of `key` tries: `sealBinding`, then, for a key the cache hashes, its
+ * unhashed form (the cache's prefix and the key), so sessions sealed to that stay readable; one
+ * opened so is resealed (as under a retired secret) when next written.
+ */
+export function openBindings(cache: KeyedCache, key: string): readonly string[] {
+  const binding = cache.backendKey(key);
+  const unhashed = cache.keyPrefix + key;
+  return binding === unhashed ? [binding] : [binding, unhashed];
+}

@@ -1,3 +1,5 @@
+import { appendVary } from '@larder/http';
+
 /** The part of an HTTP response this needs: Node's ServerResponse (and so Express's `res`). */
 interface HeaderTarget {
   readonly headersSent?: boolean;
@@ -12,11 +14,7 @@ interface HeaderTarget {
  */
 export function varyOnCookie(response: HeaderTarget | undefined): void {
   if (!response || response.headersSent) return;
-  const current = response.getHeader('vary');
-  const text = current === undefined ? '' : Array.isArray(current) ? current.join(', ') : String(current);
-  const names = text.split(',').map((name) => name.trim().toLowerCase());
-  if (names.includes('cookie') || names.includes('*')) return;
-  response.setHeader('vary', text.trim() === '' ? 'Cookie' : `${text}, Cookie`);
+  response.setHeader('vary', appendVary(response.getHeader('vary'), 'Cookie'));
 }
 
 /**

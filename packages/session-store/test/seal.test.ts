@@ -154,3 +154,48 @@ describe('the rejected event', () => {
     assert.match(lines.join('\n'), /did not open \(not-sealed\)/);
   });
 });
+
+describe('the seal binding (the session key as the backend stores it)', () => {
+  it('is the cache prefix and the key, byte for byte, for a key memcached takes as it is', async () => {
+    const { sealBinding } = await import('../src/seal.js');
+    const cache = new Cache({ keyPrefix: 'shop:' });
+    assert.equal(sealBinding(cache, 'sess:abc'), 'shop:sess:abc');
+    await cache.close();
+  });
+
+  it('a hashed key binds to its hash; a value sealed to its unhashed form still opens, marked to be resealed', async () => {
+    const { openBindings, sealBinding } = await import('../src/seal.js');
+    const cache = new Cache({ keyPrefix: 'shop café:' });
+    const key = 'sess:abc';
+    assert.match(sealBinding(cache, key), /:sha256:/);
+    assert.deepEqual(openBindings(cache, key), [sealBinding(cache, key), 'shop café:sess:abc']);
+    const sealer = seal([NEW]);
+    const current = sealer.seal(JSON_TEXT, sealBinding(cache, key), 0);
+    assert.deepEqual(sealer.open(current, openBindings(cache, key), NOW), { ok: true, json: JSON_TEXT, sealedUntil: 0, retiredSecret: false });
+    const unhashed = sealer.seal(JSON_TEXT, 'shop café:sess:abc', 0);
+    assert.deepEqual(sealer.open(unhashed, openBindings(cache, key), NOW), { ok: true, json: JSON_TEXT, sealedUntil: 0, retiredSecret: true });
+    assert.deepEqual(sealer.open(unhashed, openBindings(cache, 'sess:abd'), NOW), { ok: false, reason: 'tampered' });
+    await cache.close();
+  });
+
+  it('a session sealed to the unhashed key is read, and its next save seals it to the backend key', async () => {
+    const { openBindings, sealBinding } = await import('../src/seal.js');
+    const store = new MemcachedStore({ cache: new Cache({ keyPrefix: 'shop café:', logger: { warn: () => {} } }) }, { secret: NEW });
+    const id = 'abcdefghijklmnopqrstuvwxyz012345';
+    const key = store.prefix + id;
+    const session = { cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), path: '/' }, user: 'ada' };
+    const full = store.cache.backendKey(key);
+    const legacy = seal([NEW]).seal(JSON.stringify(session), 'shop café:' + key, 0);
+    await store.cache.backend.set(full, { value: legacy, flags: 0 }, 3600);
+    const read = await store.getSession(id);
+    assert.equal((read as { user?: string } | null)?.user, 'ada');
+    await store.touchSession(id, read!);
+    const resealed = await store.cache.backend.get(full);
+    const opened = seal([NEW]).open(resealed!.value, sealBinding(store.cache, key), Math.floor(Date.now() / 1000));
+    assert.equal(opened.ok, true, 'resealed to the backend key');
+    assert.notDeepEqual(resealed!.value, legacy);
+    assert.equal(openBindings(store.cache, key).length, 2);
+    await store.close();
+    await store.cache.close();
+  });
+});
