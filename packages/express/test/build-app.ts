@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Cache, MemcachedBackend } from '@larder/core';
-import { memoryConformanceCache, type ConformanceCache, type ConformanceRoute, type ConformanceSession, type StartedApp } from '@larder/http/conformance';
-import { MemcachedServer, metaTtl } from '@larder/testing';
+import type { Cache } from '@larder/core';
+import { memcachedConformanceCache as onMemcached, memoryConformanceCache, type ConformanceCache, type ConformanceRoute, type ConformanceSession, type StartedApp } from '@larder/http/conformance';
+import { MemcachedServer } from '@larder/testing';
 import express from 'express';
 import express4 from 'express4';
 import { cacheResponse, larder, type ExpressAppLike, type LarderExpressOptions } from '../src/index.js';
@@ -30,17 +30,9 @@ export const suiteCaches: ReadonlyArray<readonly [name: string, open: () => Prom
   ['memcached', memcachedConformanceCache],
 ];
 
-/** A Cache on a memcached of its own, started for the suite; its ttl is memcached's own clock. */
+/** A Cache on a memcached of its own, started for the run (see @larder/http/conformance). */
 export async function memcachedConformanceCache(): Promise<ConformanceCache> {
-  const server = await MemcachedServer.start();
-  const backend = new MemcachedBackend({ servers: server.address, timeout: 1000 });
-  return {
-    cache: new Cache({ backend, keyPrefix: 'conformance:', logger: quiet }),
-    fakeClock: false,
-    advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
-    remainingTtl: (key) => metaTtl(server.host, server.port, key),
-    dispose: () => server.stop(),
-  };
+  return onMemcached(await MemcachedServer.start());
 }
 
 /** Serves `app` on a free loopback port: its base URL, and a close that waits for the server to stop. */

@@ -1,21 +1,13 @@
-import { Cache, MemcachedBackend } from '@larder/core';
-import type { ConformanceCache, ConformanceRoute, ConformanceSession, StartedApp } from '@larder/http/conformance';
-import { MemcachedServer, metaTtl } from '@larder/testing';
+import type { Cache } from '@larder/core';
+import { memcachedConformanceCache as onMemcached, type ConformanceCache, type ConformanceRoute, type ConformanceSession, type StartedApp } from '@larder/http/conformance';
+import { MemcachedServer } from '@larder/testing';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import larder from '../src/index.js';
 import { listen } from './http-client.js';
 
-/** A Cache on a memcached of its own, started for the run; its ttl is memcached's own clock. */
+/** A Cache on a memcached of its own, started for the run (see @larder/http/conformance). */
 export async function memcachedConformanceCache(): Promise<ConformanceCache> {
-  const server = await MemcachedServer.start();
-  const backend = new MemcachedBackend({ servers: server.address, timeout: 1000 });
-  return {
-    cache: new Cache({ backend, keyPrefix: 'conformance:', logger: { warn: () => {} } }),
-    fakeClock: false,
-    advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
-    remainingTtl: (key) => metaTtl(server.host, server.port, key),
-    dispose: () => server.stop(),
-  };
+  return onMemcached(await MemcachedServer.start());
 }
 
 /** Plugins an app runs under (@fastify/session, @fastify/helmet, ...), registered before Larder and the routes, and how a handler reaches its session. */

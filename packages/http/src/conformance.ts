@@ -3,5 +3,5 @@
 // node:test or node:assert.
 export { responseCacheConformance } from './conformance/response-cache-conformance.js';
 export { responseCacheSessionConformance, type SessionStackTarget } from './conformance/session-conformance.js';
-export { memoryConformanceCache, request, type ConformanceResponse } from './conformance/conformance-kit.js';
+export { memcachedConformanceCache, memoryConformanceCache, request, type ConformanceMemcached, type ConformanceResponse } from './conformance/conformance-kit.js';
 export type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, ConformanceSession, ResponseCacheTarget, StartedApp } from './conformance/conformance-target.js';

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { metaTtl } from './meta-ttl.js';
 import { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
 import { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
 import { waitForPath, waitForPort } from './wait-for-port.js';
@@ -130,6 +131,11 @@ export class MemcachedServer {
   /** Stops it for good. */
   stop(): Promise<void> {
     return this.kill();
+  }
+
+  /** The ttl left on `key` in whole seconds, as memcached itself tells it (`mg <key> t`); undefined when absent (see metaTtl). */
+  remainingTtl(key: string): Promise<number | undefined> {
+    return metaTtl(this.host, this.port, key);
   }
 
   async #spawn(): Promise<void> {

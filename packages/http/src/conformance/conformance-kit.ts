@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before } from 'node:test';
-import { Cache, MemoryBackend } from '@larder/core';
+import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import type { ConformanceCache, ConformanceReply, ConformanceRequest, ConformanceRoute, ResponseCacheTarget, StartedApp } from './conformance-target.js';
 import type { ResponseCacheSettings } from '../cache-rule.js';
 
@@ -134,6 +134,27 @@ export async function memoryConformanceCache(): Promise<ConformanceCache> {
       offset += seconds * 1000;
     },
     dispose: async () => {},
+  };
+}
+
+/** A memcached started for one run: @larder/testing's MemcachedServer is one. */
+export interface ConformanceMemcached {
+  /** `host:port` (or a socket path) to connect to. */
+  readonly address: string;
+  /** The ttl memcached reports for a backend key, in whole seconds. */
+  remainingTtl?(key: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+/** A Cache on a real memcached started for the run (`MemcachedServer.start().then(memcachedConformanceCache)`): its ttl is memcached's own clock. */
+export function memcachedConformanceCache(server: ConformanceMemcached): ConformanceCache {
+  const backend = new MemcachedBackend({ servers: server.address, timeout: 1000 });
+  return {
+    cache: new Cache({ backend, keyPrefix: 'conformance:', logger: { warn: () => {} } }),
+    fakeClock: false,
+    advance: (seconds) => realWait(seconds * 1000),
+    ...(server.remainingTtl === undefined ? {} : { remainingTtl: (key: string) => server.remainingTtl!(key) }),
+    dispose: () => server.stop(),
   };
 }
 
