@@ -11,6 +11,7 @@ import type { FastifyRequest } from 'fastify';
 export type ViewCacheOption = ResponseCacheOption<FastifyRequest>;
 /** The settings of a route's `config.cache` (see the README's table). */
 export type ViewCacheSettings = ResponseCacheSettings<FastifyRequest>;
-// The fragment tag lives in @larder/nunjucks (usable without Fastify); re-exported for existing imports.
+// The fragment tag lives in @larder/nunjucks (usable without Fastify); re-exported so a Fastify app
+// gets it with the plugin it registers its environment through (`nunjucks: env`).
 export { CacheExtension, addCacheExtension, SyncRenderError, FragmentCacheError, type NunjucksEnvironment } from '@larder/nunjucks';
 import './fastify-types.js';
