@@ -83,7 +83,7 @@ export class ViewRefresher {
       const response = await withDeadline(Promise.resolve(injected), leaseMs);
       await Promise.all(writes);
       // Nobody waits on a background refresh: only the refresh-failure log line sees this error.
-      if (writes.length === 0) throw new Error(`the handler answered ${response.statusCode}, which is not stored`);
+      if (writes.length === 0) return await Promise.reject(new Error(`the handler answered ${response.statusCode}, which is not stored`));
     } finally {
       this.#writes.delete(id);
     }
