@@ -373,7 +373,7 @@ export class Cache extends CacheEventEmitter {
     let flight = full;
     if (scope !== undefined) flight += `\n${scope.stamps?.map((stamp) => `${stamp.key}=${stamp.version}`).join(',') ?? ''}`;
     if (fresh) flight += '\nfresh';
-    return getOrSet(this.#flights, flight, { key, full, policy, read: () => this.#readEntry<T>(key, call) }, call, this.#writes, factory);
+    return getOrSet(this.#flights, flight, { key, full, policy, read: () => this.#reads.entry<T>(key, full, fresh, call.scope, policy) }, call, this.#writes, factory);
   }
 
   /**
@@ -423,18 +423,8 @@ export class Cache extends CacheEventEmitter {
   #readOutcome<T>(key: string, fresh = false, scope?: ReadScope): ReadOutcome<T> | Promise<ReadOutcome<T>> {
     return this.#reads.outcome<T>(key, this.#keys.key(key), fresh, scope);
   }
-
-  async #readEntry<T>(key: string, call: GetOrSetCall<T>): Promise<Entry<T>> {
-    const pending = this.#readOutcome<T>(key, call.fresh, call.scope);
-    const outcome = pending instanceof Promise ? await pending : pending;
-    if (outcome.status === 'hit') return { kind: 'fresh', value: outcome.value };
-    if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value };
-    this.#reports.valueOf(outcome);
-    return NO_ENTRY;
-  }
 }
 
-const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
 const PRESENT: ConditionalWriteOutcome = Object.freeze({ status: 'present' });
 
 /** The condition of `Cache.writeIf`: store only where nothing is (`absent`), or only over a value (`present`). */

@@ -2,6 +2,7 @@ import type { Serializer } from '../values/serializer.js';
 import { GraceEnvelope } from '../envelopes/grace-envelope.js';
 import { tryLock, type LockAttempt } from '../recompute/stampede-lock.js';
 import type { FlightStore } from '../recompute/flight.js';
+import { serverLock } from '../recompute/server-lock.js';
 import type { ComputeStore, GetOrSetCall } from '../recompute/get-or-set.js';
 import type { ReadPath } from './read-path.js';
 import type { NearCache } from '../near/near-cache.js';
@@ -102,11 +103,13 @@ export class WritePath implements FlightStore, ComputeStore {
 
   /**
    * Tries to take the cross-process lock of the backend key `full` for at most `lockMs` (see
-   * stampede-lock.ts). Undefined when the backend is not shared (memory): a process's own flight is the lock there.
+   * stampede-lock.ts, or server-lock.ts on a backend with ServerGrace). Undefined when the backend is not shared (memory): a process's own flight is the lock there.
    */
-  lock(full: string, lockMs: number): Promise<LockAttempt> | undefined {
+  lock(full: string, lockMs: number, refresh = false): Promise<LockAttempt> | undefined {
     const backend = this.#parts.backend;
     if (!backend.capabilities.shared) return undefined;
+    // A backend that locks in its reads (memcached meta) locks there too, so both kinds of lock never meet on one key.
+    if (backend.serverGrace !== undefined) return serverLock(backend.serverGrace, full, lockMs, refresh);
     return tryLock(backend, full, lockMs);
   }
 
