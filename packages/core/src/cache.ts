@@ -10,6 +10,7 @@ import { toGetOrSetOptions, type GetOrSetOption } from './options/get-or-set-opt
 import { Flights, type Entry } from './recompute/flight.js';
 import { DecodedFlights } from './recompute/decoded-flights.js';
 import { getOrSet, type GetOrSetCall } from './recompute/get-or-set.js';
+import { toDeleteOptions, type DeleteOptions } from './store/soft-delete.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, type RecomputePolicy } from './recompute/recompute-options.js';
 import { toDelta, toPairs, toSeconds, type CacheEntries } from './options/cache-arguments.js';
 import { NearCache } from './near/near-cache.js';
@@ -176,9 +177,10 @@ export class Cache extends CacheEventEmitter {
     return this.#writes.remove(key);
   }
 
-  /** Deletes `key`; true when it existed, false when absent or failed (see `ignoreErrors`). */
-  async delete(key: string): Promise<boolean> {
-    const outcome = await this.remove(key);
+  /** Deletes `key` (`{ soft: true }`: marks it stale instead, see DeleteOptions); true when it existed, false when absent or failed (see `ignoreErrors`). */
+  async delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
+    const outcome = soft ? await this.#writes.soften(key, graceSeconds) : await this.remove(key);
     if (outcome.status === 'failed') this.#reports.swallow('delete', outcome.error);
     return outcome === REMOVED;
   }

@@ -5,6 +5,7 @@ import type { FlightStore } from '../recompute/flight.js';
 import { serverLock } from '../recompute/server-lock.js';
 import type { ComputeStore, GetOrSetCall } from '../recompute/get-or-set.js';
 import type { ReadPath } from './read-path.js';
+import { softDelete } from './soft-delete.js';
 import type { NearCache } from '../near/near-cache.js';
 import { StampedEnvelope, type Stamps } from '../envelopes/stamp-envelope.js';
 import type { VersionCounters } from '../versions/version-counters.js';
@@ -127,6 +128,21 @@ export class WritePath implements FlightStore, ComputeStore {
       near?.wrote(full);
     }
     if (!deleted) return ABSENT;
+    reports.counts.deletes++;
+    return REMOVED;
+  }
+
+  /** Marks `key` stale for `graceSeconds` instead of deleting it (see soft-delete.ts): `removed`, `absent`, or `failed`. */
+  async soften(key: string, graceSeconds: number): Promise<RemoveOutcome> {
+    const { keys, backend, reports } = this.#parts;
+    const full = keys.key(key);
+    let found: boolean;
+    try {
+      found = await this.mutating([full], () => softDelete(backend, full, graceSeconds));
+    } catch (error) {
+      return reports.failure('delete', key, error);
+    }
+    if (!found) return ABSENT;
     reports.counts.deletes++;
     return REMOVED;
   }
