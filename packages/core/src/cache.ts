@@ -10,6 +10,7 @@ import { toGetOrSetOptions, type GetOrSetOption } from './options/get-or-set-opt
 import { Flights, type Entry } from './recompute/flight.js';
 import { DecodedFlights } from './recompute/decoded-flights.js';
 import { getOrSet, type GetOrSetCall } from './recompute/get-or-set.js';
+import { toDeleteOptions, type DeleteOptions } from './store/soft-delete.js';
 import { NO_RECOMPUTE, optionFailure, toRecomputePolicy, type RecomputeOptions, type RecomputePolicy } from './recompute/recompute-options.js';
 import { toDelta, toPairs, toSeconds, type CacheEntries } from './options/cache-arguments.js';
 import { NearCache } from './near/near-cache.js';
@@ -176,9 +177,10 @@ export class Cache extends CacheEventEmitter {
     return this.#writes.remove(key);
   }
 
-  /** Deletes `key`; true when it existed, false when absent or failed (see `ignoreErrors`). */
-  async delete(key: string): Promise<boolean> {
-    const outcome = await this.remove(key);
+  /** Deletes `key` (`{ soft: true }`: marks it stale instead, see DeleteOptions); true when it existed, false when absent or failed (see `ignoreErrors`). */
+  async delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
+    const outcome = soft ? await this.#writes.soften(key, graceSeconds) : await this.remove(key);
     if (outcome.status === 'failed') this.#reports.swallow('delete', outcome.error);
     return outcome === REMOVED;
   }
@@ -373,7 +375,7 @@ export class Cache extends CacheEventEmitter {
     let flight = full;
     if (scope !== undefined) flight += `\n${scope.stamps?.map((stamp) => `${stamp.key}=${stamp.version}`).join(',') ?? ''}`;
     if (fresh) flight += '\nfresh';
-    return getOrSet(this.#flights, flight, { key, full, policy, read: () => this.#readEntry<T>(key, call) }, call, this.#writes, factory);
+    return getOrSet(this.#flights, flight, { key, full, policy, read: () => this.#reads.entry<T>(key, full, fresh, call.scope, policy) }, call, this.#writes, factory);
   }
 
   /**
@@ -423,18 +425,8 @@ export class Cache extends CacheEventEmitter {
   #readOutcome<T>(key: string, fresh = false, scope?: ReadScope): ReadOutcome<T> | Promise<ReadOutcome<T>> {
     return this.#reads.outcome<T>(key, this.#keys.key(key), fresh, scope);
   }
-
-  async #readEntry<T>(key: string, call: GetOrSetCall<T>): Promise<Entry<T>> {
-    const pending = this.#readOutcome<T>(key, call.fresh, call.scope);
-    const outcome = pending instanceof Promise ? await pending : pending;
-    if (outcome.status === 'hit') return { kind: 'fresh', value: outcome.value };
-    if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value };
-    this.#reports.valueOf(outcome);
-    return NO_ENTRY;
-  }
 }
 
-const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
 const PRESENT: ConditionalWriteOutcome = Object.freeze({ status: 'present' });
 
 /** The condition of `Cache.writeIf`: store only where nothing is (`absent`), or only over a value (`present`). */

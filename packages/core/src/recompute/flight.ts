@@ -3,8 +3,14 @@ import { awaitLock } from './lock-wait.js';
 import type { RecomputePolicy } from './recompute-options.js';
 import type { HeldLock, LockAttempt } from './stampede-lock.js';
 
-/** What a read on the recompute path found. */
-export type Entry<T> = { readonly kind: 'fresh'; readonly value: T } | { readonly kind: 'stale'; readonly value: T } | { readonly kind: 'none' };
+/**
+ * What a read on the recompute path found. A read that took the key's lock with it (a server-side
+ * lock: memcached meta) or found it held says so in `lock`; the flight then skips its own attempt.
+ */
+export type Entry<T> =
+  | { readonly kind: 'fresh'; readonly value: T }
+  | { readonly kind: 'stale'; readonly value: T; readonly lock?: LockAttempt | undefined }
+  | { readonly kind: 'none'; readonly lock?: LockAttempt | undefined };
 
 /** Why a stale value was served. */
 export type StaleReason = 'expired' | 'error' | 'timeout';
@@ -18,8 +24,11 @@ export interface FlightReports {
 
 /** What the flights call down into: the cluster's lock, a delete, and where to report. */
 export interface FlightStore {
-  /** Takes the cross-process lock of the backend key `full`; undefined when the backend is not shared (the flight is the lock). */
-  lock(full: string, lockMs: number): Promise<LockAttempt> | undefined;
+  /**
+   * Takes the cross-process lock of the backend key `full` (`refresh`: of a stale value, for its
+   * refresh); undefined when the backend is not shared (the flight is the lock).
+   */
+  lock(full: string, lockMs: number, refresh?: boolean): Promise<LockAttempt> | undefined;
   /** Deletes the caller's `key` (a stale value whose refresh failed, with staleIfError off). */
   remove(key: string): Promise<unknown>;
   readonly reports: FlightReports;
@@ -137,9 +146,14 @@ export class Flights {
     try {
       entry = read instanceof Promise ? await read : read;
       if (entry.kind === 'fresh') return lead.answer({ state: 'fresh', value: entry.value });
-      if (entry.kind === 'stale') return lead.answer(await this.#serveStale(lead.name, call, entry.value));
+      if (entry.kind === 'stale') return lead.answer(await this.#serveStale(lead.name, call, entry.value, entry.lock));
       if (call.policy.lockMs === 0) return lead;
-      const found = await this.#awaitLock(lead, call);
+      // The read took the lock with it (one round trip), or found it held: no attempt of our own first.
+      if (entry.lock?.status === 'acquired') {
+        lead.hold(entry.lock, call.policy.lockMs);
+        return lead;
+      }
+      const found = await this.#awaitLock(lead, call, entry.lock);
       return found === undefined ? lead : lead.answer(found);
     } catch (error) {
       lead.abandon(error);
@@ -148,7 +162,7 @@ export class Flights {
   }
 
   /** A miss under the cross-process lock: the lock (the lead holds it), or the value its holder stored meanwhile. */
-  async #awaitLock<T>(lead: Lead<T>, call: FlightCall<T>): Promise<Opened<T> | undefined> {
+  async #awaitLock<T>(lead: Lead<T>, call: FlightCall<T>, first: LockAttempt | undefined): Promise<Opened<T> | undefined> {
     const { key, full, policy } = call;
     const poll = call.poll ?? call.read;
     const find = async (): Promise<Opened<T> | undefined> => {
@@ -158,15 +172,22 @@ export class Flights {
       return undefined;
     };
     const reports = this.#store.reports;
-    const wait = await awaitLock(() => this.#store.lock(full, policy.lockMs), policy.lockMs, find, () => reports.lockWait(key));
+    let known = first;
+    const attempt = (): Promise<LockAttempt> | undefined => {
+      if (known === undefined) return this.#store.lock(full, policy.lockMs);
+      const given = known;
+      known = undefined;
+      return Promise.resolve(given);
+    };
+    const wait = await awaitLock(attempt, policy.lockMs, find, () => reports.lockWait(key));
     if (wait.status === 'found') return wait.value;
     if (wait.status === 'acquired') lead.hold(wait.lock, policy.lockMs);
     return undefined;
   }
 
-  async #serveStale<T>(name: string, call: FlightCall<T>, stale: T): Promise<Opened<T>> {
+  async #serveStale<T>(name: string, call: FlightCall<T>, stale: T, lock: LockAttempt | undefined): Promise<Opened<T>> {
     const { softMs, staleIfError } = call.policy;
-    const refresh = this.#startRefresh(name, call);
+    const refresh = this.#startRefresh(name, call, lock);
     if (softMs === 0 || refresh === undefined) return this.#stale(call.key, 'expired', stale);
     const outcome = await Promise.race([refresh, sleep(softMs, SOFT_TIMEOUT)]);
     if (outcome === SOFT_TIMEOUT) return this.#stale(call.key, 'timeout', stale);
@@ -181,21 +202,26 @@ export class Flights {
   }
 
   /** The refresh of flight `name`: the one running, a new one, or SKIPPED past the bound; undefined when the call has none. */
-  #startRefresh<T>(name: string, call: FlightCall<T>): Promise<Refreshed<T>> | undefined {
-    if (call.refresh === undefined) return undefined;
+  #startRefresh<T>(name: string, call: FlightCall<T>, lock: LockAttempt | undefined): Promise<Refreshed<T>> | undefined {
+    if (call.refresh === undefined) {
+      if (lock?.status === 'acquired') void lock.release();
+      return undefined;
+    }
     const running = this.#refreshes.get(name) as Promise<Refreshed<T>> | undefined;
-    if (running !== undefined) return running;
-    if (this.#refreshes.size >= MAX_BACKGROUND_REFRESHES) return Promise.resolve(SKIPPED);
-    const started = this.#refresh(call).finally(() => this.#refreshes.delete(name));
+    if (running !== undefined || this.#refreshes.size >= MAX_BACKGROUND_REFRESHES) {
+      if (lock?.status === 'acquired') void lock.release();
+      return running ?? Promise.resolve(SKIPPED);
+    }
+    const started = this.#refresh(call, lock).finally(() => this.#refreshes.delete(name));
     this.#refreshes.set(name, started);
     return started;
   }
 
   /** One background refresh: never rejects; a failure is reported, and the stale value stays until its grace ends. */
-  async #refresh<T>(call: FlightCall<T>): Promise<Refreshed<T>> {
-    // One refresh in the cluster: the lock is taken whether or not misses use it.
+  async #refresh<T>(call: FlightCall<T>, taken: LockAttempt | undefined): Promise<Refreshed<T>> {
+    // One refresh in the cluster: the lock is taken whether or not misses use it (or came with the read).
     const lockMs = refreshLockMs(call.policy);
-    const lock = await this.#store.lock(call.full, lockMs);
+    const lock = taken ?? (await this.#store.lock(call.full, lockMs, true));
     if (lock?.status === 'held') return SKIPPED;
     const renewal = lock?.status === 'acquired' ? renewWhileRunning(lock, lockMs) : undefined;
     try {

@@ -4,7 +4,10 @@ import { coarseNow } from '../near/coarse-clock.js';
 import type { NearCache, NearEntry, ReadTicket } from '../near/near-cache.js';
 import { isGraceEnvelope, openGraceEnvelope } from '../envelopes/grace-envelope.js';
 import type { Serializer } from '../values/serializer.js';
-import type { Backend, StoredItem, SyncReads } from '../types/backend.js';
+import type { Backend, LockingRead, StoredItem, SyncReads } from '../types/backend.js';
+import type { Entry } from '../recompute/flight.js';
+import type { RecomputePolicy } from '../recompute/recompute-options.js';
+import { lockOfRead, serverLockSeconds } from '../recompute/server-lock.js';
 import type { ReadOutcome } from '../types/outcomes.js';
 import type { Reporter } from './reporter.js';
 import { carriesScope, type ReadScope } from '../versions/read-scope.js';
@@ -32,6 +35,14 @@ export interface ReadPathParts {
 }
 
 const MISS: ReadOutcome<never> = Object.freeze({ status: 'miss' });
+const NO_ENTRY: Entry<never> = Object.freeze({ kind: 'none' });
+
+/** A backend read that takes the key's recompute token with it (see ServerGrace): what it asks, and what it found. */
+interface LockRequest {
+  readonly lockSeconds: number;
+  readonly graceSeconds: number;
+  found?: LockingRead;
+}
 
 /** What one backend read sent at `readAt` found at the key (its counters, fetched with it, are recorded under `ticket`). */
 interface Fetched {
@@ -70,15 +81,15 @@ export class ReadPath {
   }
 
   /** The outcome of reading `full` (the caller's `key`); without a promise when it can be answered at once. */
-  outcome<T>(key: string, full: string, fresh: boolean, scope: ReadScope | undefined): ReadOutcome<T> | Promise<ReadOutcome<T>> {
+  outcome<T>(key: string, full: string, fresh: boolean, scope: ReadScope | undefined, lock?: LockRequest): ReadOutcome<T> | Promise<ReadOutcome<T>> {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
       const entry = this.#nearLookup(near, full);
       if (entry !== undefined && carriesScope(entry.stamps, scope)) return this.#nearHit<T>(key, entry, near);
       reports.nearMiss(key);
-      return this.#backendRead<T>(key, full, scope, near.ticket());
+      return this.#backendRead<T>(key, full, scope, near.ticket(), undefined, lock);
     }
-    if (sync === undefined) return this.#backendRead<T>(key, full, scope, undefined);
+    if (sync === undefined) return this.#backendRead<T>(key, full, scope, undefined, undefined, lock);
     let item: StoredItem | undefined;
     try {
       item = sync.getSync(full);
@@ -92,10 +103,33 @@ export class ReadPath {
   }
 
   /**
+   * What getOrSet's flight reads at `full` under `policy`. On a backend with ServerGrace (memcached
+   * meta) the read asks for the key's token too: a miss with a lock policy makes the placeholder
+   * and wins it (the lock, in the read's one round trip) or finds it taken; a value past its ttl by
+   * the server's clock hands its refresh to one caller. The entry carries that lock.
+   */
+  async entry<T>(key: string, full: string, fresh: boolean, scope: ReadScope | undefined, policy: RecomputePolicy): Promise<Entry<T>> {
+    const grace = this.#parts.backend.serverGrace;
+    const lock: LockRequest | undefined =
+      grace !== undefined && (policy.lockMs > 0 || policy.graceSeconds > 0) ? { lockSeconds: policy.lockMs > 0 ? serverLockSeconds(policy.lockMs) : 0, graceSeconds: policy.graceSeconds } : undefined;
+    const pending = this.outcome<T>(key, full, fresh, scope, lock);
+    const outcome = pending instanceof Promise ? await pending : pending;
+    const taken = lock?.found === undefined ? undefined : lockOfRead(grace!, full, lock.found);
+    if (outcome.status === 'hit') {
+      if (taken?.status === 'acquired') void taken.release();
+      return { kind: 'fresh', value: outcome.value };
+    }
+    if (outcome.status === 'miss' && outcome.stale !== undefined) return { kind: 'stale', value: outcome.stale.value, lock: taken };
+    this.#parts.reports.valueOf(outcome);
+    return taken === undefined ? NO_ENTRY : { kind: 'none', lock: taken };
+  }
+
+  /**
    * A stored item (its stamps checked already) as a read outcome; a grace envelope past its ttl
    * is a miss that carries the stale value. A stamped item here was not checked: it is a miss.
+   * `verdict`: the server's word on freshness (see StoredItem.stale), which overrides the envelope's.
    */
-  decode<T>(key: string, item: StoredItem | undefined): ReadOutcome<T> {
+  decode<T>(key: string, item: StoredItem | undefined, verdict = item?.stale): ReadOutcome<T> {
     const { reports } = this.#parts;
     if (item === undefined || isStamped(item)) {
       reports.miss(key);
@@ -113,7 +147,11 @@ export class ReadPath {
     } catch (error) {
       return reports.undecodable(key, error instanceof DeserializationError ? error : new DeserializationError(key, item.flags, { cause: error }));
     }
-    // Only an envelope has an expiry: a plain hit costs no clock read.
+    if (verdict !== undefined) {
+      if (verdict) expiresAt = Math.min(expiresAt, Date.now());
+      else expiresAt = Infinity;
+    }
+    // Only an envelope (or the server's verdict) has an expiry: a plain hit costs no clock read.
     if (expiresAt !== Infinity && expiresAt <= Date.now()) {
       reports.miss(key);
       return { status: 'miss', stale: { value: value as T, expiredAt: expiresAt } };
@@ -164,13 +202,13 @@ export class ReadPath {
       const known = memo.recall(full, item!);
       if (known !== NOT_REMEMBERED) {
         // The memo holds only items that decoded, so an envelope here opens.
-        const stale = isGraceEnvelope(inner) && openGraceEnvelope(key, inner).expiresAt <= Date.now();
+        const stale = item!.stale ?? (isGraceEnvelope(inner) && openGraceEnvelope(key, inner).expiresAt <= Date.now());
         if (stale) reports.miss(key);
         else reports.hit(key);
         return { value: known, stale };
       }
     }
-    const outcome = this.decode(key, inner);
+    const outcome = this.decode(key, inner, item?.stale);
     if (outcome.status === 'hit') return { value: memo.remember(full, item!, outcome.value, memo.decode(outcome.value)), stale: false };
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.remember(full, item!, outcome.stale.value, memo.decode(outcome.stale.value)), stale: true };
     reports.settle(outcome);
@@ -260,7 +298,7 @@ export class ReadPath {
       const stamps = stamped[i];
       this.#stamps.learn(fullKeys[i]!, stamps);
       if (stamps !== undefined && !(checked && (sync === undefined ? versions.holds(stamps, now, ticket) === true : this.#stamps.holdsQuietly(stamps)))) item = undefined;
-      const outcome = this.decode<T>(key, item);
+      const outcome = this.decode<T>(key, item, found.get(fullKeys[i]!)?.stale);
       if (outcome.status === 'hit') result[key] = outcome.value;
       else reports.settle(outcome);
     });
@@ -273,15 +311,15 @@ export class ReadPath {
    * other its stamps name in a second. A hit fills the near cache when `ticket` is given (no
    * write overtook the read).
    */
-  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead): Promise<ReadOutcome<T>> {
-    const fetched = await this.#fetch(key, full, scope);
+  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead, lock?: LockRequest): Promise<ReadOutcome<T>> {
+    const fetched = await this.#fetch(key, full, scope, lock);
     if ('status' in fetched) return fetched;
     const { item, readAt } = fetched;
     if (read !== undefined) read.item = item;
     const opened = await this.#stamps.open(key, full, item, fetched.ticket, scope);
     if ('status' in opened) return opened;
     const { inner, stamps } = opened;
-    const outcome = withVersions(this.decode<T>(key, inner), stamps);
+    const outcome = withVersions(this.decode<T>(key, inner, item?.stale), stamps);
     if (ticket === undefined || outcome.status !== 'hit') return outcome;
     const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
     if (read !== undefined) read.held = held;
@@ -289,7 +327,7 @@ export class ReadPath {
   }
 
   /** Reads `full` from the backend, with the counters it is expected to carry that are not trusted now (recorded); a failure as its outcome. */
-  async #fetch(key: string, full: string, scope: ReadScope | undefined): Promise<Fetched | ReadOutcome<never>> {
+  async #fetch(key: string, full: string, scope: ReadScope | undefined, lock?: LockRequest): Promise<Fetched | ReadOutcome<never>> {
     const { backend, versions, reports } = this.#parts;
     const readAt = Date.now();
     const ticket = versions.ticket();
@@ -303,6 +341,10 @@ export class ReadPath {
         const found = await backend.getMany([full, ...counters]);
         for (const counter of counters) versions.record(counter, found.get(counter), readAt, ticket);
         item = found.get(full);
+      } else if (lock !== undefined && backend.serverGrace !== undefined) {
+        operation = 'get';
+        lock.found = await backend.serverGrace.readOrLock(full, lock.lockSeconds, lock.graceSeconds);
+        item = lock.found.item;
       } else item = await backend.get(full);
     } catch (error) {
       if (startedAt >= 0) reports.backendCall(operation, startedAt, false);

@@ -2,8 +2,10 @@ import type { Serializer } from '../values/serializer.js';
 import { GraceEnvelope } from '../envelopes/grace-envelope.js';
 import { tryLock, type LockAttempt } from '../recompute/stampede-lock.js';
 import type { FlightStore } from '../recompute/flight.js';
+import { serverLock } from '../recompute/server-lock.js';
 import type { ComputeStore, GetOrSetCall } from '../recompute/get-or-set.js';
 import type { ReadPath } from './read-path.js';
+import { softDelete } from './soft-delete.js';
 import type { NearCache } from '../near/near-cache.js';
 import { StampedEnvelope, type Stamps } from '../envelopes/stamp-envelope.js';
 import type { VersionCounters } from '../versions/version-counters.js';
@@ -102,11 +104,13 @@ export class WritePath implements FlightStore, ComputeStore {
 
   /**
    * Tries to take the cross-process lock of the backend key `full` for at most `lockMs` (see
-   * stampede-lock.ts). Undefined when the backend is not shared (memory): a process's own flight is the lock there.
+   * stampede-lock.ts, or server-lock.ts on a backend with ServerGrace). Undefined when the backend is not shared (memory): a process's own flight is the lock there.
    */
-  lock(full: string, lockMs: number): Promise<LockAttempt> | undefined {
+  lock(full: string, lockMs: number, refresh = false): Promise<LockAttempt> | undefined {
     const backend = this.#parts.backend;
     if (!backend.capabilities.shared) return undefined;
+    // A backend that locks in its reads (memcached meta) locks there too, so both kinds of lock never meet on one key.
+    if (backend.serverGrace !== undefined) return serverLock(backend.serverGrace, full, lockMs, refresh);
     return tryLock(backend, full, lockMs);
   }
 
@@ -124,6 +128,21 @@ export class WritePath implements FlightStore, ComputeStore {
       near?.wrote(full);
     }
     if (!deleted) return ABSENT;
+    reports.counts.deletes++;
+    return REMOVED;
+  }
+
+  /** Marks `key` stale for `graceSeconds` instead of deleting it (see soft-delete.ts): `removed`, `absent`, or `failed`. */
+  async soften(key: string, graceSeconds: number): Promise<RemoveOutcome> {
+    const { keys, backend, reports } = this.#parts;
+    const full = keys.key(key);
+    let found: boolean;
+    try {
+      found = await this.mutating([full], () => softDelete(backend, full, graceSeconds));
+    } catch (error) {
+      return reports.failure('delete', key, error);
+    }
+    if (!found) return ABSENT;
     reports.counts.deletes++;
     return REMOVED;
   }

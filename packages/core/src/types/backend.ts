@@ -4,6 +4,12 @@ export interface StoredItem {
   readonly value: Buffer;
   /** The flags word (see DESIGN.md: 0 bytes, 4 integer, 8 zlib, 16 text, ...). */
   readonly flags: number;
+  /**
+   * The server's own verdict on freshness, when it gave one (memcached meta): true = stale
+   * (invalidated with `md I`, or past its ttl by the server's clock), false = fresh. Absent: the
+   * reader decides (a grace envelope's expiry).
+   */
+  readonly stale?: boolean;
 }
 
 /** An item read together with its check-and-set token. */
@@ -21,6 +27,37 @@ export interface SyncReads {
   getSync(key: string): StoredItem | undefined;
   /** `set` without the promise. */
   setSync(key: string, item: StoredItem, ttl: number): boolean;
+}
+
+/** What one read with the recompute token found (see ServerGrace.readOrLock). */
+export interface LockingRead {
+  /** The value, `stale` set by the server's verdict; undefined on a miss or a placeholder. */
+  readonly item: StoredItem | undefined;
+  /** `won`: this caller holds the key's recompute token (W); `taken`: another caller does (Z); `none`: nobody. */
+  readonly token: 'won' | 'taken' | 'none';
+  /** The item's CAS, to release a placeholder this caller made (0 when absent). */
+  readonly cas: bigint;
+}
+
+/**
+ * Optional capability (memcached's meta protocol): the lock and grace done by the server, in the
+ * read itself. A cold miss creates a placeholder and hands one caller the token in one round
+ * trip; a value past its ttl (by the server's clock) or invalidated hands one caller the refresh.
+ */
+export interface ServerGrace {
+  /**
+   * Reads `key` and its token: on a miss with `lockSeconds` > 0 a
+   * placeholder living `lockSeconds` is made and this caller wins; a value whose remaining TTL is
+   * under `graceSeconds` (or invalidated) is stale and one caller wins its refresh.
+   */
+  readOrLock(key: string, lockSeconds: number, graceSeconds: number): Promise<LockingRead>;
+  /**
+   * Lets a won token go, if the item is still the one `cas` names (nothing was stored since): a
+   * placeholder is deleted; a stale value hands its token to the next reader (`md I C<cas>`).
+   */
+  release(key: string, cas: bigint, placeholder: boolean): Promise<void>;
+  /** Marks `key` stale, kept `ttl` seconds more (`md I T`): readers under grace get it while one refreshes; false when absent. */
+  invalidate(key: string, ttl: number): Promise<boolean>;
 }
 
 /** What a backend can and cannot do, so callers and tests can adapt. */
@@ -76,6 +113,8 @@ export interface Backend {
   cas(key: string, item: StoredItem, cas: bigint, ttl: number): Promise<boolean | undefined>;
   /** Removes every item. */
   flush(): Promise<void>;
+  /** Optional (memcached meta): the lock and grace done by the server (see ServerGrace). */
+  readonly serverGrace?: ServerGrace | undefined;
   /** Optional (a cluster): true when the node that owns `key` is out of service, so a read of it answered elsewhere, a miss there, proves nothing. */
   routedAway?(key: string): boolean;
   /** Releases connections and timers; further calls reject with ClosedError. */

@@ -1,25 +1,22 @@
-import { constants as bufferConstants } from 'node:buffer';
-import { DeserializationError, InvalidOptionError, NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
-import { parseDurationOption } from '../../duration.js';
-import { toMemcachedExpiry } from '../../ttl.js';
-import type { Backend, BackendCapabilities, CasItem, StoredItem } from '../../types/backend.js';
+import { NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
+import type { Backend, BackendCapabilities, CasItem, ServerGrace, StoredItem } from '../../types/backend.js';
 import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
 import { MemcachedNode } from './memcached-node.js';
 import { MetaNode } from './meta-node.js';
 import type { ProtocolNode } from './protocol-node.js';
-import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, protocolOption, type MemcachedBackendOptions } from './memcached-options.js';
+import type { MemcachedBackendOptions } from './memcached-options.js';
+import { backendSettings } from './backend-settings.js';
+import { capped, check, decoding, expiry, unique } from './call-helpers.js';
+import { isPlaceholder, MetaGrace } from './meta-grace.js';
+import { onChunks, writeOver } from './node-batches.js';
 import { NodePool, type ServerState } from './node-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
-import { formatAddress, parseServerList } from './server-list.js';
-import { tlsOption } from './tls-options.js';
+import { formatAddress } from './server-list.js';
 
 export type { MemcachedBackendOptions } from './memcached-options.js';
 
-const MAX_EXPIRY = 0xfffffffe;
-// Smaller chunks would turn one value into tens of thousands of items and round trips.
-const MIN_CHUNK_SIZE = 1024;
 // Keys of at most 250 bytes: the memory this takes stays within a few MB.
 const CHUNKED_KEYS_LIMIT = 10_000;
 
@@ -34,6 +31,8 @@ export class MemcachedBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   /** The wire protocol: `binary` (default) or `meta`. */
   readonly protocol: 'binary' | 'meta';
+  /** The lock and grace done by memcached (meta protocol only; see MetaGrace). */
+  readonly serverGrace: ServerGrace | undefined;
   readonly #pool: NodePool;
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
@@ -43,67 +42,34 @@ export class MemcachedBackend implements Backend {
   readonly #onNoreplyError: ((error: unknown, operation: 'set' | 'delete') => void) | undefined;
 
   constructor(options: MemcachedBackendOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidOptionError('options', 'MemcachedBackend needs an options object with "servers"');
-    }
-    MEMCACHED_OPTION_NAMES.check(options);
-    const addresses = parseServerList(options.servers);
-    const timeout = parseDurationOption('timeout', options.timeout ?? 500, 'ms');
-    const connectTimeout = parseDurationOption('connectTimeout', options.connectTimeout ?? 2000, 'ms');
+    const settings = backendSettings(options);
+    const { addresses, timeout, connectTimeout, tls, protocol, maxValueSize } = settings;
     this.#connectTimeout = connectTimeout;
     this.#timeout = timeout;
-    if ((options.username === undefined) !== (options.password === undefined)) {
-      throw new InvalidOptionError(options.username === undefined ? 'username' : 'password', 'SASL needs both username and password');
-    }
-    for (const option of ['username', 'password'] as const) {
-      if (options[option] !== undefined && typeof options[option] !== 'string') throw new InvalidOptionError(option, `must be a string, got ${typeof options[option]}`);
-    }
-    if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
-      throw new InvalidOptionError('keepAlive', `must be true or false, got ${typeof options.keepAlive}`);
-    }
-    if (options.onNodeChange !== undefined && typeof options.onNodeChange !== 'function') {
-      throw new InvalidOptionError('onNodeChange', `must be a function, got ${options.onNodeChange === null ? 'null' : typeof options.onNodeChange}`);
-    }
-    if (options.noreply !== undefined && typeof options.noreply !== 'boolean') {
-      throw new InvalidOptionError('noreply', `must be true or false, got ${typeof options.noreply}`);
-    }
-    if (options.onNoreplyError !== undefined && typeof options.onNoreplyError !== 'function') {
-      throw new InvalidOptionError('onNoreplyError', `must be a function, got ${options.onNoreplyError === null ? 'null' : typeof options.onNoreplyError}`);
-    }
-    this.#noreply = options.noreply ?? false;
-    this.#onNoreplyError = options.onNoreplyError;
-    this.#chunkSize = count('chunkSize', options.chunkSize ?? 1_000_000, MIN_CHUNK_SIZE);
-    const maxValueSize = count('maxValueSize', options.maxValueSize ?? 32 * 1024 * 1024, 1);
-    if (maxValueSize > bufferConstants.MAX_LENGTH) {
-      throw new InvalidOptionError('maxValueSize', `must be at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer), got ${maxValueSize}`);
-    }
+    this.#noreply = settings.noreply;
+    this.#onNoreplyError = settings.onNoreplyError;
+    this.#chunkSize = settings.chunkSize;
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
-    const tls = tlsOption(options.tls);
-    const protocol = protocolOption(options);
     this.protocol = protocol;
     const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
     const nodes = addresses.map((address) => ({
       address,
-      node: new Node({
-        host: address.host,
-        port: address.port,
-        tls,
-        username: options.username,
-        password: options.password,
-        timeout,
-        connectTimeout,
-        keepAlive: options.keepAlive ?? true,
-      }),
+      node: new Node({ host: address.host, port: address.port, tls, username: options.username, password: options.password, timeout, connectTimeout, keepAlive: settings.keepAlive }),
     }));
     this.#pool = new NodePool(nodes, {
-      failureLimit: count('failureLimit', options.failureLimit ?? 2, 1),
-      deadTimeoutMs: parseDurationOption('deadTimeout', options.deadTimeout ?? 2, 's'),
-      rejoinKeyLimit: count('rejoinKeyLimit', options.rejoinKeyLimit ?? 10_000, 0),
+      failureLimit: settings.failureLimit,
+      deadTimeoutMs: settings.deadTimeoutMs,
+      rejoinKeyLimit: settings.rejoinKeyLimit,
       cleanupTimeout: connectTimeout,
-      failoverTtl: failoverTtlOption(options.failoverTtl ?? 300),
-      onNodeChange: options.onNodeChange,
+      failoverTtl: settings.failoverTtl,
+      onNodeChange: settings.onNodeChange,
     });
     this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
+    this.serverGrace = protocol === 'binary' ? undefined : new MetaGrace({
+      call: (spec, write) => this.#metaCall(spec, write),
+      whole: (key, item) => (isManifest(item) ? this.#assemble(key, item, this.#deadline()) : Promise.resolve(item)),
+      expiry: (ttl, maxTtl) => expiry(capped(ttl, maxTtl)),
+    });
   }
 
   /**
@@ -194,7 +160,7 @@ export class MemcachedBackend implements Backend {
   async #delete(key: string): Promise<boolean> {
     const deadline = this.#deadline();
     const node = this.#pool.nodeForWrite(key).node;
-    const { old, response } = await this.#writeOver(node, key, { opcode: Op.DELETEQ, key }, deadline);
+    const { old, response } = await writeOver(this.#pool, node, key, { opcode: Op.DELETEQ, key }, (n) => this.#left(n, deadline));
     this.#chunked.delete(key);
     if (response?.header.status === Status.NOT_FOUND) return false;
     if (response) check(node, response);
@@ -230,7 +196,7 @@ export class MemcachedBackend implements Backend {
     // A foreign value with the chunk flag has no chunks to extend; its own TTL was set.
     if (!manifest) return true;
     this.#chunked.add(key);
-    const statuses = await this.#onChunks(chunkKeys(key, manifest), (chunkKey, maxTtl) => ({ opcode: Op.TOUCH, key: chunkKey, extras: expiryExtras(expiry(capped(ttl, maxTtl))) }), deadline);
+    const statuses = await onChunks(this.#pool, chunkKeys(key, manifest), (chunkKey, maxTtl) => ({ opcode: Op.TOUCH, key: chunkKey, extras: expiryExtras(expiry(capped(ttl, maxTtl))) }), (n) => this.#left(n, deadline));
     return statuses.every((status) => status === Status.OK);
   }
 
@@ -238,8 +204,8 @@ export class MemcachedBackend implements Backend {
     const deadline = this.#deadline();
     const response = await this.#request(key, Op.GET);
     if (response.header.status === Status.NOT_FOUND) return undefined;
-    const raw = { value: response.val, flags: responseFlags(response) };
-    const item = isManifest(raw) ? await this.#assemble(key, raw, deadline) : raw;
+    const raw = this.#plainItem(key, response);
+    const item = raw && isManifest(raw) ? await this.#assemble(key, raw, deadline) : raw;
     return item && { ...item, cas: responseCas(response) };
   }
 
@@ -287,7 +253,32 @@ export class MemcachedBackend implements Backend {
   async #getRaw(key: string): Promise<StoredItem | undefined> {
     const response = await this.#request(key, Op.GET);
     if (response.header.status === Status.NOT_FOUND) return undefined;
-    return { value: response.val, flags: responseFlags(response) };
+    return this.#plainItem(key, response);
+  }
+
+  /**
+   * The item of a plain read's answer. On meta a placeholder (a lead's, see MetaGrace) is a miss,
+   * and an invalidated item is stale; a plain read handed its refresh token (the first read after
+   * `md I` gets it, whoever asks) gives it back at once with `md I C<cas>`, so a getOrSet reads it next.
+   */
+  #plainItem(key: string, response: Response): StoredItem | undefined {
+    const item = { value: response.val, flags: responseFlags(response) };
+    const marks = response.marks;
+    if (marks === undefined) return item;
+    if (isPlaceholder(item, marks)) return undefined;
+    if (!marks.stale) return item;
+    if (marks.win) void this.#metaCall(() => ({ opcode: Op.DELETE, key, meta: `I C${responseCas(response)}` }), true).catch(() => {});
+    return { ...item, stale: true };
+  }
+
+  /** One meta request routed as a read or a write (NOT_FOUND and EXISTS are answers; see MetaGracePort). */
+  async #metaCall(spec: (maxTtl: number | undefined) => RequestSpec, write: boolean): Promise<Response> {
+    const probe = spec(undefined);
+    const { node, maxTtl } = write ? this.#pool.nodeForWrite(probe.key!) : { node: this.#pool.nodeFor(probe.key!), maxTtl: undefined };
+    const response = await this.#pool.call(node, () => node.request(spec(maxTtl)), [probe.key!]);
+    const status = response.header.status;
+    if (status !== Status.NOT_FOUND && status !== Status.EXISTS) check(node, response);
+    return response;
   }
 
   /**
@@ -303,9 +294,10 @@ export class MemcachedBackend implements Backend {
         node.requestQuietBatch(
           nodeKeys.map((key) => ({ opcode: Op.GETKQ, key })),
           (response) => {
-            if (response.header.status === Status.OK) {
-              found.set(response.key.toString('utf8'), { value: response.val, flags: responseFlags(response) });
-            }
+            if (response.header.status !== Status.OK) return;
+            const key = response.key.toString('utf8');
+            const item = this.#plainItem(key, response);
+            if (item !== undefined) found.set(key, item);
           },
           budget,
         ),
@@ -328,7 +320,8 @@ export class MemcachedBackend implements Backend {
     this.#chunked.add(key);
     const keys = chunkKeys(key, manifest);
     const chunks = await this.#getManyRaw(keys, deadline);
-    return decoding(key, manifestItem, () => joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey))));
+    const whole = decoding(key, manifestItem, () => joinChunks(manifestItem, manifest, keys.map((chunkKey) => chunks.get(chunkKey))));
+    return whole && manifestItem.stale !== undefined ? { value: whole.value, flags: whole.flags, stale: manifestItem.stale } : whole;
   }
 
   /**
@@ -361,7 +354,7 @@ export class MemcachedBackend implements Backend {
       status = await this.#storeOne(opcode, key, main, ttl, cas, deadline);
     } else {
       const { node, spec } = this.#storeSpec(opcode === Op.SET ? Op.SETQ : Op.REPLACEQ, key, main, ttl, cas);
-      const over = await this.#writeOver(node, key, spec, deadline);
+      const over = await writeOver(this.#pool, node, key, spec, (n) => this.#left(n, deadline));
       old = over.old;
       status = over.response ? this.#storeStatus(node, key, main, over.response) : Status.OK;
     }
@@ -398,26 +391,6 @@ export class MemcachedBackend implements Backend {
     return status;
   }
 
-  /**
-   * Sends a quiet get of `key` and then `spec`, a quiet write of it, in one batch,
-   * so the node hands over what `spec` then replaces: one round trip, one failure count. The
-   * write's response is there only when it did not succeed. Another client's write between the
-   * two can still slip in; the chunks it replaced then stay until their TTL, unreadable (chunk
-   * keys carry the version of their manifest).
-   */
-  async #writeOver(node: ProtocolNode, key: string, spec: RequestSpec, deadline: number): Promise<{ old: StoredItem | undefined; response: Response | undefined }> {
-    const budget = this.#left(node, deadline);
-    if (typeof budget !== 'number') throw budget;
-    let old: StoredItem | undefined;
-    let response: Response | undefined;
-    const onItem = (r: Response) => {
-      if (r.header.opcode !== Op.GETKQ) response = r;
-      else if (r.header.status === Status.OK) old = { value: r.val, flags: responseFlags(r) };
-    };
-    await this.#pool.call(node, () => node.requestQuietBatch([{ opcode: Op.GETKQ, key }, spec], onItem, budget), [key]);
-    return { old, response };
-  }
-
   /** When `old` (a value just overwritten or deleted) was a chunk manifest, deletes its chunks. */
   async #dropChunks(key: string, old: StoredItem | undefined, deadline: number): Promise<void> {
     if (!old || !isManifest(old)) return;
@@ -432,7 +405,7 @@ export class MemcachedBackend implements Backend {
    */
   async #dropKeys(keys: readonly string[], deadline: number): Promise<void> {
     if (keys.length === 0) return;
-    await this.#onChunks(keys, (chunkKey) => ({ opcode: Op.DELETE, key: chunkKey }), deadline).catch(() => undefined);
+    await onChunks(this.#pool, keys, (chunkKey) => ({ opcode: Op.DELETE, key: chunkKey }), (n) => this.#left(n, deadline)).catch(() => undefined);
   }
 
   /** The manifest in `item`, undefined when it is not one Larder would have written. */
@@ -442,29 +415,6 @@ export class MemcachedBackend implements Backend {
     } catch {
       return undefined;
     }
-  }
-
-  /**
-   * Sends one request per chunk key (a delete or touch), the keys of one node under one failure
-   * count, all nodes in parallel, within `deadline`. Resolves with each key's status; rejects on
-   * the first node that fails or an error status other than NOT_FOUND.
-   */
-  async #onChunks(keys: readonly string[], spec: (chunkKey: string, maxTtl: number | undefined) => RequestSpec, deadline: number): Promise<number[]> {
-    const byNode = new Map<ProtocolNode, RequestSpec[]>();
-    for (const chunkKey of keys) {
-      const { node, maxTtl } = this.#pool.nodeForWrite(chunkKey);
-      const specs = byNode.get(node) ?? [];
-      specs.push(spec(chunkKey, maxTtl));
-      byNode.set(node, specs);
-    }
-    const batches = [...byNode].map(async ([node, specs]) => {
-      const budget = this.#left(node, deadline);
-      if (typeof budget !== 'number') throw budget;
-      const responses = await this.#pool.call(node, () => Promise.all(specs.map((s) => node.request(s, budget))), specs.map((s) => s.key!));
-      for (const response of responses) if (response.header.status !== Status.NOT_FOUND) check(node, response);
-      return responses.map((response) => response.header.status);
-    });
-    return (await Promise.all(batches)).flat();
   }
 
   async #arith(opcode: number, key: string, delta: bigint): Promise<bigint | undefined> {
@@ -490,31 +440,4 @@ export class MemcachedBackend implements Backend {
     const left = Math.min(this.#timeout, Math.ceil(deadline - performance.now()));
     return left >= 1 ? left : new TimeoutError(node.address, this.#timeout);
   }
-
-}
-
-function check(node: ProtocolNode, response: Response): void {
-  const status = response.header.status;
-  if (status !== Status.OK) throw new ServerError(node.address, status, response.val.toString('utf8') || 'error');
-}
-
-function decoding<T>(key: string, item: StoredItem, read: () => T): T {
-  try {
-    return read();
-  } catch (cause) {
-    throw new DeserializationError(key, item.flags, { cause });
-  }
-}
-
-function expiry(ttl: number): number {
-  return Math.min(toMemcachedExpiry(ttl), MAX_EXPIRY);
-}
-
-/** `ttl` seconds (0 = never expire), shortened to `maxTtl` when one applies. */
-function capped(ttl: number, maxTtl: number | undefined): number {
-  return maxTtl === undefined || (ttl > 0 && ttl <= maxTtl) ? ttl : maxTtl;
-}
-
-function unique(keys: readonly string[]): string[] {
-  return [...new Set(keys)];
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { Op, Status } from './protocol.js';
-import type { RequestSpec, Response } from './protocol.js';
+import type { MetaMarks, RequestSpec, Response } from './protocol.js';
 
 // The meta protocol (memcached 1.6+, doc/protocol.txt): Larder's binary requests written as
 // mg/ms/md/ma/mn, and the answers read back into the binary form, so the backend above (keys,
@@ -33,7 +33,7 @@ export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
   const line = (text: string, quiet = false): MetaCommand => ({ frame: Buffer.from(text + '\r\n', 'latin1'), quiet });
   switch (spec.opcode) {
     case Op.GET:
-      return line(`mg ${key} v f c ${o}`);
+      return line(`mg ${key} v f c ${o}${spec.meta ? ' ' + spec.meta : ''}`);
     case Op.GETKQ:
       return line(`mg ${key} v f c ${o} q`, true);
     case Op.GAT:
@@ -54,7 +54,7 @@ export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
     }
     case Op.DELETE:
     case Op.DELETEQ:
-      return line(`md ${key} ${o}`);
+      return line(`md ${key} ${o}${spec.meta ? ' ' + spec.meta : ''}`);
     case Op.INCREMENT:
     case Op.DECREMENT:
       return line(`ma ${key} D${spec.extras!.readBigUInt64BE(0)} M${spec.opcode === Op.INCREMENT ? 'I' : 'D'} v ${o}`);
@@ -134,9 +134,15 @@ export function toResponse(spec: RequestSpec, line: MetaLine, data: Buffer | und
       val = Buffer.from(line.code + (line.rest ? ' ' + line.rest : ''), 'latin1');
   }
   const flagTokens = isErrorLine(line) ? [] : line.code === 'VA' ? line.tokens.slice(1) : line.tokens;
+  let marks: { win: boolean; taken: boolean; stale: boolean } | undefined;
   for (const token of flagTokens) {
     const flag = token.charCodeAt(0);
-    if (flag === 102 /* f */) flags = Number(token.slice(1));
+    if (token.length === 1 && (flag === 87 /* W */ || flag === 90 /* Z */ || flag === 88 /* X */)) {
+      marks ??= { win: false, taken: false, stale: false };
+      if (flag === 87) marks.win = true;
+      else if (flag === 90) marks.taken = true;
+      else marks.stale = true;
+    } else if (flag === 102 /* f */) flags = Number(token.slice(1));
     else if (flag === 99 /* c */) {
       cas = Buffer.allocUnsafe(8);
       cas.writeBigUInt64BE(BigInt(token.slice(1)));
@@ -152,5 +158,6 @@ export function toResponse(spec: RequestSpec, line: MetaLine, data: Buffer | und
     extras = Buffer.allocUnsafe(4);
     extras.writeUInt32BE(flags >>> 0);
   }
-  return { header: { opcode: spec.opcode, status, opaque, cas }, key: Buffer.from(spec.key ?? '', 'utf8'), extras, val };
+  const response = { header: { opcode: spec.opcode, status, opaque, cas }, key: Buffer.from(spec.key ?? '', 'utf8'), extras, val };
+  return marks === undefined ? response : { ...response, marks: marks as MetaMarks };
 }

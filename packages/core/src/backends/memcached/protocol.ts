@@ -35,6 +35,18 @@ export interface Response {
   readonly key: Buffer;
   readonly extras: Buffer;
   readonly val: Buffer;
+  /** Meta protocol only: the server's recompute marks on a hit (see MetaMarks). */
+  readonly marks?: MetaMarks;
+}
+
+/** What a meta answer says of an item's recompute state (doc/protocol.txt, mg). */
+export interface MetaMarks {
+  /** W: this caller won the recompute token. */
+  readonly win: boolean;
+  /** Z: the token went to another caller already. */
+  readonly taken: boolean;
+  /** X: the item was invalidated (`md I`) and is stale. */
+  readonly stale: boolean;
 }
 
 const HEADER_LENGTH = 24;
@@ -78,6 +90,8 @@ export interface RequestSpec {
   readonly extras?: Buffer;
   readonly value?: Buffer;
   readonly cas?: bigint;
+  /** Meta protocol only: flags appended to the command (`N30 R10` on mg, `I T30` on md); binary ignores it. */
+  readonly meta?: string;
 }
 
 /** Encodes requests into one buffer, all with the given opaque, ready for a single write. */

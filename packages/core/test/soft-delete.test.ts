@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MemcachedServer } from '@larder/testing';
+import { Cache, LarderError, MemcachedBackend } from '../src/index.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+for (const protocol of ['meta', 'binary'] as const) {
+  describe(`delete(key, { soft: true }) on real memcached, ${protocol} protocol`, () => {
+    let server: MemcachedServer;
+    const caches: Cache[] = [];
+    const open = () => {
+      const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, protocol }), logger: { warn() {} } });
+      caches.push(cache);
+      return cache;
+    };
+    before(async () => {
+      server = await MemcachedServer.start();
+    });
+    after(async () => {
+      await Promise.all(caches.map((cache) => cache.close()));
+      await server.stop();
+    });
+
+    it('marks the value stale: plain reads miss it, getOrSet under grace serves it while one refresh runs', async () => {
+      const [a, b] = [open(), open()];
+      await a.getOrSet('soft', () => 'v1', { ttl: 300, grace: 60 });
+      assert.equal(await a.delete('soft', { soft: true }), true);
+      assert.equal(await a.get('soft'), undefined);
+      let refreshes = 0;
+      const factory = async () => {
+        refreshes++;
+        await sleep(100);
+        return 'v2';
+      };
+      const served = await Promise.all([a.getOrSet('soft', factory, { ttl: 300, grace: 60, lock: true }), b.getOrSet('soft', factory, { ttl: 300, grace: 60, lock: true })]);
+      assert.deepEqual(served, ['v1', 'v1']);
+      for (let i = 0; i < 40 && (await a.get('soft')) !== 'v2'; i++) await sleep(25);
+      assert.equal(await b.get('soft'), 'v2');
+      assert.equal(refreshes, 1);
+    });
+
+    it('a value written without grace is served stale too, and an absent key is false', async () => {
+      const cache = open();
+      await cache.set('plain', 'p1');
+      assert.equal(await cache.delete('plain', { soft: true }), true);
+      assert.equal(await cache.get('plain'), undefined);
+      assert.equal(await cache.getOrSet('plain', () => 'p2', { grace: 60 }), 'p1');
+      for (let i = 0; i < 40 && (await cache.get('plain')) !== 'p2'; i++) await sleep(25);
+      assert.equal(await cache.get('plain'), 'p2');
+      assert.equal(await cache.delete('never-there', { soft: true }), false);
+    });
+
+    it('refuses unknown option names with E_INVALID_OPTION', async () => {
+      const cache = open();
+      await assert.rejects(cache.delete('x', { sfot: true } as never), (error: unknown) => error instanceof LarderError && error.code === 'E_INVALID_OPTION');
+    });
+  });
+}
