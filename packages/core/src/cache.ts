@@ -3,6 +3,7 @@ import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './options/cache-option-checks.js';
 import { CACHE_OPTIONS, type CacheOptions } from './options/cache-options.js';
 import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { OptionNames } from './option-names.js';
 import type { DecodeMemo } from './values/decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog } from './failure-log.js';
@@ -302,8 +303,11 @@ export class Cache extends CacheEventEmitter {
    * go at once; another process's within its near `checkInterval` (at once without a near cache).
    * True when every counter was bumped (or absent: then no current value carries it), false when
    * the backend failed (see `ignoreErrors`: false rethrows). Bad tags reject with E_INVALID_ARGUMENT.
+   * It takes no options yet: any given (`{ soft: true }` included: soft invalidation of tags is not
+   * built, see the core README's "Not yet") rejects with E_INVALID_OPTION rather than being ignored.
    */
-  async invalidateTags(tags: readonly string[]): Promise<boolean> {
+  async invalidateTags(tags: readonly string[], options?: Record<string, never>): Promise<boolean> {
+    if (options !== undefined) refuseInvalidateOptions(options);
     if (!Array.isArray(tags)) throw new InvalidArgumentError(`invalidateTags: tags must be an array of strings, got ${tags === null ? 'null' : typeof tags}`);
     const keys = this.#keys.tagKeys(toTags(tags, 'invalidateTags', Infinity));
     if (keys.length === 0) return true;
@@ -439,4 +443,14 @@ function hasRecomputeOptions(options: RecomputeOptions): boolean {
 function hasSyncReads(backend: Backend): backend is Backend & SyncReads {
   const candidate = backend as Partial<SyncReads>;
   return typeof candidate.getSync === 'function' && typeof candidate.setSync === 'function';
+}
+
+// invalidateTags takes no option yet; `soft` is named as not built, so a caller asking for it is
+// told, never silently given hard invalidation.
+const INVALIDATE_OPTIONS = new OptionNames('invalidateTags', []);
+function refuseInvalidateOptions(options: object): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidArgumentError('invalidateTags takes no options object yet');
+  const name = INVALIDATE_OPTIONS.unknownIn(options);
+  if (name === 'soft') throw new InvalidOptionError('soft', 'soft invalidation of tags is not built yet (delete(key, { soft: true }) softens one key); see the core README, "Not yet"');
+  if (name !== undefined) throw new InvalidOptionError(name, INVALIDATE_OPTIONS.problem(name));
 }

@@ -57,3 +57,28 @@ for (const protocol of ['meta', 'binary'] as const) {
     });
   });
 }
+
+describe('the options of delete and invalidateTags are checked', () => {
+  const invalidOption = (name: string) => (error: unknown) => error instanceof LarderError && error.code === 'E_INVALID_OPTION' && error.message.includes(`"${name}"`);
+
+  it('delete: a name other than soft and grace is E_INVALID_OPTION naming it and the closest', async () => {
+    const cache = new Cache();
+    await cache.set('k', 'v');
+    await assert.rejects(cache.delete('k', { soft: true, grase: 5 } as never), (error: unknown) => invalidOption('grase')(error) && (error as Error).message.includes('did you mean "grace"'));
+    await assert.rejects(cache.delete('k', { Soft: true } as never), invalidOption('Soft'));
+    assert.equal(await cache.get('k'), 'v', 'a refused delete deletes nothing');
+    assert.equal(await cache.delete('k', { soft: true, grace: undefined } as never), true, 'undefined counts as not given');
+    await cache.close();
+  });
+
+  it('invalidateTags: soft is refused as not built yet (never a silent hard invalidation), any other name too', async () => {
+    const cache = new Cache();
+    await cache.set('k', 'v', { tags: ['t'] });
+    await assert.rejects(cache.invalidateTags(['t'], { soft: true } as never), (error: unknown) => invalidOption('soft')(error) && (error as Error).message.includes('not built yet'));
+    await assert.rejects(cache.invalidateTags(['t'], { grace: 5 } as never), invalidOption('grace'));
+    assert.equal(await cache.get('k'), 'v', 'a refused invalidation bumps nothing');
+    assert.equal(await cache.invalidateTags(['t'], {}), true);
+    assert.equal(await cache.get('k'), undefined);
+    await cache.close();
+  });
+});
