@@ -14,7 +14,7 @@ export interface ExampleAppOptions {
   env?: NodeJS.ProcessEnv;
   /** Signs the session cookie and seals the stored sessions (default: SESSION_SECRET of `env`, else a development secret). */
   sessionSecret?: string;
-  /** Where the cache and the session store log (default: standard output, as Fastify's logger writes). */
+  /** Where the cache and the session store log (default: plain `warn: ...` lines on standard error, as the Fastify shop logs). */
   logger?: CacheLogger;
   /** Milliseconds each slow catalog lookup takes (default 300). */
   lookupDelayMs?: number;
@@ -35,12 +35,13 @@ export interface ExampleApp {
 }
 
 const DEVELOPMENT_SECRET = 'larder example development secret: set SESSION_SECRET';
-const STDOUT_LOGGER: CacheLogger = { warn: (message) => console.log(message) };
+/** Plain lines on stderr, so stdout holds just the URL line and a terminal stays readable. */
+const STDERR_LOGGER: CacheLogger = { warn: (message) => void process.stderr.write(`warn: ${message}\n`) };
 
 /** Builds the example shop on Express 5: a cached catalog page, a cached fragment over a memoized service, sessions in the cache. */
 export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
   const env = options.env ?? process.env;
-  const logger = options.logger ?? STDOUT_LOGGER;
+  const logger = options.logger ?? STDERR_LOGGER;
   const app = express();
   app.disable('x-powered-by');
   // The cache comes from the environment, and becomes the default cache of @memoize().
