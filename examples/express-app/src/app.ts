@@ -1,8 +1,11 @@
 import type { CacheLogger } from '@larder/core';
 import { larder, type LarderExpress } from '@larder/express';
 import type { MemcachedStore } from '@larder/session-store';
+import { larderMetrics } from '@larder/metrics/prometheus';
 import express, { type Express } from 'express';
+import { Registry } from 'prom-client';
 import { CatalogService } from './catalog-service.js';
+import { liveStats, recentFailures, statsHistory } from './live-stats.js';
 import { registerRoutes } from './routes.js';
 import { sessions } from './sessions.js';
 import { showStoreDown } from './store-down.js';
@@ -55,8 +58,18 @@ export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
   app.use(middleware);
   configureViews(app, cached.cache);
 
+  // Larder's metrics in a registry of the app's own: /metrics serves it, the /stats page reads it.
+  const registry = new Registry();
+  const metrics = larderMetrics({ registry });
+  metrics.observeCache(cached.cache, { name: 'example' });
+  metrics.observeViews(cached, { name: 'example' });
+  metrics.observeSessions(store, { name: 'example' });
+  const failures = recentFailures(cached.cache);
+  // The chart opens with the last minute of per-second readings taken in the background.
+  const history = statsHistory(async () => (await liveStats(registry, cached.cache.backend.name, failures)).cache);
+
   const catalog = new CatalogService(options.lookupDelayMs);
-  registerRoutes(app, { larder: cached, catalog, sessions: store });
+  registerRoutes(app, { larder: cached, catalog, sessions: store, registry, failures, history });
   showStoreDown(app);
   return {
     app,
@@ -64,6 +77,7 @@ export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
     catalog,
     sessions: store,
     close: async () => {
+      history.stop();
       await store.close();
       await cached.close();
     },
