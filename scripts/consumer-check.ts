@@ -1,14 +1,22 @@
-// Installs the packages as a user would and runs the README samples against them: packs each
-// publishable package with `pnpm pack`, checks what the tarballs hold, installs them with npm into
-// a scratch directory (registry dependencies such as fastify come from the registry), and runs
-// every sample in five apps: ESM (.mjs), CommonJS (require), TypeScript strict with
-// `module: node16` and `nodenext` (samples as .mts, plus a CommonJS .ts file whose imports compile to require)
-// and TypeScript with `moduleResolution: bundler`, each compiled with the workspace's TypeScript
-// (5.9) and with the latest TypeScript on the registry (`npm view typescript version`, 7.x today,
-// where `types` defaults to none: the apps say `"types": ["node"]`, as the README asks). Samples run
-// from 5.9's output; the latest's output runs the CommonJS consumer. Prints one summary table;
-// exits 1 on any failure.
-// Usage (after setup): node --import tsx scripts/consumer-check.ts [--keep]
+// Installs the packages as a user would and runs the README samples against them, in one of two
+// modes that share everything but where the packages come from:
+//  - tarballs (default): packs each publishable package with `pnpm pack` and installs the tarballs
+//    with npm (registry dependencies such as fastify come from the registry);
+//  - `--registry <url>` (the release rehearsal, scripts/release-rehearsal.sh, after it published
+//    the packages there): fetches each published tarball by name with `npm pack @larder/<name>@<version>`
+//    and installs `@larder/<name>@<version>` by name, the scratch app's .npmrc saying
+//    `@larder:registry=<url>` so that everything else comes from the usual registry; the lockfile
+//    must show every @larder package resolved from <url>.
+// Either way it checks what the tarballs hold and runs every sample of the READMEs they ship in
+// scratch apps: ESM (.mjs), CommonJS (require), TypeScript strict with `module: node16` and
+// `nodenext` (samples as .mts, plus a CommonJS .ts file whose imports compile to require) and
+// TypeScript with `moduleResolution: bundler`, each compiled with the workspace's TypeScript (5.9)
+// and with the latest TypeScript on the registry (`npm view typescript version`, 7.x today, where
+// `types` defaults to none: the apps say `"types": ["node"]`, as the README asks). Samples run from
+// 5.9's output; the latest's output runs the CommonJS consumer. The registry mode, a rehearsal of
+// the install rather than of the types, keeps to ESM, CommonJS and one TypeScript app (5.9, nodenext)
+// to stay quick. Prints one summary table; exits 1 on any failure.
+// Usage (after setup): node --import tsx scripts/consumer-check.ts [--registry <url>] [--keep]
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +26,10 @@ import { missingExpectations, readmeSamples, type ReadmeSample } from '../packag
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const keep = process.argv.includes('--keep');
+const registryAt = process.argv.indexOf('--registry');
+/** The local registry the packages were published to (the rehearsal), or undefined for the tarball mode. */
+const registry = registryAt >= 0 ? process.argv[registryAt + 1] : undefined;
+if (registryAt >= 0 && !/^https?:\/\/[^/]+\/$/.test(registry ?? '')) throw new Error('consumer-check: --registry wants a URL ending in /, such as http://127.0.0.1:4873/');
 const work = mkdtempSync(join(tmpdir(), 'larder-consumer-'));
 const started = Date.now();
 
@@ -70,14 +82,29 @@ function main(): void {
   const manifests = packageDirs.map((dir) => readJson(join(dir, 'package.json')));
   const tarballDir = join(work, 'tarballs');
   mkdirSync(tarballDir);
+  const app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'larder-consumer-check', version: '1.0.0', private: true }, null, 2));
+  // Only @larder/* from the local registry: the rest as a user's app gets it.
+  if (registry) writeFileSync(join(app, '.npmrc'), `@larder:registry=${registry}\n`);
 
-  step('pnpm pack', (problems) => {
-    for (const dir of packageDirs) {
-      const packed = run('bash', [join(root, 'scripts/pnpm.sh'), 'pack', '--pack-destination', tarballDir], { cwd: dir });
-      if (!packed.ok) problems.push(`${relative(root, dir)}: pnpm pack failed:\n${packed.output}`);
-    }
-    return packageDirs.length;
-  });
+  if (registry) {
+    step(`npm pack of the published packages, by name from ${registry}`, (problems) => {
+      for (const manifest of manifests) {
+        const fetched = run('npm', ['pack', `${manifest.name}@${manifest.version}`, '--pack-destination', tarballDir, '--loglevel=error'], { cwd: app });
+        if (!fetched.ok) problems.push(`npm pack ${manifest.name}@${manifest.version} failed:\n${fetched.output}`);
+      }
+      return manifests.length;
+    });
+  } else {
+    step('pnpm pack', (problems) => {
+      for (const dir of packageDirs) {
+        const packed = run('bash', [join(root, 'scripts/pnpm.sh'), 'pack', '--pack-destination', tarballDir], { cwd: dir });
+        if (!packed.ok) problems.push(`${relative(root, dir)}: pnpm pack failed:\n${packed.output}`);
+      }
+      return packageDirs.length;
+    });
+  }
   const tarballs = readdirSync(tarballDir).filter((file) => file.endsWith('.tgz')).map((file) => join(tarballDir, file));
   step('tarball contents', (problems) => {
     for (const tarball of tarballs) inspectTarball(tarball, problems);
@@ -92,21 +119,29 @@ function main(): void {
   }
   const samples = readmes.flatMap(({ label, text }) => readmeSamples(text).map((sample) => ({ ...sample, name: `${label}-${sample.line}` })));
 
-  const app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'larder-consumer-check', version: '1.0.0', private: true }, null, 2));
-  step('npm install of the tarballs', (problems) => {
+  const larderSpecs = registry ? manifests.map((manifest) => `${manifest.name}@${manifest.version}`) : tarballs;
+  step(registry ? 'npm install @larder/* by name' : 'npm install of the tarballs', (problems) => {
     const latest = run('npm', ['view', 'typescript', 'version'], { cwd: app });
     if (!latest.ok || !/^\d+\.\d+\.\d+$/.test(latest.stdout.trim())) throw new Error(`npm view typescript version failed:\n${latest.output}`);
     latestTypeScript = latest.stdout.trim();
     // The latest TypeScript beside the workspace's, under an alias: node_modules/typescript-latest.
-    const wanted = [...tarballs, ...registryDependencies(samples, manifests), `typescript-latest@npm:typescript@${latestTypeScript}`];
+    const wanted = [...larderSpecs, ...registryDependencies(samples, manifests), ...(registry ? [] : [`typescript-latest@npm:typescript@${latestTypeScript}`])];
     console.log(`consumer-check: npm install ${wanted.map((spec) => (spec.endsWith('.tgz') ? basename(spec) : spec)).join(' ')}`);
-    const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...wanted], { cwd: app });
+    // resolved URLs in the lockfile even where the user's npm config omits them, to check where each came from.
+    const where = registry ? ['--omit-lockfile-registry-resolved=false'] : [];
+    const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...where, ...wanted], { cwd: app });
     if (!installed.ok) problems.push(`npm install failed:\n${installed.output}`);
+    const lock = existsSync(join(app, 'package-lock.json'))
+      ? (JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages?: Record<string, { version?: string; resolved?: string }> })
+      : {};
     for (const manifest of manifests) {
       const resolvedFrom = join(app, 'node_modules', manifest.name, 'package.json');
       if (!existsSync(resolvedFrom)) problems.push(`${manifest.name} is not installed`);
+      if (!registry) continue;
+      // By name from the local registry, at the version just published: the lockfile says where from.
+      const entry = lock.packages?.[`node_modules/${manifest.name}`];
+      if (!entry?.resolved?.startsWith(registry)) problems.push(`${manifest.name} was not installed from ${registry} (package-lock.json: ${entry?.resolved ?? 'no entry'})`);
+      else if (entry.version !== manifest.version) problems.push(`${manifest.name}: installed ${entry.version ?? '?'}, published ${manifest.version}`);
     }
     return wanted.length;
   });
@@ -115,8 +150,11 @@ function main(): void {
   commonjsApp(join(app, 'cjs'), samples, manifests);
   const workspaceTs: Compiler = { package: 'typescript', version: readJson(join(app, 'node_modules', 'typescript', 'package.json')).version, runSamples: true };
   const latestTs: Compiler = { package: 'typescript-latest', version: latestTypeScript, runSamples: false };
-  for (const compiler of [workspaceTs, latestTs]) {
-    for (const resolution of ['node16', 'nodenext', 'bundler'] as const) typescriptApp(join(app, `ts-${compiler.version}-${resolution}`), resolution, samples, compiler);
+  if (registry) typescriptApp(join(app, `ts-${workspaceTs.version}-nodenext`), 'nodenext', samples, workspaceTs);
+  else {
+    for (const compiler of [workspaceTs, latestTs]) {
+      for (const resolution of ['node16', 'nodenext', 'bundler'] as const) typescriptApp(join(app, `ts-${compiler.version}-${resolution}`), resolution, samples, compiler);
+    }
   }
 
   printSummary();
@@ -334,7 +372,7 @@ function typescriptApp(dir: string, resolution: 'node16' | 'nodenext' | 'bundler
 function printSummary(): void {
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   const width = Math.max(...rows.map((row) => row.check.length));
-  console.log(`\nconsumer check: packages installed with npm ${run('npm', ['--version'], { cwd: work }).stdout.trim()} on Node ${process.version}, ${seconds} s`);
+  console.log(`\nconsumer check${registry ? ` (by name from ${registry})` : ' (tarballs)'}: packages installed with npm ${run('npm', ['--version'], { cwd: work }).stdout.trim()} on Node ${process.version}, ${seconds} s`);
   console.log(`${'check'.padEnd(width)}  items  result`);
   for (const row of rows) console.log(`${row.check.padEnd(width)}  ${String(row.items).padStart(5)}  ${row.problems.length === 0 ? 'ok' : 'FAILED'}`);
 }

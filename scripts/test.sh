@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing (Debian packages, the pinned pnpm, the npm
 # dependencies), builds, runs the suites against real memcached servers the harness starts,
-# then the two install checks: the packed packages in scratch npm apps (scripts/consumer-check.ts)
-# and setup in fresh clones under several pnpm versions (scripts/install-matrix.sh).
+# then the install checks: the packed packages in scratch npm apps (scripts/consumer-check.ts),
+# the release rehearsal (publish into a local verdaccio on loopback, install by name:
+# scripts/release-rehearsal.sh) and setup in fresh clones under several pnpm versions
+# (scripts/install-matrix.sh).
 # Every step runs even when an earlier one failed; the summary at the end says which failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ run_step() {
 }
 run_step 'typecheck and test suites (pnpm test)' bash scripts/pnpm.sh test
 run_step 'packed packages in npm apps (consumer-check)' node --import tsx scripts/consumer-check.ts
+run_step 'publish and install by name (release-rehearsal)' bash scripts/release-rehearsal.sh
 run_step 'setup in fresh clones (install-matrix)' bash scripts/install-matrix.sh
 
 echo

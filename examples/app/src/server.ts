@@ -1,9 +1,12 @@
+import { LarderError } from '@larder/core';
 import { buildApp } from './app.js';
+import { cacheSettingsProblem, checkCacheConnection } from './cache-check.js';
 import { listenFailure, readServerSettings } from './server-settings.js';
 
 const settings = readServerSettings(process.env);
-if (typeof settings === 'string') {
-  console.error(`example: ${settings}`);
+const problem = typeof settings === 'string' ? settings : cacheSettingsProblem(process.env);
+if (typeof settings === 'string' || problem !== undefined) {
+  console.error(`example: ${problem}`);
   process.exit(1);
 }
 
@@ -23,7 +26,20 @@ const plainLines = {
   },
 };
 const logger = { level: process.env.LOG_LEVEL || 'warn', stream: plainLines };
-const app = await buildApp(settings.sessionSecret === undefined ? { logger } : { logger, sessionSecret: settings.sessionSecret });
+const app = await buildApp(settings.sessionSecret === undefined ? { logger } : { logger, sessionSecret: settings.sessionSecret }).catch((error: unknown) => {
+  // Any other setting the cache refuses (MEMCACHED_TLS=maybe...): its message, in one line.
+  if (!(error instanceof LarderError)) throw error;
+  console.error(`example: ${error.message}`);
+  process.exit(1);
+});
+// memcached checked before listening: wrong credentials end the start, unreachable is a warning (see cache-check.ts).
+const connection = await checkCacheConnection(app.cache, process.env);
+if (connection && 'exit' in connection) {
+  console.error(`example: ${connection.exit}`);
+  await app.close();
+  process.exit(1);
+}
+if (connection) app.log.warn(connection.warn);
 try {
   await app.listen({ port: settings.port, host: settings.host });
 } catch (error) {

@@ -1,8 +1,11 @@
 import type { CacheLogger } from '@larder/core';
 import { larder, type LarderExpress } from '@larder/express';
 import type { MemcachedStore } from '@larder/session-store';
+import { larderMetrics } from '@larder/metrics/prometheus';
 import express, { type Express } from 'express';
+import { Registry } from 'prom-client';
 import { CatalogService } from './catalog-service.js';
+import { liveStats, recentFailures, statsHistory } from './live-stats.js';
 import { registerRoutes } from './routes.js';
 import { sessions } from './sessions.js';
 import { showStoreDown } from './store-down.js';
@@ -14,7 +17,7 @@ export interface ExampleAppOptions {
   env?: NodeJS.ProcessEnv;
   /** Signs the session cookie and seals the stored sessions (default: SESSION_SECRET of `env`, else a development secret). */
   sessionSecret?: string;
-  /** Where the cache and the session store log (default: standard output, as Fastify's logger writes). */
+  /** Where the cache and the session store log (default: plain `warn: ...` lines on standard error, as the Fastify shop logs). */
   logger?: CacheLogger;
   /** Milliseconds each slow catalog lookup takes (default 300). */
   lookupDelayMs?: number;
@@ -35,12 +38,13 @@ export interface ExampleApp {
 }
 
 const DEVELOPMENT_SECRET = 'larder example development secret: set SESSION_SECRET';
-const STDOUT_LOGGER: CacheLogger = { warn: (message) => console.log(message) };
+/** Plain lines on stderr, so stdout holds just the URL line and a terminal stays readable. */
+const STDERR_LOGGER: CacheLogger = { warn: (message) => void process.stderr.write(`warn: ${message}\n`) };
 
 /** Builds the example shop on Express 5: a cached catalog page, a cached fragment over a memoized service, sessions in the cache. */
 export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
   const env = options.env ?? process.env;
-  const logger = options.logger ?? STDOUT_LOGGER;
+  const logger = options.logger ?? STDERR_LOGGER;
   const app = express();
   app.disable('x-powered-by');
   // The cache comes from the environment, and becomes the default cache of @memoize().
@@ -54,8 +58,18 @@ export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
   app.use(middleware);
   configureViews(app, cached.cache);
 
+  // Larder's metrics in a registry of the app's own: /metrics serves it, the /stats page reads it.
+  const registry = new Registry();
+  const metrics = larderMetrics({ registry });
+  metrics.observeCache(cached.cache, { name: 'example' });
+  metrics.observeViews(cached, { name: 'example' });
+  metrics.observeSessions(store, { name: 'example' });
+  const failures = recentFailures(cached.cache);
+  // The chart opens with the last minute of per-second readings taken in the background.
+  const history = statsHistory(async () => (await liveStats(registry, cached.cache.backend.name, failures)).cache);
+
   const catalog = new CatalogService(options.lookupDelayMs);
-  registerRoutes(app, { larder: cached, catalog, sessions: store });
+  registerRoutes(app, { larder: cached, catalog, sessions: store, registry, failures, history });
   showStoreDown(app);
   return {
     app,
@@ -63,6 +77,7 @@ export function buildApp(options: ExampleAppOptions = {}): ExampleApp {
     catalog,
     sessions: store,
     close: async () => {
+      history.stop();
       await store.close();
       await cached.close();
     },

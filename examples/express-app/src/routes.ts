@@ -1,7 +1,9 @@
 import { cacheResponse, type LarderExpress } from '@larder/express';
 import type { MemcachedStore } from '@larder/session-store';
 import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
 import type { CatalogService } from './catalog-service.js';
+import { liveStats, type RecentFailure, type StatsSample } from './live-stats.js';
 import { SESSION_COOKIE } from './sessions.js';
 
 /** What the routes use. */
@@ -9,10 +11,15 @@ export interface RouteDependencies {
   larder: LarderExpress;
   catalog: CatalogService;
   sessions: MemcachedStore;
+  /** Larder's Prometheus metrics (served at /metrics, shown live at /stats). */
+  registry: Registry;
+  failures: readonly RecentFailure[];
+  /** The last minute of per-second readings the chart opens with. */
+  history: { readonly samples: readonly StatsSample[] };
 }
 
 /** The example's pages: home (cached fragment), catalog (cached page), login/logout, stats. */
-export function registerRoutes(app: Express, { larder, catalog, sessions }: RouteDependencies): void {
+export function registerRoutes(app: Express, { larder, catalog, sessions, registry, failures, history }: RouteDependencies): void {
   app.get('/', async (req, res) => {
     res.render('home.njk', {
       title: 'Home',
@@ -57,14 +64,22 @@ export function registerRoutes(app: Express, { larder, catalog, sessions }: Rout
     res.json(await larder.cache.getOrSet(`square:${n}`, async () => ({ n, square: n * n, computedAt: new Date().toISOString() }), '1m'));
   });
 
-  app.get('/stats', (req, res) => {
-    res.render('stats.njk', {
-      title: 'Stats',
-      user: req.session.user,
-      cache: larder.cache.stats(),
-      routes: larder.viewCacheStats(),
-      sessions: sessions.stats(),
-      lookups: catalog.lookups,
-    });
+  // The live page: its numbers come from /stats.json, itself read from the registry /metrics serves
+  // (the per-route table from the view cache's own counters, which also count 304s).
+  const current = async () => ({
+    ...(await liveStats(registry, larder.cache.backend.name, failures)),
+    views: larder.viewCacheStats(),
+    sessionStore: sessions.stats(),
+    lookups: catalog.lookups,
+  });
+  app.get('/stats', async (req, res) => {
+    const stats = await current();
+    res.render('stats.njk', { title: 'Stats', user: req.session.user, stats, history: JSON.stringify(history.samples) });
+  });
+  app.get('/stats.json', async (_req, res) => {
+    res.set('cache-control', 'no-store').json(await current());
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
   });
 }

@@ -197,5 +197,55 @@ for (const backend of ['memory', 'memcached'] as const) {
       assert.deepEqual(views.map((row) => row.route), ['GET /catalog']);
       await guestPage.screenshot({ path: `${screenshots}${backend}-stats.png`, fullPage: true });
     });
+
+    it('the /stats chart is drawn in its first second: axes and both lines, in a screenshot', async () => {
+      await guestPage.setViewportSize({ width: 900, height: 900 });
+      // Traffic a little before the page opens: the chart shows it at once, from the server's readings.
+      for (let i = 0; i < 5; i++) await fetch(`${shop.base}/catalog`);
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      await guestPage.goto(`${shop.base}/stats`);
+      await guestPage.waitForTimeout(900);
+      const shot = await guestPage.locator('#graph').screenshot({ path: `${screenshots}${backend}-stats-graph-first-second.png` });
+      // The screenshot's pixels, decoded by the page's own canvas: the hits line's green, the axes' dark grey.
+      const counts = (await guestPage.evaluate(`(async () => {
+        const image = new Image();
+        image.src = 'data:image/png;base64,${shot.toString('base64')}';
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, image.width, image.height).data;
+        const counts = { green: 0, crimson: 0, axis: 0 };
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+          if (g > 90 && r < 60 && b < 60) counts.green++;
+          else if (r > 180 && g < 60 && b < 90) counts.crimson++;
+          else if (r < 110 && Math.abs(r - g) < 12 && Math.abs(g - b) < 12) counts.axis++;
+        }
+        return counts;
+      })()`)) as { green: number; crimson: number; axis: number };
+      assert.ok(counts.axis > 600, `the chart has axes (dark pixels: ${counts.axis})`);
+      assert.ok(counts.green > 60, `the hits line, with the traffic of a moment ago, is drawn within a second of loading (green pixels: ${counts.green})`);
+      assert.notEqual(await guestPage.textContent('#y-max'), '', 'the y axis is labelled');
+    });
+
+    it('the live /stats page: its numbers and chart move with traffic without a reload; /metrics serves the same counters', async () => {
+      await guestPage.goto(`${shop.base}/stats`);
+      const before = Number(await guestPage.textContent('#routes tr[data-route="GET /catalog"] td.hits'));
+      const navigations: string[] = [];
+      const onNavigate = (frame: { url(): string }) => void navigations.push(frame.url());
+      guestPage.on('framenavigated', onNavigate);
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${shop.base}/catalog`)).headers.get('x-cache'), 'HIT');
+      await guestPage.waitForFunction(`Number(document.querySelector('#routes tr[data-route="GET /catalog"] td.hits')?.textContent) >= ${before + 3}`, undefined, { timeout: 10_000 });
+      await guestPage.waitForFunction(`(document.getElementById('hits-line')?.getAttribute('points') ?? '').split(' ').length >= 2`, undefined, { timeout: 10_000 });
+      guestPage.off('framenavigated', onNavigate);
+      assert.deepEqual(navigations, [], 'no reload');
+      if (memcached) assert.match((await guestPage.textContent('#servers')) ?? '', new RegExp(`${memcached.address}: in service`));
+      const metrics = await (await fetch(`${shop.base}/metrics`)).text();
+      assert.match(metrics, /larder_view_requests_total\{cache="example",route="GET \/catalog",result="hit"\} \d+/);
+      await guestPage.screenshot({ path: `${screenshots}${backend}-stats-live.png`, fullPage: true });
+    });
   });
 }
