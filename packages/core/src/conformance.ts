@@ -2,3 +2,4 @@
 // root entry so that importing @larder/core never loads node:test or node:assert.
 export { backendConformance, type ConformanceTarget } from './conformance/backend-conformance.js';
 export { UnreachableBackend } from './conformance/unreachable-backend.js';
+export { suiteBackends, type SuiteBackend, type SuiteMemcached } from './conformance/suite-backends.js';

@@ -46,7 +46,7 @@ export { openAdapterCache, type AdapterCacheOptions } from './opening/adapter-op
 export { cacheFromEnv, type CacheFromEnvOptions, type EnvBackendChoice } from './opening/from-env.js';
 export { FlagSerializer, type Serializer, type FlagSerializerOptions, type CacheValue } from './values/serializer.js';
 export { Flags } from './values/flags.js';
-export { toSafeKey, isSafeKey, MEMCACHED_MAX_KEY_LENGTH } from './keys.js';
+export { toSafeKey } from './keys.js';
 export { parseTtl, parseTtlOption, type Ttl } from './ttl.js';
 export type { Duration } from './duration.js';
 export { FailureLog, type CacheLogger } from './failure-log.js';
@@ -60,4 +60,4 @@ export { setDefaultCache, getDefaultCache, clearDefaultCache } from './memoize/d
 export type { MemoizeCache } from './memoize/memoize-cache.js';
 export type { GetOrSetOptions, GetOrSetOption } from './options/get-or-set-options.js';
 export { DecodeMemo, type DecodeMemoBounds } from './values/decode-memo.js';
-export { makeTemplateFragmentKey, TEMPLATE_FRAGMENT_PREFIX } from './template-fragment-key.js';
+export { makeTemplateFragmentKey } from './template-fragment-key.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MemcachedServer } from '@larder/testing';
+import { MemcachedServer, msUntil as pollUntil, WorkerProcess } from '@larder/testing';
 import type { CacheStats } from '../src/index.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/near-worker.ts', import.meta.url));
@@ -10,57 +9,23 @@ const NEAR_TTL_MS = 400;
 // What the bound allows past the near ttl: the promise is "within ttl + 50 ms".
 const SLACK_MS = 50;
 
-/** A process with a near-cached Cache, answering commands over IPC. */
-class NearProcess {
-  #next = 1;
-  readonly #waiting = new Map<number, (result: unknown) => void>();
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', ({ id, result }: { id: number; result: unknown }) => {
-      this.#waiting.get(id)?.(result);
-      this.#waiting.delete(id);
-    });
-  }
-
-  static async start(servers: string): Promise<NearProcess> {
-    const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, NEAR_SERVERS: servers, NEAR_TTL_MS: String(NEAR_TTL_MS) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const process_ = new NearProcess(child);
-    await new Promise<void>((resolve) => process_.#waiting.set(0, () => resolve()));
-    return process_;
-  }
-
-  ask<T = unknown>(op: string, fields: { key?: string; value?: string; ns?: string } = {}): Promise<T> {
-    const id = this.#next++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve as (result: unknown) => void);
-      this.child.send({ id, op, ...fields });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
-    await exited;
-  }
+/** A process with a near-cached Cache (fixtures/near-worker.ts) on `servers`, answering commands over IPC. */
+function startNear(servers: string): Promise<WorkerProcess> {
+  return WorkerProcess.start(WORKER, { NEAR_SERVERS: servers, NEAR_TTL_MS: String(NEAR_TTL_MS) });
 }
 
-/** Polls `read` until it gives `expected`; the ms from `since` to the first read that did. */
-async function msUntil(since: number, read: () => Promise<unknown>, expected: unknown): Promise<number> {
-  for (;;) {
-    const got = await read();
-    if (got === expected) return performance.now() - since;
-    if (performance.now() - since > 10 * NEAR_TTL_MS) assert.fail(`still ${JSON.stringify(got)} after ${10 * NEAR_TTL_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Polls `read` until it gives `expected` (for at most ten near ttls); the ms from `since`. */
+function msUntil(since: number, read: () => Promise<unknown>, expected: unknown): Promise<number> {
+  return pollUntil(since, read, expected, 10 * NEAR_TTL_MS);
 }
 
 describe('near cache across two processes on real memcached', () => {
   let server: MemcachedServer;
-  let a: NearProcess;
-  let b: NearProcess;
+  let a: WorkerProcess;
+  let b: WorkerProcess;
   before(async () => {
     server = await MemcachedServer.start();
-    [a, b] = await Promise.all([NearProcess.start(server.address), NearProcess.start(server.address)]);
+    [a, b] = await Promise.all([startNear(server.address), startNear(server.address)]);
   });
   after(async () => {
     await Promise.all([a.stop(), b.stop()]);

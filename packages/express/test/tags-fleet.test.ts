@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Cache, MemcachedBackend } from '@larder/core';
 import { viewKey } from '@larder/http';
+import { request, type ConformanceResponse } from '@larder/http/conformance';
 import { MemcachedServer } from '@larder/testing';
 
 const SHOP = fileURLToPath(new URL('./fixtures/tagged-shop.ts', import.meta.url));
@@ -23,19 +23,9 @@ async function startShop(framework: 'fastify' | 'express', servers: string): Pro
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
-function call(base: string, path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    // Behind a load balancer every process sees the site's one Host.
-    const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method, headers: { host: 'shop.test' }, agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
+/** One request to a shop process; behind a load balancer every process sees the site's one Host. */
+function call(base: string, path: string, method = 'GET'): Promise<ConformanceResponse> {
+  return request(base, path, { host: 'shop.test' }, method);
 }
 
 /** Resolves once `path`'s page is in memcached: a miss answers before its page is written (in the background). */

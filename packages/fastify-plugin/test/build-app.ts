@@ -1,4 +1,5 @@
-import { Cache, MemcachedBackend, MemoryBackend, type Backend } from '@larder/core';
+import { Cache, type Backend } from '@larder/core';
+import { suiteBackends as backendsFor, type SuiteBackend as CoreSuiteBackend } from '@larder/core/conformance';
 import { MemcachedServer } from '@larder/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import larder, { type LarderPluginOptions } from '../src/index.js';
@@ -6,23 +7,11 @@ import larder, { type LarderPluginOptions } from '../src/index.js';
 /** A quiet logger for caches under test. */
 export const quiet = { warn: () => {} };
 
-/** A backend for a suite, and how to dispose of it. */
-export interface SuiteBackend {
-  name: string;
-  make(): Promise<{ backend: Backend; server?: MemcachedServer; dispose(): Promise<void> }>;
-}
+/** A backend for a suite, the memcached server behind it (if any), and how to dispose of both. */
+export type SuiteBackend = CoreSuiteBackend<MemcachedServer>;
 
 /** The backends every plugin suite runs on: memory and a real memcached from the harness. */
-export const suiteBackends: SuiteBackend[] = [
-  { name: 'memory', make: async () => ({ backend: new MemoryBackend(), dispose: async () => {} }) },
-  {
-    name: 'memcached',
-    make: async () => {
-      const server = await MemcachedServer.start();
-      return { backend: new MemcachedBackend({ servers: server.address, timeout: 300 }), server, dispose: () => server.stop() };
-    },
-  },
-];
+export const suiteBackends: SuiteBackend[] = backendsFor(() => MemcachedServer.start());
 
 /** A Fastify app with Larder registered on `cache` (the test closes the cache). */
 export async function buildApp(cache: Cache, options: Omit<LarderPluginOptions, 'cache'> = {}): Promise<FastifyInstance> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Cache, DecodeMemo, InvalidOptionError, MemcachedBackend, MemoryBackend, type Backend } from '@larder/core';
+import { Cache, DecodeMemo, InvalidOptionError, MemoryBackend } from '@larder/core';
+import { suiteBackends } from '@larder/core/conformance';
 import { MemcachedServer } from '@larder/testing';
 import { request as get } from '../src/conformance/conformance-kit.js';
 import { flaskQueryHash, viewKey } from '../src/index.js';
@@ -31,16 +32,7 @@ async function reads(cache: Cache): Promise<number> {
 const json = (value: unknown, headers: Record<string, string> = {}): NodeReply => ({ headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) });
 const text = (body: string | Buffer, headers: Record<string, string> = {}): NodeReply => ({ headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body });
 
-const backends: Array<{ name: string; make(): Promise<{ backend: Backend; dispose(): Promise<void> }> }> = [
-  { name: 'memory', make: async () => ({ backend: new MemoryBackend(), dispose: async () => {} }) },
-  {
-    name: 'memcached',
-    make: async () => {
-      const server = await MemcachedServer.start();
-      return { backend: new MemcachedBackend({ servers: server.address, timeout: 300 }), dispose: () => server.stop() };
-    },
-  },
-];
+const backends = suiteBackends(() => MemcachedServer.start());
 
 for (const suite of backends) {
   describe(`response cache safety over real HTTP (node:http adapter) on ${suite.name}`, () => {

@@ -8,3 +8,4 @@ export { runPython, SYSTEM_PYTHON } from './python.js';
 export { startDelayProxy } from './delay-proxy.js';
 export { startBlackHole, startFaultServer, type FaultServer } from './tracked-server.js';
 export { importSecondCopy, type SecondCopy } from './second-copy.js';
+export { msUntil, WorkerProcess } from './worker-process.js';

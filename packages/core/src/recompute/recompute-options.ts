@@ -46,7 +46,6 @@ export interface RecomputePolicy {
 export const NO_RECOMPUTE: RecomputePolicy = Object.freeze({ graceSeconds: 0, staleIfError: true, softMs: 0, hardMs: 0, lockMs: 0 });
 
 const DEFAULT_LOCK_MS = 5000;
-const NAMES = new Set(['grace', 'staleIfError', 'timeout', 'lock']);
 const TIMEOUT_NAMES = new OptionNames('timeout', ['soft', 'hard']);
 const LOCK_NAMES = new OptionNames('lock', ['timeout']);
 
@@ -62,11 +61,6 @@ export function optionFailure(prefix = '', where?: string): OptionFailure {
 function unknownName(fail: OptionFailure, path: string, names: OptionNames, name: string): LarderError {
   const error = fail(`${path}${name}`, names.problem(name));
   return error instanceof InvalidOptionError ? error : new InvalidOptionError(`${path}${name}`, names.problem(name), { cause: error });
-}
-
-/** True when `name` is one of RecomputeOptions' keys (so callers can list their own settings beside them). */
-export function isRecomputeOption(name: string): boolean {
-  return NAMES.has(name);
 }
 
 /**
