@@ -38,10 +38,11 @@ printf '#!/bin/sh\necho "pnpm: hidden by install-matrix (this case has no pnpm o
 chmod 755 "$hide" "$hide/pnpm"
 clean_path="$hide:$PATH"
 
-# `npm i -g pnpm` beside a system Node, without touching the system: the prefix's bin directory
-# gets a link to every program in node's own directory (node, npm and, where node is in
-# /usr/bin, bash, env and git), then pnpm is installed into that prefix with `npm install -g
-# --prefix`, exactly where a global install puts it. That directory comes first on PATH.
+# `npm i -g pnpm` beside a system Node, without touching the system or npm's global prefix (so it
+# runs as any user): the case's own bin directory gets a link to every program in node's own
+# directory (node, npm and, where node is in /usr/bin, bash, env and git) and to a pnpm installed
+# with a plain `npm install --prefix` into the case's folder, as a global install leaves them side
+# by side in one directory. That directory comes first on PATH.
 make_global_prefix() {
   local prefix="$1" node_dir entry
   node_dir="$(dirname "$(command -v node)")"
@@ -49,7 +50,8 @@ make_global_prefix() {
   for entry in "$node_dir"/*; do
     [ -x "$entry" ] && [ ! -d "$entry" ] && [ "$(basename "$entry")" != pnpm ] && [ "$(basename "$entry")" != pnpx ] && ln -s "$entry" "$prefix/bin/"
   done
-  npm install -g --prefix "$prefix" --no-audit --no-fund --loglevel=error pnpm@latest
+  npm install --prefix "$prefix/lib" --no-audit --no-fund --no-package-lock --loglevel=error pnpm@latest
+  ln -s "$prefix/lib/node_modules/.bin/pnpm" "$prefix/bin/pnpm"
 }
 
 # Runs one case: $1 name, $2 pnpm version to put first on PATH ("" for none), $3 uid ("" = this user),
