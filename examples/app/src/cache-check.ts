@@ -1,3 +1,4 @@
+// Shared by both example shops: examples/express-app imports this file too (the same check, one home).
 // The start-up check of the example's cache, so that a wrong setting is one plain line instead of
 // a stack trace or a shop that fails on its first request. What it decides:
 //  - MEMCACHED_SERVERS (or MEMCACHIER_/EXAMPLE_MEMCACHED_SERVERS) that cannot be parsed, a

@@ -1,3 +1,4 @@
+// Shared by both example shops: examples/express-app imports this file too (the same live page, one home).
 import type { Cache } from '@larder/core';
 import { METRIC_NAMES } from '@larder/metrics';
 import type { Registry } from 'prom-client';

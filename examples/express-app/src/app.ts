@@ -5,7 +5,7 @@ import { larderMetrics } from '@larder/metrics/prometheus';
 import express, { type Express } from 'express';
 import { Registry } from 'prom-client';
 import { CatalogService } from './catalog-service.js';
-import { liveStats, recentFailures, statsHistory } from './live-stats.js';
+import { liveStats, recentFailures, statsHistory } from '../../app/src/live-stats.js';
 import { registerRoutes } from './routes.js';
 import { sessions } from './sessions.js';
 import { showStoreDown } from './store-down.js';

@@ -3,7 +3,7 @@ import type { MemcachedStore } from '@larder/session-store';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { CatalogService } from './catalog-service.js';
-import { liveStats, type RecentFailure, type StatsSample } from './live-stats.js';
+import { liveStats, type RecentFailure, type StatsSample } from '../../app/src/live-stats.js';
 import { SESSION_COOKIE } from './sessions.js';
 
 /** What the routes use. */

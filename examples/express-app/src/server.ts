@@ -1,6 +1,6 @@
 import { LarderError } from '@larder/core';
 import { buildApp, type ExampleApp } from './app.js';
-import { cacheSettingsProblem, checkCacheConnection } from './cache-check.js';
+import { cacheSettingsProblem, checkCacheConnection } from '../../app/src/cache-check.js';
 import { closeServer, listen, portOf } from './http-server.js';
 import { listenFailure, readServerSettings } from './server-settings.js';
 
