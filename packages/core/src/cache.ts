@@ -82,7 +82,8 @@ export class Cache extends CacheEventEmitter {
       checkSerializer(options.serializer) ??
       new FlagSerializer({
         maxValueSize: this.backend.capabilities.maxValueSize,
-        ...(options.compressThreshold === undefined ? {} : { compressThreshold: options.compressThreshold }),
+        // A value held in this process is read as it was stored: never packed to be unpacked on every read.
+        ...(options.compressThreshold === undefined ? (this.backend.capabilities.shared ? {} : { compressThreshold: 0 }) : { compressThreshold: options.compressThreshold }),
       });
     const ignoreErrors = checkBoolean('ignoreErrors', options.ignoreErrors) ?? true;
     const logger = checkLogger(options.logger) ?? console;

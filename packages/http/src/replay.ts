@@ -1,7 +1,7 @@
 import type { HttpAdapter } from './http-adapter.js';
 import type { RequestHeaders } from './http-rules.js';
 import type { ViewRouteStats } from './route-stats.js';
-import type { CachedResponse } from './stored-view.js';
+import { bodyBytes, type CachedResponse } from './stored-view.js';
 
 /**
  * Sends a stored response with `x-cache: <label>` and `Age`, counted in `stats`: a 304 without a
@@ -17,7 +17,7 @@ export function replayResponse<Req extends object, Res>(adapter: HttpAdapter<Req
     adapter.send(response, 304, notModifiedHeaders(entry.headers), undefined, label, age);
     return;
   }
-  adapter.send(response, entry.status, entry.headers, entry.encoding === 'utf8' ? entry.body : Buffer.from(entry.body, 'base64'), label, age);
+  adapter.send(response, entry.status, entry.headers, bodyBytes(entry), label, age);
 }
 
 /**

@@ -27,6 +27,16 @@ export interface CachedResponse {
   body: string;
   /** How `body` is written. */
   encoding: 'utf8' | 'base64';
+  /**
+   * The body's bytes, made once when a stored value is read back (never stored): every hit of that
+   * stored item sends this Buffer as is, so serving a page costs nothing that grows with its size.
+   */
+  readonly payload?: Buffer;
+}
+
+/** The bytes of `entry`'s body: its `payload` when read back, else made from `body`. */
+export function bodyBytes(entry: CachedResponse): Buffer {
+  return entry.payload ?? Buffer.from(entry.body, entry.encoding);
 }
 
 /** Stored at a view key whose responses carry `Vary`: the request headers they vary on. */
@@ -75,9 +85,9 @@ export function encodeVaryMarker(marker: VaryMarker): string {
 }
 
 /** Default bound of the view cache's decode memo, in bytes (see DecodeMemo). */
-export const DEFAULT_MEMO_BYTES = 8 * 1024 * 1024;
-/** Default size above which a stored value is decoded on every read and not held. */
-export const DEFAULT_MEMO_ENTRY_BYTES = 1024 * 1024;
+export const DEFAULT_MEMO_BYTES = 32 * 1024 * 1024;
+/** Default size above which a stored value is decoded on every read and not held: pages up to about 2 MiB are held. */
+export const DEFAULT_MEMO_ENTRY_BYTES = 4 * 1024 * 1024;
 
 /** Bounds of the view cache's decode memo. */
 export type DecoderBounds = DecodeMemoBounds;
@@ -112,7 +122,8 @@ function parseResponse(stored: string): CachedResponse | MalformedView {
   if (encoding !== 'utf8' && encoding !== 'base64') return new MalformedView('an unknown body encoding');
   const checked = checkHeaders(headers);
   if (typeof checked === 'string') return new MalformedView(checked);
-  return { status, audience, generation, storedAt, headers: checked, encoding, body: stored.slice(newline + 1) };
+  const body = stored.slice(newline + 1);
+  return { status, audience, generation, storedAt, headers: checked, encoding, body, payload: Buffer.from(body, encoding) };
 }
 
 /** True for a status a stored response may have: an integer 200-599, never 206 or 304 (the route's own list is checked on use). */

@@ -23,8 +23,10 @@ export interface CacheOptions extends Omit<RecomputeOptions, 'timeout'> {
   /** Turns values into bytes + flags (default: FlagSerializer, Python-compatible flags). */
   serializer?: Serializer;
   /**
-   * With the default serializer: compress values larger than this many bytes (default 16 KiB;
-   * 0 = never). Values are never larger than the backend's maxValueSize before compression,
+   * With the default serializer: compress values larger than this many bytes (default 16 KiB on a
+   * shared backend such as memcached; 0 = never, the default on a backend in this process, such as
+   * the memory backend, where compressing would only make every read inflate what is held in
+   * memory anyway). Values are never larger than the backend's maxValueSize before compression,
    * and compressed values read back are inflated up to it and no further.
    */
   compressThreshold?: number;

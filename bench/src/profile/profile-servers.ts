@@ -1,0 +1,36 @@
+// The server process of `run.ts profile`: Fastify and Express apps serving one page of
+// PROFILE_PAGE_KB kilobytes, plain and cached, on the memory backend and on memcached with a near
+// cache. Prints its ports as one JSON line, then serves until stopped (see server-process.ts).
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
+import larder from '@larder/fastify-plugin';
+import { cacheResponse, larder as larderExpress } from '@larder/express';
+import { listenAndReportPorts } from '../server-process.js';
+import { pageOfSize } from './page-of-size.js';
+
+const memcached = process.env.BENCH_MEMCACHED;
+if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
+const page = pageOfSize(Number(process.env.PROFILE_PAGE_KB ?? '1') * 1024);
+
+/** A Fastify app with the plain route and the cached one, on `options`'s cache. */
+async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(larder, options);
+  // The plain route builds its page each time, as a handler that renders would.
+  app.get('/plain', async (_request, reply) => reply.type('text/html').send(page.slice(0, -1) + page.slice(-1)));
+  app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('text/html').send(page.slice(0, -1) + page.slice(-1)));
+  return app;
+}
+
+const expressApp = express();
+larderExpress(expressApp);
+expressApp.get('/plain', (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
+expressApp.get('/cached', cacheResponse({ ttl: 300 }), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
+
+await listenAndReportPorts({
+  memory: await fastifyApp({ cache: new Cache({ backend: new MemoryBackend() }) }),
+  near: await fastifyApp({ backend: new MemcachedBackend({ servers: memcached }), near: true, keyPrefix: 'profile-near/' }),
+  memcached: await fastifyApp({ backend: new MemcachedBackend({ servers: memcached }), keyPrefix: 'profile-mc/' }),
+  express: expressApp,
+});
