@@ -11,6 +11,8 @@ export interface NearEntry {
   readonly value: Protected;
   /** Unix ms after which the entry is not served (when its read was sent + ttl, or the value's own end of ttl if sooner). */
   readonly expiresAt: number;
+  /** Unix ms from which a read of the entry starts its refill (three quarters into the near ttl), so a hot entry is replaced before it expires. */
+  readonly refreshAt: number;
   /** The ticket of the read that found it: a read sent before it never replaces it. */
   readonly ticket: ReadTicket;
   /** The namespace/tag versions the value was written under; it is served only while they are current. */
@@ -43,6 +45,8 @@ export class NearCache {
   #clock = 0;
   #floor = 0;
   readonly #written = new Map<string, number>();
+  // Keys whose refill is under way: one per key at a time.
+  readonly #refilling = new Set<string>();
 
   constructor(settings: NearCacheSettings) {
     this.#settings = settings;
@@ -78,6 +82,23 @@ export class NearCache {
     return handOut(entry.value);
   }
 
+  /**
+   * True when `entry`, served at `now`, is due for its refill and none is under way for `fullKey`:
+   * the caller then refills it (one backend read while every other reader is still served the
+   * entry), and calls `refilled` when the read has settled. So a hot key is read from the backend
+   * once per key per process as its entry ages, never by every reader at once when it expires.
+   */
+  claimRefill(fullKey: string, entry: NearEntry, now: number): boolean {
+    if (entry.refreshAt > now || this.#refilling.has(fullKey)) return false;
+    this.#refilling.add(fullKey);
+    return true;
+  }
+
+  /** The refill `claimRefill` granted for `fullKey` has settled. */
+  refilled(fullKey: string): void {
+    this.#refilling.delete(fullKey);
+  }
+
   /** Take before reading the backend; give to `fill` with what the read found. */
   ticket(): ReadTicket {
     return ++this.#clock;
@@ -105,7 +126,8 @@ export class NearCache {
       if (this.#entries.size < this.#settings.maxItems && this.#bytes + bytes <= this.#settings.maxBytes) break;
       this.#drop(oldest, entry);
     }
-    const entry: NearEntry = { item: ownedItem(item), value: protect(value, valueBytes), expiresAt, ticket, stamps, bytes };
+    const refreshAt = readAt + Math.floor((this.#settings.ttlMs * 3) / 4);
+    const entry: NearEntry = { item: ownedItem(item), value: protect(value, valueBytes), expiresAt, refreshAt, ticket, stamps, bytes };
     this.#entries.set(fullKey, entry);
     this.#bytes += bytes;
     return entry;

@@ -84,7 +84,7 @@ export class ReadPath {
   outcome<T>(key: string, full: string, fresh: boolean, scope: ReadScope | undefined, lock?: LockRequest): ReadOutcome<T> | Promise<ReadOutcome<T>> {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
-      const entry = this.#nearLookup(near, full);
+      const entry = this.#nearLookup(near, key, full);
       if (entry !== undefined && carriesScope(entry.stamps, scope)) return this.#nearHit<T>(key, entry, near);
       reports.nearMiss(key);
       return this.#backendRead<T>(key, full, scope, near.ticket(), undefined, lock);
@@ -129,10 +129,10 @@ export class ReadPath {
    * is a miss that carries the stale value. A stamped item here was not checked: it is a miss.
    * `verdict`: the server's word on freshness (see StoredItem.stale), which overrides the envelope's.
    */
-  decode<T>(key: string, item: StoredItem | undefined, verdict = item?.stale): ReadOutcome<T> {
+  decode<T>(key: string, item: StoredItem | undefined, verdict = item?.stale, counted = true): ReadOutcome<T> {
     const { reports } = this.#parts;
     if (item === undefined || isStamped(item)) {
-      reports.miss(key);
+      if (counted) reports.miss(key);
       return MISS;
     }
     let value: unknown;
@@ -153,10 +153,10 @@ export class ReadPath {
     }
     // Only an envelope (or the server's verdict) has an expiry: a plain hit costs no clock read.
     if (expiresAt !== Infinity && expiresAt <= Date.now()) {
-      reports.miss(key);
+      if (counted) reports.miss(key);
       return { status: 'miss', stale: { value: value as T, expiredAt: expiresAt } };
     }
-    reports.hit(key);
+    if (counted) reports.hit(key);
     return { status: 'hit', value: value as T };
   }
 
@@ -164,7 +164,7 @@ export class ReadPath {
   async decodedEntry<R>(key: string, full: string, memo: DecodeMemo<R>, fresh: boolean): Promise<DecodedEntry<R> | undefined> {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined && !fresh) {
-      const entry = this.#nearLookup(near, full);
+      const entry = this.#nearLookup(near, key, full);
       if (entry !== undefined) {
         const hit = this.#nearHit<unknown>(key, entry, near) as { value: unknown };
         const known = memo.recall(full, entry.item);
@@ -219,7 +219,7 @@ export class ReadPath {
   peekDecoded<R>(key: string, full: string, memo: DecodeMemo<R>): R | undefined {
     const { near, sync, reports } = this.#parts;
     if (near !== undefined) {
-      const entry = this.#nearLookup(near, full);
+      const entry = this.#nearLookup(near, key, full);
       if (entry === undefined) return undefined;
       const known = memo.recall(full, entry.item);
       if (known === NOT_REMEMBERED) return undefined;
@@ -311,7 +311,7 @@ export class ReadPath {
    * other its stamps name in a second. A hit fills the near cache when `ticket` is given (no
    * write overtook the read).
    */
-  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead, lock?: LockRequest): Promise<ReadOutcome<T>> {
+  async #backendRead<T>(key: string, full: string, scope: ReadScope | undefined, ticket: ReadTicket | undefined, read?: BackendRead, lock?: LockRequest, counted = true): Promise<ReadOutcome<T>> {
     const fetched = await this.#fetch(key, full, scope, lock);
     if ('status' in fetched) return fetched;
     const { item, readAt } = fetched;
@@ -319,7 +319,7 @@ export class ReadPath {
     const opened = await this.#stamps.open(key, full, item, fetched.ticket, scope);
     if ('status' in opened) return opened;
     const { inner, stamps } = opened;
-    const outcome = withVersions(this.decode<T>(key, inner, item?.stale), stamps);
+    const outcome = withVersions(this.decode<T>(key, inner, item?.stale, counted), stamps);
     if (ticket === undefined || outcome.status !== 'hit') return outcome;
     const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
     if (read !== undefined) read.held = held;
@@ -370,14 +370,38 @@ export class ReadPath {
     return { value: memo.remember(full, item, outcome.value, known !== NOT_REMEMBERED ? known : memo.decode(outcome.value)), stale: false };
   }
 
-  /** The near entry of `full` that may be served now; one held under a namespace version no longer current is dropped. */
-  #nearLookup(near: NearCache, full: string): NearEntry | undefined {
+  /**
+   * The near entry of `full` that may be served now; one held under a namespace version no longer
+   * current is dropped. One due for its refill starts it (see NearCache.claimRefill).
+   */
+  #nearLookup(near: NearCache, key: string, full: string): NearEntry | undefined {
     const now = coarseNow();
     const entry = near.lookup(full, now);
-    if (entry === undefined || entry.stamps === undefined) return entry;
-    const holds = this.#parts.versions.holds(entry.stamps, now);
-    if (holds === false) near.forget(full);
-    return holds === true ? entry : undefined;
+    if (entry === undefined) return undefined;
+    if (entry.stamps !== undefined) {
+      const holds = this.#parts.versions.holds(entry.stamps, now);
+      if (holds !== true) {
+        if (holds === false) near.forget(full);
+        return undefined;
+      }
+    }
+    if (near.claimRefill(full, entry, now)) void this.#refill(key, full, near, entry);
+    return entry;
+  }
+
+  /**
+   * Reads `full` again for the near cache while `entry` is still served: a hit replaces the entry
+   * (unless a write of this process overtook the read), a miss drops it (deleted or expired in the
+   * backend). Not counted as a read of the caller's; a backend failure is counted and the entry
+   * kept until it expires.
+   */
+  async #refill(key: string, full: string, near: NearCache, entry: NearEntry): Promise<void> {
+    try {
+      const outcome = await this.#backendRead<unknown>(key, full, undefined, near.ticket(), undefined, undefined, false);
+      if (outcome.status === 'miss' && near.lookup(full, coarseNow()) === entry) near.forget(full);
+    } finally {
+      near.refilled(full);
+    }
   }
 
   #nearHit<T>(key: string, entry: NearEntry, near: NearCache): ReadOutcome<T> {
