@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 /** A benchmark server running in its own process, and the ports it listens on. */
 export interface ServerProcess<Ports> {
   ports: Ports;
+  /** The process's pid (for reading its CPU time, see `cpuMicros`). */
+  pid: number;
   stop(): void;
 }
 
@@ -20,7 +22,7 @@ export async function startServerProcess<Ports>(script: URL, env: NodeJS.Process
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script.pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { ports: JSON.parse(line) as Ports, stop: () => void child.kill() };
+  return { ports: JSON.parse(line) as Ports, pid: child.pid!, stop: () => void child.kill() };
 }
 
 /**

@@ -1,6 +1,7 @@
-// The server process of `run.ts profile`: Fastify and Express apps serving one page of
+// The server process of the profile tools: Fastify and Express apps (and apicache's) serving one page of
 // PROFILE_PAGE_KB kilobytes, plain and cached, on the memory backend and on memcached with a near
 // cache. Prints its ports as one JSON line, then serves until stopped (see server-process.ts).
+import apicache from 'apicache';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
@@ -28,9 +29,13 @@ larderExpress(expressApp);
 expressApp.get('/plain', (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
 expressApp.get('/cached', cacheResponse({ ttl: 300 }), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
 
+const apicacheApp = express();
+apicacheApp.get('/cached', apicache.middleware('5 minutes'), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
+
 await listenAndReportPorts({
   memory: await fastifyApp({ cache: new Cache({ backend: new MemoryBackend() }) }),
   near: await fastifyApp({ backend: new MemcachedBackend({ servers: memcached }), near: true, keyPrefix: 'profile-near/' }),
   memcached: await fastifyApp({ backend: new MemcachedBackend({ servers: memcached }), keyPrefix: 'profile-mc/' }),
   express: expressApp,
+  apicache: apicacheApp,
 });
