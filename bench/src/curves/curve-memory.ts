@@ -49,8 +49,8 @@ export async function curveMemory(settings: CurveSettings): Promise<void> {
     {
       title: 'Memory per cached entry against value size',
       subtitle: `distinct text values, heap + Buffers after GC / entries; median of ${settings.rounds} fresh processes; ${runDescription(settings)}`,
-      x: { label: 'value size', unit: 'bytes', log: true, ticks: VALUE_SIZES },
-      y: { label: 'memory per entry', unit: 'bytes', log: true },
+      x: { label: 'value size', log: true, ticks: VALUE_SIZES, format: byteSize },
+      y: { label: 'memory per entry', log: true, ticks: VALUE_SIZES, format: byteSize },
       series: [
         { name: 'Larder Cache, MemoryBackend', points: VALUE_SIZES.map((size) => [size, at('larder', size)] as [number, number]) },
         { name: 'lru-cache', points: VALUE_SIZES.map((size) => [size, at('lru-cache', size)] as [number, number]) },
@@ -67,4 +67,11 @@ export async function curveMemory(settings: CurveSettings): Promise<void> {
     },
     { valueSizes: VALUE_SIZES, entries: VALUE_SIZES.map((size) => entriesFor(size, settings.quick)), bytesPerEntry: Object.fromEntries(samples) },
   );
+}
+
+/** 100 B, 4 KiB, 1.5 MiB. */
+function byteSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / 1024 / 1024).toPrecision(3))} MiB`;
+  if (bytes >= 1024) return `${Number((bytes / 1024).toPrecision(3))} KiB`;
+  return `${bytes} B`;
 }

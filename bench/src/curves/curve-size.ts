@@ -2,7 +2,7 @@ import { MemcachedServer } from '@larder/testing';
 import { CONNECTIONS, interleavedRates } from '../http-rate.js';
 import { startServerProcess } from '../server-process.js';
 import { renderPage } from './page.js';
-import { runDescription, times, whole, writeCurve } from './output.js';
+import { ratioSeries, runDescription, times, whole, writeCurve } from './output.js';
 import type { CurveSettings } from './settings.js';
 
 /** Page sizes of the curve, in KiB. */
@@ -20,7 +20,7 @@ export async function curveSize(settings: CurveSettings): Promise<void> {
     const memory = `http://127.0.0.1:${server.ports.memory}`;
     const near = `http://127.0.0.1:${server.ports.near}`;
     const routes = [
-      { name: 'plain Fastify route (renders the page)', url: (kb: number) => `${memory}/plain/${kb}` },
+      { name: 'plain Fastify route', url: (kb: number) => `${memory}/plain/${kb}` },
       { name: 'Larder view hit, memory backend', url: (kb: number) => `${memory}/cached/${kb}` },
       { name: 'Larder view hit, memcached + near cache', url: (kb: number) => `${near}/cached/${kb}` },
     ];
@@ -32,15 +32,16 @@ export async function curveSize(settings: CurveSettings): Promise<void> {
     }
     const rates = await interleavedRates(targets, { rounds: settings.rounds, duration: settings.durationS, warmup: settings.quick ? 0 : 1 });
     const at = (size: number, route: number) => rates[size * routes.length + route]!;
+    const series = routes.map((route, r) => ({ name: route.name, points: PAGE_SIZES_KB.map((kb, s) => [kb, at(s, r)] as [number, number]) }));
     writeCurve(
       settings,
       'curve-size',
       {
         title: 'Throughput against page size',
-        subtitle: `${CONNECTIONS} connections, median of ${settings.rounds} interleaved rounds of ${settings.durationS} s; ${runDescription(settings)}`,
+        subtitle: `the plain route renders the page per request; ${CONNECTIONS} connections, median of ${settings.rounds} interleaved rounds of ${settings.durationS} s; ${runDescription(settings)}`,
         x: { label: 'page size', unit: 'KiB', log: true, ticks: PAGE_SIZES_KB },
         y: { label: 'throughput', unit: 'req/s', log: true },
-        series: routes.map((route, r) => ({ name: route.name, points: PAGE_SIZES_KB.map((kb, s) => [kb, at(s, r)] as [number, number]) })),
+        series,
       },
       {
         columns: ['page', 'plain route', 'memory hit', 'memory / plain', 'memcached + near hit', 'near / plain', 'memory / near'],
@@ -55,6 +56,13 @@ export async function curveSize(settings: CurveSettings): Promise<void> {
         ]),
       },
       { pageSizesKb: PAGE_SIZES_KB, routes: routes.map((r) => r.name), connections: CONNECTIONS, requestsPerSecond: rates },
+      {
+        title: 'View hit throughput relative to the plain route, against page size',
+        subtitle: `same run as curve-size.svg; ${runDescription(settings)}`,
+        x: { label: 'page size', unit: 'KiB', log: true, ticks: PAGE_SIZES_KB },
+        y: { label: 'hit / plain route', unit: 'x', min: 0, format: (v) => v.toFixed(1) },
+        series: ratioSeries(series, routes[0]!.name),
+      },
     );
   } finally {
     server.stop();
