@@ -26,6 +26,7 @@ await warm.close();
 new LRUCache<string, string>({ max: 100 }).set('warm', distinctText(size, 0));
 
 const before = held();
+// Held in a module variable, so the cache stays alive through the second measurement.
 let keep: unknown;
 if (kind === 'larder') {
   const cache = new Cache({ backend: new MemoryBackend({ maxItems: count, maxBytes: 4 * 1024 ** 3 }) });
@@ -39,4 +40,5 @@ if (kind === 'larder') {
   keep = cache;
 }
 const after = held();
-console.log(JSON.stringify({ kind, size, count, bytesPerEntry: (after - before) / count, kept: keep !== undefined }));
+console.log(JSON.stringify({ kind, size, count, bytesPerEntry: (after - before) / count }));
+void keep;
