@@ -11,11 +11,13 @@ export interface Target {
   headers?: Record<string, string>;
   /** The status every response must have (default: any 2xx), e.g. 304 for conditional requests. */
   status?: number;
+  /** Connections to keep open (default CONNECTIONS). */
+  connections?: number;
 }
 
 /** Requests per second of one target under autocannon; a response of another status than expected fails the benchmark. */
 async function requestsPerSecond(target: Target, duration = DURATION_S): Promise<number> {
-  const result = await autocannon({ url: target.url, headers: target.headers ?? {}, connections: CONNECTIONS, duration });
+  const result = await autocannon({ url: target.url, headers: target.headers ?? {}, connections: target.connections ?? CONNECTIONS, duration });
   if (result.errors > 0) throw new Error(`${target.url}: ${result.errors} errors`);
   if (target.status === undefined) {
     if (result.non2xx > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx responses`);
@@ -28,12 +30,18 @@ async function requestsPerSecond(target: Target, duration = DURATION_S): Promise
   return result.requests.average;
 }
 
-/** Medians of interleaved rounds (3 unless told) after a warm-up, so drift of the machine affects every target alike. */
-export async function interleavedRates(targets: readonly Target[], { rounds = ROUNDS }: { rounds?: number } = {}): Promise<number[]> {
-  for (const target of targets) await requestsPerSecond(target, 1);
+/**
+ * Medians of interleaved rounds (3 unless told, of `duration` seconds each, 4 unless told) after
+ * a warm-up (1 s per target unless told), so drift of the machine affects every target alike.
+ */
+export async function interleavedRates(
+  targets: readonly Target[],
+  { rounds = ROUNDS, duration = DURATION_S, warmup = 1 }: { rounds?: number; duration?: number; warmup?: number } = {},
+): Promise<number[]> {
+  if (warmup > 0) for (const target of targets) await requestsPerSecond(target, warmup);
   const samples: number[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of targets.entries()) samples[i]!.push(await requestsPerSecond(target));
+    for (const [i, target] of targets.entries()) samples[i]!.push(await requestsPerSecond(target, duration));
   }
   return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
 }

@@ -11,6 +11,8 @@ import { benchHttpStale } from './http-stale.js';
 import { benchHttpViews } from './http-views.js';
 import { benchTransport } from './transport.js';
 import { toMarkdown, type ResultRow } from './report.js';
+import { CURVES } from './curves/sections.js';
+import { curveSettings } from './curves/settings.js';
 
 /** Every benchmark section, in the order they run. */
 const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
@@ -25,15 +27,24 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   conditional: benchConditional,
 };
 
-const only = process.argv.slice(2);
+// Curve sections run only when named (`curves` names them all); a run without arguments is the table.
+const only = process.argv.slice(2).flatMap((name) => (name === 'curves' ? Object.keys(CURVES) : [name]));
+const unknown = only.filter((name) => !(name in SECTIONS) && !(name in CURVES));
+if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${[...Object.keys(SECTIONS), ...Object.keys(CURVES), 'curves'].join(', ')}`);
 const rows: ResultRow[] = [];
 for (const [name, section] of Object.entries(SECTIONS)) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.error(`bench: ${name}...`);
   rows.push(...(await section()));
 }
+const settings = curveSettings();
+for (const [name, curve] of Object.entries(CURVES)) {
+  if (!only.includes(name)) continue;
+  console.error(`bench: ${name}...`);
+  await curve(settings);
+}
 const table = toMarkdown(rows);
-console.log(table);
+if (rows.length > 0 || only.length === 0) console.log(table);
 if (only.length === 0) {
   const header = [
     '# Benchmark results',
