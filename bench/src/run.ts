@@ -10,6 +10,7 @@ import { benchHttpSessions } from './http-sessions.js';
 import { benchHttpStale } from './http-stale.js';
 import { benchHttpViews } from './http-views.js';
 import { benchTransport } from './transport.js';
+import { benchFlaskViews } from './flask-views.js';
 import { toMarkdown, type ResultRow } from './report.js';
 import { CURVES } from './curves/sections.js';
 import { curveSettings } from './curves/settings.js';
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
   cluster: benchCluster,
   transport: benchTransport,
   http: benchHttpViews,
+  flask: benchFlaskViews,
   stale: benchHttpStale,
   sessions: benchHttpSessions,
   express: benchExpress,
@@ -41,7 +43,7 @@ const settings = curveSettings();
 for (const [name, curve] of Object.entries(CURVES)) {
   if (!only.includes(name)) continue;
   console.error(`bench: ${name}...`);
-  await curve(settings);
+  rows.push(...((await curve(settings)) ?? []));
 }
 const table = toMarkdown(rows);
 if (rows.length > 0 || only.length === 0) console.log(table);

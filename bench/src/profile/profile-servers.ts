@@ -8,11 +8,11 @@ import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import larder from '@larder/fastify-plugin';
 import { cacheResponse, larder as larderExpress } from '@larder/express';
 import { listenAndReportPorts } from '../server-process.js';
-import { pageOfSize } from './page-of-size.js';
+import { renderPage } from '../curves/page.js';
 
 const memcached = process.env.BENCH_MEMCACHED;
 if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
-const page = pageOfSize(Number(process.env.PROFILE_PAGE_KB ?? '1') * 1024);
+const page = renderPage(Number(process.env.PROFILE_PAGE_KB ?? '1'));
 
 /** A Fastify app with the plain route and the cached one, on `options`'s cache. */
 async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInstance> {
