@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError } from '@larder/core';
 import { SYSTEM_PYTHON } from '@larder/testing';
 import { MAX_PATH_LENGTH, normalizePath } from '../src/keys/normalize-path.js';
+import { seededRandom } from './seeded-random.js';
 
 interface FlaskRequest { url: string; status: number; path: string | null; keys: string[] }
 
@@ -120,18 +121,6 @@ describe('normalizePath: one form per meaning', () => {
   });
 });
 
-const MUL = 0x6d2b79f5;
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + MUL) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Units of meaning, each with every spelling that must give one form. No unit's spelling can
 // join its neighbour's into another unit (no lone continuation byte follows a lead byte).
 const UNITS: string[][] = [
@@ -142,7 +131,7 @@ const UNITS: string[][] = [
 ];
 
 describe('normalizePath: random paths of random spellings (seeded)', () => {
-  const next = random(8675309);
+  const next = seededRandom(8675309);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const cases = Array.from({ length: 2000 }, () => {
     const units = Array.from({ length: 1 + Math.floor(next() * 6) }, () => Math.floor(next() * UNITS.length));
