@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '@larder/core';
-import { SYSTEM_PYTHON } from '@larder/testing';
 import {
   MAX_QUERY_LENGTH,
   MAX_QUERY_PAIRS,
@@ -15,32 +12,15 @@ import {
   type QueryHashMethod,
 } from '../src/keys/flask-query-key.js';
 import { normalizePath } from '../src/keys/normalize-path.js';
+import { askFlaskKeys } from './flask-keys.js';
 import { seededRandom } from './seeded-random.js';
 
 interface FlaskRequest { url: string; status: number; path: string | null; query: string | null; keys: string[] }
 interface FlaskAnswer { requests: FlaskRequest[]; reprs: string[]; categories: string[]; unicode: string }
 
-const FLASK_KEYS = fileURLToPath(new URL('./fixtures/flask_keys.py', import.meta.url));
-
 /** One Python process: a real Flask app with Flask-Caching answers every URL, repr and category asked. */
 function askFlask(request: { urls: string[]; reprs: Array<Array<[string, string]>>; codePoints: number[] }): FlaskAnswer {
-  try {
-    const output = execFileSync(SYSTEM_PYTHON, [FLASK_KEYS], {
-      input: JSON.stringify(request),
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return JSON.parse(output) as FlaskAnswer;
-  } catch (error) {
-    const failure = error as { code?: string; status?: number; stderr?: string };
-    if (failure.code === 'ENOENT' || failure.status === 3) {
-      const why = failure.stderr?.trim() || `${SYSTEM_PYTHON} not found`;
-      throw new Error(`Flask-Caching is not available to ${SYSTEM_PYTHON} (${why}): run scripts/system-packages.sh, which installs python3-flask-caching`, { cause: error });
-    }
-    throw error;
-  }
+  return askFlaskKeys(request) as FlaskAnswer;
 }
 
 // Queries where werkzeug's parsing, Python's repr or Python's sort order are easy to get wrong.
