@@ -10,7 +10,7 @@ export type { ReadOptions } from './options/read-options.js';
 export type { DeleteOptions } from './store/soft-delete.js';
 export type { NearCacheOptions } from './near/near-options.js';
 export { CacheNamespace } from './namespace.js';
-export { MAX_TAGS, TagVersions } from './versions/tags.js';
+export { MAX_TAGS, TagVersions, tagReadBackProblem } from './versions/tags.js';
 export {
   toRecomputePolicy,
   optionFailure,

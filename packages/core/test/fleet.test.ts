@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { MemcachedServer } from '@larder/testing';
-import { Cache, MemcachedBackend } from '../src/index.js';
+import { before, describe, it } from 'node:test';
+import type { MemcachedServer } from '@larder/testing';
+import type { Cache } from '../src/index.js';
 import { Fleet } from './fleet.js';
+import { memcachedCaches } from './memcached-caches.js';
 import { writeStale } from './stale-entry.js';
 
-const quiet = { warn() {} };
-
 describe('fleet-safe recomputation: real processes on one real memcached', () => {
+  const memcached = memcachedCaches('fleet');
   let server: MemcachedServer;
   let cache: Cache;
-  before(async () => {
-    server = await MemcachedServer.start();
-    cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet });
-  });
-  after(async () => {
-    await cache.close();
-    await server.stop();
+  before(() => {
+    server = memcached.server();
+    cache = memcached.open();
   });
 
   it('4 processes x 100 cold callers of one key, a 300 ms factory, lock on: the factory runs exactly once in the cluster', async (t) => {

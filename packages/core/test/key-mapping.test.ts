@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import memjs from 'memjs';
-import { MemcachedServer } from '@larder/testing';
-import { Cache, MemcachedBackend, toSafeKey } from '../src/index.js';
+import type { MemcachedServer } from '@larder/testing';
+import { toSafeKey, type Cache } from '../src/index.js';
+import { memcachedCaches } from './memcached-caches.js';
 
-const quiet = { warn: () => {} };
 const longKey = 'report/'.repeat(50);
 
 describe('key mapping is injective', () => {
@@ -36,15 +36,12 @@ describe('key mapping is injective', () => {
 });
 
 describe('key mapping on memcached', () => {
+  const memcached = memcachedCaches('key-mapping');
   let server: MemcachedServer;
   let cache: Cache;
-  before(async () => {
-    server = await MemcachedServer.start();
-    cache = new Cache({ backend: new MemcachedBackend({ servers: server.address }), logger: quiet });
-  });
-  after(async () => {
-    await cache.close();
-    await server.stop();
+  before(() => {
+    server = memcached.server();
+    cache = memcached.open();
   });
 
   it('a long key and its hashed form are separate entries', async () => {

@@ -5,28 +5,19 @@ import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MemcachedServer } from '@larder/testing';
-import { Cache, deleteMemoized, memoize, MemcachedBackend, MemoryBackend, setDefaultCache, type Backend } from '../src/index.js';
+import { suiteBackends, suiteCache } from '../src/conformance.js';
+import { Cache, deleteMemoized, memoize, MemoryBackend, setDefaultCache } from '../src/index.js';
 import { memoizedIdentity } from '../src/memoize/memoize.js';
 
 const quiet = { warn() {} };
 
-function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backend; dispose(): Promise<void> }>): void {
+for (const backend of suiteBackends(() => MemcachedServer.start())) {
+  const { name } = backend;
   describe(`memoize on ${name}`, () => {
     let cache: Cache;
-    let dispose: () => Promise<void> = async () => {};
-    const ready = (async () => {
-      const made = await makeBackend();
-      dispose = made.dispose;
-      cache = new Cache({ backend: made.backend, logger: quiet });
-    })();
-    after(async () => {
-      await ready;
-      await cache.close();
-      await dispose();
-    });
+    suiteCache(backend, (made) => (cache = made));
 
     it('caches by normalised arguments: object key order does not matter', async () => {
-      await ready;
       let calls = 0;
       const price = cache.memoize(async (item: string, opts: { a: number; b: number }) => ++calls + item.length + opts.a, { name: `${name}:price` });
       assert.equal(await price('x', { a: 1, b: 2 }), 3);
@@ -37,7 +28,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
     });
 
     it('two different functions never share a key, even with the same name in one module', async () => {
-      await ready;
       const warnings: string[] = [];
       const first = cache.memoize(function lookup(id: number) { return `first ${id}`; }, { warn: (m) => warnings.push(m) });
       const second = cache.memoize(function lookup(id: number) { return `second ${id}`; }, { warn: (m) => warnings.push(m) });
@@ -49,7 +39,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
     });
 
     it('concurrent calls with the same arguments share one execution; a rejection is not cached', async () => {
-      await ready;
       let calls = 0;
       const slow = cache.memoize(async (n: number) => {
         calls++;
@@ -65,7 +54,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
     });
 
     it('deleteMemoized(fn) forgets every result with one write; deleteMemoized(fn, ...args) forgets one', async () => {
-      await ready;
       let calls = 0;
       const square = cache.memoize((n: number) => { calls++; return n * n; }, { name: `${name}:square` });
       await square(2);
@@ -84,7 +72,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
     });
 
     it('unless skips the cache, forcedUpdate recomputes, responseFilter decides what is kept', async () => {
-      await ready;
       let calls = 0;
       const fn = cache.memoize((n: number) => ++calls * 0 + n, {
         name: `${name}:options`,
@@ -103,7 +90,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
     });
 
     it('this is not part of the key unless the instance has a cacheId', async () => {
-      await ready;
       let calls = 0;
       const method = cache.memoize(function (this: { cacheId?: string }, n: number) { calls++; return `${this.cacheId ?? '-'}${n}`; }, { name: `${name}:method` });
       const a = { method };
@@ -119,11 +105,6 @@ function memoizeSuite(name: string, makeBackend: () => Promise<{ backend: Backen
   });
 }
 
-memoizeSuite('memory', async () => ({ backend: new MemoryBackend(), dispose: async () => {} }));
-memoizeSuite('memcached', async () => {
-  const server = await MemcachedServer.start();
-  return { backend: new MemcachedBackend({ servers: server.address }), dispose: () => server.stop() };
-});
 
 describe('memoize single-flight', () => {
   it('two caches with one prefix over different backends do not share flights', async () => {

@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MemcachedServer } from '@larder/testing';
-import { Cache, DecodeMemo, MemcachedBackend, MemoryBackend, type Backend } from '../src/index.js';
+import { suiteBackends, suiteCache } from '../src/conformance.js';
+import { DecodeMemo, type Cache } from '../src/index.js';
 
-const quiet = { warn() {} };
-
-function suite(name: string, makeBackend: () => Promise<{ backend: Backend; dispose(): Promise<void> }>): void {
+for (const backend of suiteBackends(() => MemcachedServer.start())) {
+  const { name } = backend;
   describe(`readDecoded on ${name}: the typed decode memo`, () => {
     let cache: Cache;
-    let dispose: () => Promise<void> = async () => {};
-    const ready = (async () => {
-      const made = await makeBackend();
-      dispose = made.dispose;
-      cache = new Cache({ backend: made.backend, logger: quiet });
-    })();
-    after(async () => {
-      await ready;
-      await cache.close();
-      await dispose();
-    });
+    suiteCache(backend, (made) => (cache = made));
 
     it('decodes a stored item once, again after it is overwritten; misses are undefined and not decoded', async () => {
-      await ready;
       let decodes = 0;
       const memo = new DecodeMemo((value) => (decodes++, { parsed: String(value).toUpperCase() }));
       await cache.set('page', 'hello');
@@ -39,7 +28,6 @@ function suite(name: string, makeBackend: () => Promise<{ backend: Backend; disp
     });
 
     it('is bounded in bytes and never holds an item over maxEntryBytes', async () => {
-      await ready;
       const memo = new DecodeMemo((value) => value, { maxBytes: 32 * 1024, maxEntryBytes: 8 * 1024 });
       for (let n = 0; n < 50; n++) {
         await cache.set(`bounded:${n}`, 'a'.repeat(2_000));
@@ -54,8 +42,3 @@ function suite(name: string, makeBackend: () => Promise<{ backend: Backend; disp
   });
 }
 
-suite('memory', async () => ({ backend: new MemoryBackend(), dispose: async () => {} }));
-suite('memcached', async () => {
-  const server = await MemcachedServer.start();
-  return { backend: new MemcachedBackend({ servers: server.address }), dispose: () => server.stop() };
-});

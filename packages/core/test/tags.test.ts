@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { Cache, DecodeMemo, Flags, MAX_TAGS, MemoryBackend, memoize, type CacheErrorEvent } from '../src/index.js';
+import { isDeepStrictEqual } from 'node:util';
+import { Cache, DecodeMemo, Flags, MAX_TAGS, MemoryBackend, memoize, tagReadBackProblem, type CacheErrorEvent } from '../src/index.js';
 
 const quiet = { warn() {} };
 const ALL_READS = ['get', 'has', 'read', 'getMany', 'readDecoded', 'readDecodedEntry', 'peekDecoded'] as const;
@@ -249,6 +250,35 @@ describe('tags on the memory backend (one process)', () => {
     assert.equal(await cache.invalidateTags(['short']), true);
     assert.equal(await cache.get('k'), undefined);
     await cache.close();
+  });
+
+  it('tagReadBackProblem says exactly when a hit names a tag otherwise than it was given', async () => {
+    const cases: Array<[keyPrefix: string, tag: string, problem: RegExp | undefined]> = [
+      ['', 'plain', undefined],
+      ['shop:', 'user:abc', undefined],
+      ['p'.repeat(200), 'x'.repeat(39), undefined],
+      ['p'.repeat(200), 'x'.repeat(40), /is 251 characters, too long for memcached \(at most 250\)/],
+      ['', 'catégorie', /must be printable ASCII without spaces/],
+      ['my shop:', 'x', /must be printable ASCII without spaces/],
+      ['', 'a:sha256:b', /must not contain :sha256:/],
+      ['larder-tag:x:', 't', /keyPrefix must not contain "larder-tag:"/],
+    ];
+    for (const [keyPrefix, tag, expected] of cases) {
+      const problem = tagReadBackProblem(keyPrefix, tag);
+      if (expected === undefined) assert.equal(problem, undefined, `${keyPrefix} + ${tag}`);
+      else assert.match(problem ?? '', expected);
+      // What a read really names (a tag whose counter key is refused names nothing).
+      const cache = new Cache({ keyPrefix, logger: quiet });
+      const named = await cache.set('k', 'v', { tags: [tag] }).then(
+        async () => {
+          const read = await cache.read('k');
+          return read.status === 'hit' ? read.versions?.tags : undefined;
+        },
+        () => undefined,
+      );
+      assert.equal(isDeepStrictEqual(named, [tag]), problem === undefined, `${keyPrefix} + ${tag}: a read names ${String(named)}`);
+      await cache.close();
+    }
   });
 
   it('tags that memcached could not take as keys (spaces, non-ASCII, long) get a hashed counter key of their own', async () => {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Cache } from '@larder/core';
+import { viewKey } from '@larder/http';
 import { memcachedConformanceCache as onMemcached, memoryConformanceCache, type ConformanceCache, type ConformanceRoute, type ConformanceSession, type StartedApp } from '@larder/http/conformance';
 import { MemcachedServer } from '@larder/testing';
 import express from 'express';
@@ -33,6 +34,13 @@ export const suiteCaches: ReadonlyArray<readonly [name: string, open: () => Prom
 /** A Cache on a memcached of its own, started for the run (see @larder/http/conformance). */
 export async function memcachedConformanceCache(): Promise<ConformanceCache> {
   return onMemcached(await MemcachedServer.start());
+}
+
+/** Resolves once `path`'s page is in the cache: a miss answers before its page is written (in the background). */
+export async function stored(cache: Cache, path: string): Promise<void> {
+  for (let wait = 5; !(await cache.has(viewKey(path))); wait = Math.min(wait * 2, 100)) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 /** Serves `app` on a free loopback port: its base URL, and a close that waits for the server to stop. */

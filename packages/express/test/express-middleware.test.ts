@@ -1,49 +1,14 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Cache, MemoryBackend } from '@larder/core';
+import { request as get } from '@larder/http/conformance';
 import compression from 'compression';
 import express from 'express';
 import express4 from 'express4';
 import session from 'express-session';
 import { cacheResponse, larder, NotInstalledError, viewKey, type ExpressAppLike, type LarderExpress } from '../src/index.js';
-
-const quiet = { warn: () => {} };
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  text: string;
-}
-
-/** A real HTTP GET (no agent, so no connection is kept between requests). */
-function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body, text: body.toString('utf8') });
-      });
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
-
-/** Listens on a free loopback port; the returned function closes it. */
-async function listen(app: ExpressAppLike): Promise<{ base: string; close(): Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { listen, quiet } from './build-app.js';
 
 for (const [name, makeApp] of [['Express 5', () => express()], ['Express 4', () => express4()]] as const) {
   describe(`@larder/express on ${name}`, () => {

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Cache, MemoryBackend } from '@larder/core';
+import { request as get } from '@larder/http/conformance';
 import express from 'express';
 import { cacheResponse, larder, viewKey, type ExpressAppLike, type LarderExpress } from '../src/index.js';
 
 // What an attacker's review found, each a test: one request must never stall a key for others,
 // an acknowledged invalidation must not be undone by a miss that was running, refreshes end.
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-function get(base: string, path: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
 
 /** A promise and the function that resolves it. */
 function gate(): { opened: Promise<void>; open(): void } {

@@ -3,9 +3,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Cache, MemcachedBackend } from '@larder/core';
-import { viewKey } from '@larder/http';
 import { request, type ConformanceResponse } from '@larder/http/conformance';
 import { MemcachedServer } from '@larder/testing';
+import { stored } from './build-app.js';
 
 const SHOP = fileURLToPath(new URL('./fixtures/tagged-shop.ts', import.meta.url));
 
@@ -26,13 +26,6 @@ async function startShop(framework: 'fastify' | 'express', servers: string): Pro
 /** One request to a shop process; behind a load balancer every process sees the site's one Host. */
 function call(base: string, path: string, method = 'GET'): Promise<ConformanceResponse> {
   return request(base, path, { host: 'shop.test' }, method);
-}
-
-/** Resolves once `path`'s page is in memcached: a miss answers before its page is written (in the background). */
-async function stored(cache: Cache, path: string): Promise<void> {
-  for (let wait = 5; !(await cache.has(viewKey(path))); wait = Math.min(wait * 2, 100)) {
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
 }
 
 describe('tags across two processes, one on Fastify and one on Express, over one real memcached', () => {

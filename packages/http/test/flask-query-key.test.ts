@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '@larder/core';
-import { SYSTEM_PYTHON } from '@larder/testing';
 import {
   MAX_QUERY_LENGTH,
   MAX_QUERY_PAIRS,
@@ -15,31 +12,15 @@ import {
   type QueryHashMethod,
 } from '../src/keys/flask-query-key.js';
 import { normalizePath } from '../src/keys/normalize-path.js';
+import { askFlaskKeys } from './flask-keys.js';
+import { seededRandom } from './seeded-random.js';
 
 interface FlaskRequest { url: string; status: number; path: string | null; query: string | null; keys: string[] }
 interface FlaskAnswer { requests: FlaskRequest[]; reprs: string[]; categories: string[]; unicode: string }
 
-const FLASK_KEYS = fileURLToPath(new URL('./fixtures/flask_keys.py', import.meta.url));
-
 /** One Python process: a real Flask app with Flask-Caching answers every URL, repr and category asked. */
 function askFlask(request: { urls: string[]; reprs: Array<Array<[string, string]>>; codePoints: number[] }): FlaskAnswer {
-  try {
-    const output = execFileSync(SYSTEM_PYTHON, [FLASK_KEYS], {
-      input: JSON.stringify(request),
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return JSON.parse(output) as FlaskAnswer;
-  } catch (error) {
-    const failure = error as { code?: string; status?: number; stderr?: string };
-    if (failure.code === 'ENOENT' || failure.status === 3) {
-      const why = failure.stderr?.trim() || `${SYSTEM_PYTHON} not found`;
-      throw new Error(`Flask-Caching is not available to ${SYSTEM_PYTHON} (${why}): run scripts/system-packages.sh, which installs python3-flask-caching`, { cause: error });
-    }
-    throw error;
-  }
+  return askFlaskKeys(request) as FlaskAnswer;
 }
 
 // Queries where werkzeug's parsing, Python's repr or Python's sort order are easy to get wrong.
@@ -58,19 +39,6 @@ const TRICKY = [
   'q=%zz', 'q=%4', 'q=%', 'q=%%41', 'q=100%', 'q=%2', '%=%',
   'q=é', 'q=😀&r=\ue000',
 ];
-
-const MUL = 0x6d2b79f5;
-/** Seeded PRNG (mulberry32) so a failing case can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + MUL) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL_CODE_POINTS = [0x20, 0x22, 0x25, 0x26, 0x27, 0x2b, 0x3d, 0x5c, 0x0a, 0x00, 0x7f, 0xa0, 0x200b, 0xe000, 0xfeff, 0xfffd, 0xff21, 0x1f600, 0x10000, 0x10ffff];
 
@@ -144,7 +112,7 @@ function nodeCategory(cp: number): string {
   return GENERAL_CATEGORIES.find(([, pattern]) => pattern.test(char))![0];
 }
 
-const next = random(20240611);
+const next = seededRandom(20240611);
 const used = new Set<number>();
 const propertyQueries = Array.from({ length: 400 }, () => randomQuery(next, used));
 const propertyReprs = Array.from({ length: 300 }, () =>

@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError } from '@larder/core';
-import { SYSTEM_PYTHON } from '@larder/testing';
 import { MAX_PATH_LENGTH, normalizePath } from '../src/keys/normalize-path.js';
+import { askFlaskKeys } from './flask-keys.js';
+import { seededRandom } from './seeded-random.js';
 
 interface FlaskRequest { url: string; status: number; path: string | null; keys: string[] }
 
-const FLASK_KEYS = fileURLToPath(new URL('./fixtures/flask_keys.py', import.meta.url));
-
 /** One Python process: a real Flask app reports request.path (and the Flask-Caching key) for every URL. */
 function askFlask(urls: string[]): FlaskRequest[] {
-  try {
-    const output = execFileSync(SYSTEM_PYTHON, [FLASK_KEYS], {
-      input: JSON.stringify({ urls }),
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
-    return (JSON.parse(output) as { requests: FlaskRequest[] }).requests;
-  } catch (error) {
-    const failure = error as { code?: string; status?: number; stderr?: string };
-    if (failure.code === 'ENOENT' || failure.status === 3) {
-      const why = failure.stderr?.trim() || `${SYSTEM_PYTHON} not found`;
-      throw new Error(`Flask-Caching is not available to ${SYSTEM_PYTHON} (${why}): run scripts/system-packages.sh, which installs python3-flask-caching`, { cause: error });
-    }
-    throw error;
-  }
+  return (askFlaskKeys({ urls }) as { requests: FlaskRequest[] }).requests;
 }
 
 const invalid = { name: 'InvalidArgumentError', code: 'E_INVALID_ARGUMENT' };
@@ -120,18 +102,6 @@ describe('normalizePath: one form per meaning', () => {
   });
 });
 
-const MUL = 0x6d2b79f5;
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + MUL) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Units of meaning, each with every spelling that must give one form. No unit's spelling can
 // join its neighbour's into another unit (no lone continuation byte follows a lead byte).
 const UNITS: string[][] = [
@@ -142,7 +112,7 @@ const UNITS: string[][] = [
 ];
 
 describe('normalizePath: random paths of random spellings (seeded)', () => {
-  const next = random(8675309);
+  const next = seededRandom(8675309);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const cases = Array.from({ length: 2000 }, () => {
     const units = Array.from({ length: 1 + Math.floor(next() * 6) }, () => Math.floor(next() * UNITS.length));

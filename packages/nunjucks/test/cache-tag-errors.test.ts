@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Cache, LarderError, MemcachedBackend, MemoryBackend, type CacheErrorEvent } from '@larder/core';
+import { suiteCache } from '@larder/core/conformance';
 import { MemcachedServer } from '@larder/testing';
 import nunjucks from 'nunjucks';
 import { addCacheExtension, FragmentCacheError, SyncRenderError } from '../src/index.js';
-import { quiet, quietCache, suiteBackends } from './suite-backends.js';
+import { quiet, suiteBackends } from './suite-backends.js';
 
 const templates = fileURLToPath(new URL('./templates', import.meta.url));
 
@@ -38,16 +39,7 @@ const CARD = "{% cache 300, 'card', user %}<p>{{ user.name }}</p>{% endcache %}"
 for (const suite of suiteBackends) {
   describe(`{% cache %} vary-on values on ${suite.name}`, () => {
     let cache: Cache;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      const made = await suite.make();
-      dispose = made.dispose;
-      cache = quietCache(made.backend);
-    });
-    after(async () => {
-      await cache.close();
-      await dispose();
-    });
+    suiteCache(suite, (made) => (cache = made));
 
     it("alice's and bob's cards, varying on the user object, are two fragments", async () => {
       const env = environment(cache);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { makeTemplateFragmentKey, MemcachedBackend, MemoryBackend, type Cache } from '@larder/core';
+import { suiteCache } from '@larder/core/conformance';
 import { MemcachedServer, metaTtl } from '@larder/testing';
 import nunjucks from 'nunjucks';
 import { addCacheExtension, SyncRenderError } from '../src/index.js';
@@ -30,16 +31,7 @@ function renderString(env: nunjucks.Environment, source: string, context: object
 for (const suite of suiteBackends) {
   describe(`nunjucks {% cache %} tag on ${suite.name}`, () => {
     let cache: Cache;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      const made = await suite.make();
-      dispose = made.dispose;
-      cache = quietCache(made.backend);
-    });
-    after(async () => {
-      await cache.close();
-      await dispose();
-    });
+    suiteCache(suite, (made) => (cache = made));
 
     it("renders the body once, stored under Flask-Caching's fragment key", async () => {
       const { env, counter } = environment(cache);

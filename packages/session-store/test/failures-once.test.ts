@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { Cache, ConnectionError, MemcachedBackend, MemoryBackend, type CacheErrorEvent, type StoredItem } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import { MemcachedStore, type SessionData } from '../src/index.js';
@@ -18,6 +18,16 @@ function storeOn(backend: MemcachedBackend | MemoryBackend) {
   cache.on('error', (event) => events.push(event));
   const store = new MemcachedStore({ cache }, { logger });
   return { cache, store, lines, events };
+}
+
+/** storeOn a memcached of the test's own (for the test to stop), the server, store and cache closed after the test. */
+async function storeOnOwnMemcached(t: TestContext, options: { failureLimit?: number } = {}) {
+  const server = await MemcachedServer.start();
+  t.after(() => server.stop());
+  const opened = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300, ...options }));
+  t.after(() => opened.store.close());
+  t.after(() => opened.cache.close());
+  return { server, ...opened };
 }
 
 /**
@@ -41,11 +51,7 @@ class FirstReadFails extends MemoryBackend {
 
 describe('each failure is logged once and counted once', () => {
   it('a read on a stopped memcached: E_SESSION_READ (503), one log line (the store’s, id redacted), one counted error', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300 }));
-    t.after(() => store.close());
-    t.after(() => cache.close());
+    const { server, cache, store, lines, events } = await storeOnOwnMemcached(t);
     const id = randomSessionId();
     await store.setSession(id, session());
     await server.stop();
@@ -60,11 +66,7 @@ describe('each failure is logged once and counted once', () => {
   });
 
   it('two concurrent reads of one session on a stopped memcached each get their own failure', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300, failureLimit: 5 }));
-    t.after(() => store.close());
-    t.after(() => cache.close());
+    const { server, cache, store, lines, events } = await storeOnOwnMemcached(t, { failureLimit: 5 });
     const id = randomSessionId();
     await store.setSession(id, session());
     server.pause();
@@ -94,11 +96,7 @@ describe('each failure is logged once and counted once', () => {
   });
 
   it('a failed write, delete and touch: one log line each kind, one count each, by the store', async (t) => {
-    const server = await MemcachedServer.start();
-    t.after(() => server.stop());
-    const { cache, store, lines, events } = storeOn(new MemcachedBackend({ servers: server.address, timeout: 300 }));
-    t.after(() => store.close());
-    t.after(() => cache.close());
+    const { server, cache, store, lines, events } = await storeOnOwnMemcached(t);
     const id = randomSessionId();
     await server.stop();
 

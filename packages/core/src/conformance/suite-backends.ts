@@ -1,5 +1,8 @@
+import { after, before } from 'node:test';
 import { MemcachedBackend } from '../backends/memcached/memcached-backend.js';
 import { MemoryBackend } from '../backends/memory-backend.js';
+import { Cache } from '../cache.js';
+import type { CacheOptions } from '../options/cache-options.js';
 import type { Backend } from '../types/backend.js';
 
 /** A memcached the suite started (`MemcachedServer` from @larder/testing, or your own). */
@@ -30,4 +33,23 @@ export function suiteBackends<S extends SuiteMemcached>(startMemcached: () => Pr
       },
     },
   ];
+}
+
+/**
+ * A quiet Cache on a new backend of `backend` for the enclosing `describe`: made in a `before` and
+ * handed to `use`, closed with the backend's server in an `after`. Call it before the describe's
+ * own hooks, so that they find the cache made.
+ */
+export function suiteCache(backend: SuiteBackend, use: (cache: Cache) => void, options: Omit<CacheOptions, 'backend' | 'logger'> = {}): void {
+  let made: Awaited<ReturnType<SuiteBackend['make']>> | undefined;
+  let cache: Cache | undefined;
+  before(async () => {
+    made = await backend.make();
+    cache = new Cache({ ...options, backend: made.backend, logger: { warn: () => {} } });
+    use(cache);
+  });
+  after(async () => {
+    await cache?.close();
+    await made?.dispose();
+  });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { MEMCACHED_MAX_KEY_LENGTH } from '../keys.js';
+import { HASHED_MARK, isSafeKey, MEMCACHED_MAX_KEY_LENGTH, toSafeKey } from '../keys.js';
 import { MAX_STAMPS, TAG_COUNTER_MARK, type Stamp, type Stamps } from '../envelopes/stamp-envelope.js';
 
 /** Most tags one value carries: one stamp of the envelope's 32 stays for a namespace's counter. */
@@ -64,4 +64,20 @@ export function tagVersionsOf(stamps: Stamps): TagVersions | undefined {
     (tagStamps ??= []).push(stamp);
   }
   return tags === undefined ? undefined : new TagVersions(tags, tagStamps!);
+}
+
+/**
+ * Why a hit's `versions.tags` would not name `tag` as given, on a cache with `keyPrefix`; undefined
+ * when it would. A read names a tag by its counter's key, keyPrefix + `larder-tag:` + tag: a key
+ * memcached could not take as it is gets hashed, and a keyPrefix holding the mark misplaces the tag.
+ * For code that tells a value's tags from a read (the session store's user stamp).
+ */
+export function tagReadBackProblem(keyPrefix: string, tag: string): string | undefined {
+  const key = keyPrefix + tagVersionKey(tag);
+  const where = `its counter key (keyPrefix + "${TAG_COUNTER_MARK}" + tag)`;
+  if (key.length > MEMCACHED_MAX_KEY_LENGTH) return `${where} is ${key.length} characters, too long for memcached (at most ${MEMCACHED_MAX_KEY_LENGTH}), so it is hashed`;
+  if (!isSafeKey(key)) return `${where} must be printable ASCII without spaces, or it is hashed`;
+  if (toSafeKey(key) !== key) return `${where} must not contain ${HASHED_MARK}, or it is hashed`;
+  if (tagVersionsOf([{ key, version: '0' }])?.tags[0] !== tag) return `the cache's keyPrefix must not contain "${TAG_COUNTER_MARK}"`;
+  return undefined;
 }

@@ -1,0 +1,13 @@
+const MUL = 0x6d2b79f5;
+
+/** A seeded PRNG (mulberry32) giving numbers in [0, 1), so a failing generated case can be reproduced from its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + MUL) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
