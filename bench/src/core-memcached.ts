@@ -2,6 +2,7 @@ import memjs from 'memjs';
 import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import { benchGetManyVsSequential } from './get-many.js';
+import { benchNearHerd } from './near-herd.js';
 import { compare } from './measure.js';
 import { rate, type ResultRow } from './report.js';
 
@@ -38,6 +39,7 @@ export async function benchCoreMemcached(): Promise<ResultRow[]> {
     }
     rows.push(await benchGetManyVsSequential(cache, keys, 'getMany of 100 keys vs 100 sequential gets (memcached)'));
     rows.push(...(await benchNearHotKey(server.address)));
+    rows.push(await benchNearHerd(server));
     return rows;
   } finally {
     raw.close();

@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Cache, MemcachedBackend } from '../src/index.js';
 import { memcachedCaches } from './memcached-caches.js';
 
 const quiet = { warn() {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** memcached's own count of get commands (`stats` cmd_get): what the server was asked, whoever asked. */
-async function serverGets(address: string): Promise<number> {
-  const [host, port] = address.split(':');
-  const socket = createConnection({ host: host!, port: Number(port) });
-  socket.setEncoding('utf8');
-  socket.write('stats\r\n');
-  let text = '';
-  while (!text.includes('END\r\n')) text += (await once(socket, 'data'))[0] as string;
-  socket.destroy();
-  return Number(/STAT cmd_get (\d+)/.exec(text)![1]);
-}
 
 describe('near cache refill: one read per hot key per process, never a herd at expiry', () => {
   const { open, fresh, server, track } = memcachedCaches('refill');
@@ -29,7 +15,7 @@ describe('near cache refill: one read per hot key per process, never a herd at e
     const key = fresh();
     await open().set(key, 'hot');
     assert.equal(await cache.get(key), 'hot');
-    const before = await serverGets(server().address);
+    const before = Number((await server().stats()).cmd_get);
     const missesBefore = cache.stats().nearMisses;
     const until = Date.now() + 800;
     let reads = 0;
@@ -39,7 +25,7 @@ describe('near cache refill: one read per hot key per process, never a herd at e
       reads += 50;
       await sleep(5);
     }
-    const gets = (await serverGets(server().address)) - before;
+    const gets = Number((await server().stats()).cmd_get) - before;
     assert.equal(cache.stats().nearMisses - missesBefore, 0, 'no reader found the entry expired');
     // 800 ms / 150 ms refills, plus one for timer slack; a herd would be 50 reads per expiry.
     assert.ok(gets >= 3 && gets <= 8, `${gets} reads of memcached for ${reads} reads of the cache`);

@@ -4,6 +4,7 @@ export { freePort } from './free-port.js';
 export { waitForPath, waitForPort } from './wait-for-port.js';
 export { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
 export { metaTtl } from './meta-ttl.js';
+export { serverStats } from './server-stats.js';
 export { runPython, SYSTEM_PYTHON } from './python.js';
 export { startDelayProxy } from './delay-proxy.js';
 export { startBlackHole, startFaultServer, type FaultServer } from './tracked-server.js';

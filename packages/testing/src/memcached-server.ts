@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { metaTtl } from './meta-ttl.js';
+import { serverStats } from './server-stats.js';
 import { makeSaslConfig, type SaslCredentials } from './sasl-db.js';
 import { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
 import { waitForPath, waitForPort } from './wait-for-port.js';
@@ -131,6 +132,11 @@ export class MemcachedServer {
   /** Stops it for good. */
   stop(): Promise<void> {
     return this.kill();
+  }
+
+  /** memcached's own counters (`stats`), e.g. `cmd_get`: what the server was asked, whoever asked (TCP servers only). */
+  stats(): Promise<Record<string, string>> {
+    return serverStats(this.host, this.port);
   }
 
   /** The ttl left on `key` in whole seconds, as memcached itself tells it (`mg <key> t`); undefined when absent (see metaTtl). */
