@@ -8,6 +8,7 @@ export type { Entry, Opened, Lead } from './recompute/flight.js';
 export type { WriteOptions, WriteOption } from './options/write-options.js';
 export type { ReadOptions } from './options/read-options.js';
 export type { DeleteOptions } from './store/soft-delete.js';
+export type { InvalidateOptions } from './versions/invalidate-options.js';
 export type { NearCacheOptions } from './near/near-options.js';
 export { CacheNamespace } from './namespace.js';
 export { MAX_TAGS, TagVersions } from './versions/tags.js';
