@@ -180,8 +180,7 @@ export class Cache extends CacheEventEmitter {
 
   /** Deletes `key` (`{ soft: true }`: marks it stale instead, see DeleteOptions); true when it existed, false when absent or failed (see `ignoreErrors`). */
   async delete(key: string, options?: DeleteOptions): Promise<boolean> {
-    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
-    const outcome = soft ? await this.#writes.soften(key, graceSeconds) : await this.remove(key);
+    const outcome = await this.#deleteOutcome(key, options);
     if (outcome.status === 'failed') this.#reports.swallow('delete', outcome.error);
     return outcome === REMOVED;
   }
@@ -339,7 +338,7 @@ export class Cache extends CacheEventEmitter {
       read: <T>(key: string, fresh: boolean) => this.#readOutcome<T>(key, fresh, readScope),
       write: async (key, value, ttl) => this.#writes.outcome(key, value, ttl, keys),
       getOrSet: (key, factory, option) => this.#getOrSet(key, factory, option, keys),
-      remove: (key) => this.#writes.remove(key),
+      remove: (key, options) => this.#deleteOutcome(key, options),
       bump: async () => {
         try {
           await this.#versions.bump(versionKey);
@@ -423,6 +422,12 @@ export class Cache extends CacheEventEmitter {
   /** The backend key for a caller's key: a reserved prefix escaped (see reserved-keys.ts), the key prefix, then made memcached-safe. */
   backendKey(key: string): string {
     return this.#keys.key(key);
+  }
+
+  // A delete's outcome: removed, or marked stale with `{ soft: true }` (options checked first).
+  #deleteOutcome(key: string, options: DeleteOptions | undefined): Promise<RemoveOutcome> {
+    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
+    return soft ? this.#writes.soften(key, graceSeconds) : this.remove(key);
   }
 
   // With a synchronous backend (memory) or a near hit a read answers without a promise, so the
