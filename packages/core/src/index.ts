@@ -29,6 +29,8 @@ export type { ServerAddress } from './backends/memcached/server-list.js';
 export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
 export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';
 export { TlsError } from './backends/memcached/tls-error.js';
+export { ClusterConfigError } from './backends/memcached/cluster-config.js';
+export type { MemcachedDiscoveryOptions } from './backends/memcached/discovery-options.js';
 export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
 export {
   openCacheSource,
