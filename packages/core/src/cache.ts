@@ -3,7 +3,6 @@ import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
 import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './options/cache-option-checks.js';
 import { CACHE_OPTIONS, type CacheOptions } from './options/cache-options.js';
 import { InvalidArgumentError, InvalidOptionError } from './errors.js';
-import { OptionNames } from './option-names.js';
 import type { DecodeMemo } from './values/decode-memo.js';
 import { CacheEventEmitter } from './events.js';
 import { FailureLog } from './failure-log.js';
@@ -24,6 +23,7 @@ import { CacheNamespace, namespaceVersionKey } from './namespace.js';
 import type { ReadScope } from './versions/read-scope.js';
 import { isWritableStamp } from './envelopes/stamp-envelope.js';
 import { TagVersions, toTags } from './versions/tags.js';
+import { toSoftGrace, type InvalidateOptions } from './versions/invalidate-options.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './options/read-options.js';
 import { FlagSerializer, type Serializer } from './values/serializer.js';
@@ -181,8 +181,7 @@ export class Cache extends CacheEventEmitter {
 
   /** Deletes `key` (`{ soft: true }`: marks it stale instead, see DeleteOptions); true when it existed, false when absent or failed (see `ignoreErrors`). */
   async delete(key: string, options?: DeleteOptions): Promise<boolean> {
-    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
-    const outcome = soft ? await this.#writes.soften(key, graceSeconds) : await this.remove(key);
+    const outcome = await this.#deleteOutcome(key, options);
     if (outcome.status === 'failed') this.#reports.swallow('delete', outcome.error);
     return outcome === REMOVED;
   }
@@ -302,24 +301,25 @@ export class Cache extends CacheEventEmitter {
    * Makes every value written with one of `tags` a miss, in every process: one `incr` of each tag's
    * version counter (in parallel), no key enumerated. This process's near entries carrying a tag
    * go at once; another process's within its near `checkInterval` (at once without a near cache).
-   * True when every counter was bumped (or absent: then no current value carries it), false when
-   * the backend failed (see `ignoreErrors`: false rethrows). Bad tags reject with E_INVALID_ARGUMENT.
-   * It takes no options yet: any given (`{ soft: true }` included: soft invalidation of tags is not
-   * built, see the core README's "Not yet") rejects with E_INVALID_OPTION rather than being ignored.
+   * With `{ soft: true, grace }` the values become stale instead: plain reads miss them, getOrSet
+   * and the response cache serve them for `grace` while one refresh runs (a marker beside each
+   * counter, see the core README's "Tags"). True when every counter was bumped (or absent: then
+   * no current value carries it), false when the backend failed (see `ignoreErrors`: false
+   * rethrows). Bad tags or options reject with E_INVALID_ARGUMENT / E_INVALID_OPTION.
    */
-  async invalidateTags(tags: readonly string[], options?: Record<string, never>): Promise<boolean> {
-    if (options !== undefined) refuseInvalidateOptions(options);
+  async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<boolean> {
+    const softGrace = toSoftGrace(options, this.recompute.graceSeconds);
     if (!Array.isArray(tags)) throw new InvalidArgumentError(`invalidateTags: tags must be an array of strings, got ${tags === null ? 'null' : typeof tags}`);
     const keys = this.#keys.tagKeys(toTags(tags, 'invalidateTags', Infinity));
     if (keys.length === 0) return true;
     try {
-      await this.#versions.invalidate(keys);
+      await this.#versions.invalidate(keys, softGrace);
       return true;
     } catch (error) {
       this.#reports.fail('invalidateTags', undefined, error);
       return false;
     } finally {
-      // Never served again (their versions are behind now); dropped so they hold no memory either.
+      // Never served fresh again (their versions are behind now); dropped, so a soft one is read stale from the backend.
       this.#near?.forgetStamped(new Set(keys));
     }
   }
@@ -339,7 +339,7 @@ export class Cache extends CacheEventEmitter {
       read: <T>(key: string, fresh: boolean) => this.#readOutcome<T>(key, fresh, readScope),
       write: async (key, value, ttl) => this.#writes.outcome(key, value, ttl, keys),
       getOrSet: (key, factory, option) => this.#getOrSet(key, factory, option, keys),
-      remove: (key) => this.#writes.remove(key),
+      remove: (key, options) => this.#deleteOutcome(key, options),
       bump: async () => {
         try {
           await this.#versions.bump(versionKey);
@@ -425,6 +425,12 @@ export class Cache extends CacheEventEmitter {
     return this.#keys.key(key);
   }
 
+  // A delete's outcome: removed, or marked stale with `{ soft: true }` (options checked first).
+  #deleteOutcome(key: string, options: DeleteOptions | undefined): Promise<RemoveOutcome> {
+    const { soft, graceSeconds } = toDeleteOptions(options, this.recompute.graceSeconds);
+    return soft ? this.#writes.soften(key, graceSeconds) : this.remove(key);
+  }
+
   // With a synchronous backend (memory) or a near hit a read answers without a promise, so the
   // wrappers add no await of their own to the hot path.
   #readOutcome<T>(key: string, fresh = false, scope?: ReadScope): ReadOutcome<T> | Promise<ReadOutcome<T>> {
@@ -444,14 +450,4 @@ function hasRecomputeOptions(options: RecomputeOptions): boolean {
 function hasSyncReads(backend: Backend): backend is Backend & SyncReads {
   const candidate = backend as Partial<SyncReads>;
   return typeof candidate.getSync === 'function' && typeof candidate.setSync === 'function';
-}
-
-// invalidateTags takes no option yet; `soft` is named as not built, so a caller asking for it is
-// told, never silently given hard invalidation.
-const INVALIDATE_OPTIONS = new OptionNames('invalidateTags', []);
-function refuseInvalidateOptions(options: object): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidArgumentError('invalidateTags takes no options object yet');
-  const name = INVALIDATE_OPTIONS.unknownIn(options);
-  if (name === 'soft') throw new InvalidOptionError('soft', 'soft invalidation of tags is not built yet (delete(key, { soft: true }) softens one key); see the core README, "Not yet"');
-  if (name !== undefined) throw new InvalidOptionError(name, INVALIDATE_OPTIONS.problem(name));
 }

@@ -8,6 +8,7 @@ export type { Entry, Opened, Lead } from './recompute/flight.js';
 export type { WriteOptions, WriteOption } from './options/write-options.js';
 export type { ReadOptions } from './options/read-options.js';
 export type { DeleteOptions } from './store/soft-delete.js';
+export type { InvalidateOptions } from './versions/invalidate-options.js';
 export type { NearCacheOptions } from './near/near-options.js';
 export { CacheNamespace } from './namespace.js';
 export { MAX_TAGS, TagVersions, tagReadBackProblem } from './versions/tags.js';
@@ -28,6 +29,8 @@ export type { ServerAddress } from './backends/memcached/server-list.js';
 export { RetryingBackend, type RetryOptions } from './backends/memcached/retrying-backend.js';
 export { FallbackBackend, type FallbackBackendOptions } from './backends/memcached/fallback-backend.js';
 export { TlsError } from './backends/memcached/tls-error.js';
+export { ClusterConfigError } from './backends/memcached/cluster-config.js';
+export type { MemcachedDiscoveryOptions } from './backends/memcached/discovery-options.js';
 export type { MemcachedTlsOptions } from './backends/memcached/tls-options.js';
 export {
   openCacheSource,

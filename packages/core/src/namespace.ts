@@ -3,13 +3,14 @@ import { toReadOptions, type ReadOptions } from './options/read-options.js';
 import type { FailedOutcome, ReadOutcome, RemoveOutcome, WriteOutcome } from './types/outcomes.js';
 import type { WriteOption } from './options/write-options.js';
 import { COUNTER_KEY_MARK } from './envelopes/stamp-envelope.js';
+import type { DeleteOptions } from './store/soft-delete.js';
 
 /** What a namespace needs of its Cache (internal: made by `Cache.namespace`). */
 export interface NamespaceAccess {
   read<T>(key: string, fresh: boolean): ReadOutcome<T> | Promise<ReadOutcome<T>>;
   write(key: string, value: unknown, ttl: WriteOption | undefined): Promise<WriteOutcome>;
   getOrSet<T>(key: string, factory: () => T | Promise<T>, option: GetOrSetOption<T> | undefined): Promise<T>;
-  remove(key: string): Promise<RemoveOutcome>;
+  remove(key: string, options: DeleteOptions | undefined): Promise<RemoveOutcome>;
   bump(): Promise<void>;
   swallow(operation: string, error: Error): void;
   failure(operation: string, error: unknown): FailedOutcome;
@@ -71,9 +72,9 @@ export class CacheNamespace {
     return outcome.status === 'stored';
   }
 
-  /** As `Cache.delete`, in this namespace. */
-  async delete(key: string): Promise<boolean> {
-    const outcome = await this.#access.remove(this.key(key));
+  /** As `Cache.delete`, in this namespace (`{ soft: true, grace }` marks the value stale instead; unknown options E_INVALID_OPTION). */
+  async delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    const outcome = await this.#access.remove(this.key(key), options);
     if (outcome.status === 'failed') this.#access.swallow('delete', outcome.error);
     return outcome.status === 'removed';
   }

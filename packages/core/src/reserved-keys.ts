@@ -2,15 +2,17 @@
 export const NAMESPACE_COUNTER_PREFIX = 'larder-ns:';
 /** Where tag version counters live: this, then the tag. */
 export const TAG_COUNTER_PREFIX = 'larder-tag:';
+/** Where the markers of soft tag invalidations live: this, then the tag counter's backend key (see soft-marks.ts). */
+export const TAG_SOFT_PREFIX = 'larder-tag-soft:';
 /** What a caller's key that starts with a reserved prefix is stored under: this, then the key. */
 export const USER_KEY_ESCAPE = 'larder-key:';
 
 /**
  * Key prefixes Larder keeps for itself: namespace and tag version counters (`larder-ns:`,
- * `larder-tag:`), stampede locks (`larder-lock:`), chunks of large values (`larder-chunk:`), and
+ * `larder-tag:`), soft invalidation markers (`larder-tag-soft:`), stampede locks (`larder-lock:`), chunks of large values (`larder-chunk:`), and
  * the escape of caller keys that start with one of these (`larder-key:`).
  */
-export const RESERVED_KEY_PREFIXES: readonly string[] = Object.freeze([NAMESPACE_COUNTER_PREFIX, TAG_COUNTER_PREFIX, 'larder-lock:', 'larder-chunk:', USER_KEY_ESCAPE]);
+export const RESERVED_KEY_PREFIXES: readonly string[] = Object.freeze([NAMESPACE_COUNTER_PREFIX, TAG_COUNTER_PREFIX, TAG_SOFT_PREFIX, 'larder-lock:', 'larder-chunk:', USER_KEY_ESCAPE]);
 
 const COMMON = 'larder-';
 const L = COMMON.charCodeAt(0);

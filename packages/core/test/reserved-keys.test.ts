@@ -81,7 +81,7 @@ function suite(name: string, open: (options?: { keyPrefix?: string }) => Cache):
 
     it('a reserved user key is an ordinary entry, stored apart, readable back through every read', async () => {
       const cache = open();
-      for (const key of ['larder-ns:x', 'larder-tag:x', 'larder-lock:x', 'larder-chunk:x', 'larder-key:larder-tag:x']) {
+      for (const key of ['larder-ns:x', 'larder-tag:x', 'larder-tag-soft:larder-tag:x', 'larder-lock:x', 'larder-chunk:x', 'larder-key:larder-tag:x']) {
         assert.equal(await cache.set(key, key), true, key);
         assert.equal(await cache.get(key), key);
         assert.deepEqual(await cache.getMany([key, 'absent']), { [key]: key });
@@ -93,8 +93,8 @@ function suite(name: string, open: (options?: { keyPrefix?: string }) => Cache):
 }
 
 describe('reserved key prefixes', () => {
-  it('are larder-ns:, larder-tag:, larder-lock:, larder-chunk: and the escape larder-key:', () => {
-    assert.deepEqual([...RESERVED_KEY_PREFIXES], ['larder-ns:', 'larder-tag:', 'larder-lock:', 'larder-chunk:', 'larder-key:']);
+  it('are larder-ns:, larder-tag:, larder-tag-soft:, larder-lock:, larder-chunk: and the escape larder-key:', () => {
+    assert.deepEqual([...RESERVED_KEY_PREFIXES], ['larder-ns:', 'larder-tag:', 'larder-tag-soft:', 'larder-lock:', 'larder-chunk:', 'larder-key:']);
   });
 
   it("Larder's own keys (locks) start with one", () => {

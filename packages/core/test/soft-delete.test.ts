@@ -51,6 +51,20 @@ for (const protocol of ['meta', 'binary'] as const) {
       assert.equal(await cache.delete('never-there', { soft: true }), false);
     });
 
+    it("a namespace's delete passes its options on: soft marks the value stale, hard removes it", async () => {
+      const cache = open();
+      const products = cache.namespace('products');
+      await products.set('7', 'kettle', 300);
+      await products.set('8', 'toaster', 300);
+      assert.equal(await products.delete('7', { soft: true, grace: 60 }), true);
+      assert.equal(await products.get('7'), undefined);
+      assert.equal(await products.getOrSet('7', () => 'kettle v2', { grace: 60 }), 'kettle', 'served stale, not recomputed');
+      for (let i = 0; i < 40 && (await products.get('7')) !== 'kettle v2'; i++) await sleep(25);
+      assert.equal(await products.get('7'), 'kettle v2');
+      assert.equal(await products.delete('8'), true);
+      assert.equal(await products.getOrSet('8', () => 'toaster v2', { grace: 60 }), 'toaster v2', 'a hard delete is a miss');
+    });
+
     it('refuses unknown option names with E_INVALID_OPTION', async () => {
       const cache = open();
       await assert.rejects(cache.delete('x', { sfot: true } as never), (error: unknown) => error instanceof LarderError && error.code === 'E_INVALID_OPTION');
@@ -71,11 +85,23 @@ describe('the options of delete and invalidateTags are checked', () => {
     await cache.close();
   });
 
-  it('invalidateTags: soft is refused as not built yet (never a silent hard invalidation), any other name too', async () => {
+  it("a namespace's delete checks its options as Cache.delete does, and a refused one deletes nothing", async () => {
+    const cache = new Cache();
+    const ns = cache.namespace('n');
+    await ns.set('k', 'v');
+    await assert.rejects(ns.delete('k', { sfot: true } as never), invalidOption('sfot'));
+    await assert.rejects(ns.delete('k', { soft: 'yes' } as never), (error: unknown) => error instanceof LarderError && error.code === 'E_INVALID_ARGUMENT');
+    assert.equal(await ns.get('k'), 'v');
+    assert.equal(await ns.delete('k', { soft: true }), true);
+    assert.equal(await ns.get('k'), undefined);
+    assert.equal(await ns.getOrSet('k', () => 'v2'), 'v', 'soft on the memory backend too');
+    await cache.close();
+  });
+
+  it('invalidateTags: a name other than soft and grace is E_INVALID_OPTION; a refused call bumps nothing', async () => {
     const cache = new Cache();
     await cache.set('k', 'v', { tags: ['t'] });
-    await assert.rejects(cache.invalidateTags(['t'], { soft: true } as never), (error: unknown) => invalidOption('soft')(error) && (error as Error).message.includes('not built yet'));
-    await assert.rejects(cache.invalidateTags(['t'], { grace: 5 } as never), invalidOption('grace'));
+    await assert.rejects(cache.invalidateTags(['t'], { sfot: true } as never), (error: unknown) => invalidOption('sfot')(error) && (error as Error).message.includes('did you mean "soft"'));
     assert.equal(await cache.get('k'), 'v', 'a refused invalidation bumps nothing');
     assert.equal(await cache.invalidateTags(['t'], {}), true);
     assert.equal(await cache.get('k'), undefined);

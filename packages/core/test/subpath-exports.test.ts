@@ -54,7 +54,7 @@ describe('subpath exports', () => {
       console.log(JSON.stringify({ same: sub.MemcachedBackend === root.MemcachedBackend && root.HashRing === undefined, names: Object.keys(sub).sort(), beforeBuild, afterBuild }));
     `);
     assert.equal(result.same, true);
-    assert.deepEqual(result.names, ['FallbackBackend', 'HashRing', 'MemcachedBackend', 'RetryingBackend', 'TlsError', 'oneAtATime', 'parseServerList']);
+    assert.deepEqual(result.names, ['ClusterConfigError', 'FallbackBackend', 'HashRing', 'MemcachedBackend', 'RetryingBackend', 'TlsError', 'oneAtATime', 'parseServerList']);
     assert.equal(result.beforeBuild, false);
     assert.equal(result.afterBuild, true);
   });

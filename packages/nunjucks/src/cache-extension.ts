@@ -1,4 +1,4 @@
-import { isAvailabilityError, LarderError, makeTemplateFragmentKey, parseTtl, type Cache, type Ttl } from '@larder/core';
+import { InvalidArgumentError, InvalidOptionError, isAvailabilityError, LarderError, makeTemplateFragmentKey, parseTtl, type Cache, type Ttl } from '@larder/core';
 import { FragmentCacheError } from './fragment-cache-error.js';
 import { FragmentNames } from './fragment-names.js';
 import type { BodyRenderer, NunjucksEnvironment, NunjucksNodes, NunjucksParser, RenderCallback } from './nunjucks-types.js';
@@ -8,8 +8,9 @@ import { SyncRenderError } from './sync-render-error.js';
 export type { NunjucksEnvironment } from './nunjucks-types.js';
 
 /**
- * The `{% cache ttl, name, varyOn... %}...{% endcache %}` tag (Flask-Caching's Jinja tag) for
- * nunjucks. The body is stored under `makeTemplateFragmentKey(name, varyOn)`; `'del'` as ttl
+ * The `{% cache ttl, name, varyOn..., tags=[...] %}...{% endcache %}` tag (Flask-Caching's Jinja
+ * tag) for nunjucks. The body is stored under `makeTemplateFragmentKey(name, varyOn)`, stamped
+ * with its `tags` when given (so `cache.invalidateTags` reaches it); `'del'` as ttl
  * deletes the entry and renders afresh; a null ttl means the cache's default. Works with any
  * block delimiters (`tags: { blockStart: '<%', blockEnd: '%>' }`). Install it with
  * `addCacheExtension(env, cache)`, which also names unnamed fragments and refuses sync renders.
@@ -47,10 +48,14 @@ export class CacheExtension {
     const tag = parser.nextToken();
     const args = parser.parseSignature(null, true);
     parser.advanceAfterBlockEnd(tag.value);
-    if (args.children.length < 2) {
+    // Keyword arguments (`tags=[...]`) come last, as one node: the defaults go before it.
+    const keywords = args.children.findIndex(isKeywordNode);
+    const positional = keywords === -1 ? args.children.length : keywords;
+    if (positional < 2) {
       const name = this.#names.nameFor(parser.tokens.str, tag.lineno + 1);
-      if (args.children.length === 0) args.children.push(new nodes.Literal(tag.lineno, tag.colno, null));
-      args.children.push(new nodes.Literal(tag.lineno, tag.colno, name));
+      const defaults = positional === 0 ? [new nodes.Literal(tag.lineno, tag.colno, null)] : [];
+      defaults.push(new nodes.Literal(tag.lineno, tag.colno, name));
+      args.children.splice(positional, 0, ...defaults);
     }
     const body = parser.parseUntilBlocks('endcache');
     parser.advanceAfterBlockEnd();
@@ -67,8 +72,9 @@ export class CacheExtension {
       render.errors.push(error);
       throw error;
     }
+    const keywords = isKeywordArgs(rest[rest.length - 1]) ? (rest.pop() as Record<string, unknown>) : undefined;
     const [ttl, name, ...varyOn] = rest;
-    this.#fragment(ttl, name, varyOn, body).then(
+    this.#fragment(ttl, name, varyOn, body, keywords).then(
       (output) => callback(null, output),
       (error: unknown) => {
         const reported = error instanceof Error ? error : new Error(String(error));
@@ -78,7 +84,8 @@ export class CacheExtension {
     );
   }
 
-  async #fragment(ttl: unknown, name: unknown, varyOn: unknown[], body: BodyRenderer): Promise<string> {
+  async #fragment(ttl: unknown, name: unknown, varyOn: unknown[], body: BodyRenderer, keywords: Record<string, unknown> | undefined): Promise<string> {
+    const tags = fragmentTags(keywords);
     const key = makeTemplateFragmentKey(typeof name === 'number' ? String(name) : (name as string), varyOn);
     if (ttl === 'del') {
       await hidingServers(() => this.#cache.delete(key));
@@ -86,7 +93,8 @@ export class CacheExtension {
     }
     // Checked before the cache is read, so a bad ttl fails every render, not only the misses.
     const seconds = ttl === null || ttl === undefined ? undefined : parseTtl(ttl as Ttl, 'the {% cache %} ttl');
-    return hidingServers(() => this.#cache.getOrSet(key, () => renderBody(body), seconds));
+    const option = tags === undefined ? seconds : { ...(seconds === undefined ? {} : { ttl: seconds }), tags };
+    return hidingServers(() => this.#cache.getOrSet(key, () => renderBody(body), option));
   }
 
   /** Wraps `env[method]`: a call without a callback is a sync render; either way its error gets its Larder code back. */
@@ -117,6 +125,31 @@ export class CacheExtension {
 /** Adds the `{% cache %}` tag, backed by `cache`, to a nunjucks Environment; returns the extension. */
 export function addCacheExtension(env: NunjucksEnvironment, cache: Cache): CacheExtension {
   return new CacheExtension(cache).installOn(env);
+}
+
+/** True for the node nunjucks parses `name=value` arguments into. */
+function isKeywordNode(node: unknown): boolean {
+  return (node as { typename?: unknown } | null)?.typename === 'KeywordArgs';
+}
+
+/** True for the object nunjucks passes `name=value` arguments as (`runtime.makeKeywordArgs`). */
+function isKeywordArgs(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, '__keywords');
+}
+
+/**
+ * The fragment's `tags=[...]` (checked by getOrSet: an array of strings); undefined when not
+ * given. Any other keyword is E_INVALID_OPTION, so a misspelt `tag=` never goes unnoticed.
+ */
+function fragmentTags(keywords: Record<string, unknown> | undefined): readonly string[] | undefined {
+  if (keywords === undefined) return undefined;
+  for (const name of Object.keys(keywords)) {
+    if (name !== 'tags' && name !== '__keywords') throw new InvalidOptionError(name, 'is not an argument of the {% cache %} tag (it takes ttl, name, vary-on values, and tags=[...])');
+  }
+  const tags = keywords.tags;
+  if (tags === undefined || tags === null) return undefined;
+  if (!Array.isArray(tags)) throw new InvalidArgumentError(`the {% cache %} tags must be an array of strings (tags=['product:7']), got ${typeof tags}`);
+  return tags as string[];
 }
 
 function renderBody(body: BodyRenderer): Promise<string> {

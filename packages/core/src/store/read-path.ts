@@ -14,6 +14,7 @@ import { carriesScope, type ReadScope } from '../versions/read-scope.js';
 import { sinceOf, StampCheck, type Opened } from '../versions/stamp-check.js';
 import { isStamped, openStampedEnvelope, type Stamp, type Stamps } from '../envelopes/stamp-envelope.js';
 import { tagVersionsOf } from '../versions/tags.js';
+import { SoftMarkReads } from '../versions/soft-mark-reads.js';
 import type { CounterTicket, VersionCounters } from '../versions/version-counters.js';
 
 /** A decoded value as `readDecodedEntry` found it. */
@@ -72,7 +73,7 @@ export class ReadPath {
 
   constructor(parts: ReadPathParts) {
     this.#parts = parts;
-    this.#stamps = new StampCheck(parts.versions, parts.sync, parts.reports);
+    this.#stamps = new StampCheck(parts.versions, parts.sync, parts.reports, new SoftMarkReads(parts.backend, parts.versions.checkIntervalMs));
   }
 
   /** This process wrote the value at `full` with `stamps` (none: unstamped): the next read fetches their counters with it. */
@@ -99,7 +100,7 @@ export class ReadPath {
     // The common case, an unstamped value outside a namespace, allocates nothing more.
     if (scope === undefined && (item === undefined || !isStamped(item))) return this.decode<T>(key, item);
     const opened = this.#stamps.openSync(key, item, scope);
-    return 'status' in opened ? opened : withVersions(this.decode<T>(key, opened.inner), opened.stamps);
+    return 'status' in opened ? opened : withVersions(this.decode<T>(key, opened.inner, verdictOf(opened, opened.inner)), opened.stamps);
   }
 
   /**
@@ -202,13 +203,13 @@ export class ReadPath {
       const known = memo.recall(full, item!);
       if (known !== NOT_REMEMBERED) {
         // The memo holds only items that decoded, so an envelope here opens.
-        const stale = item!.stale ?? (isGraceEnvelope(inner) && openGraceEnvelope(key, inner).expiresAt <= Date.now());
+        const stale = verdictOf(opened, item) ?? (isGraceEnvelope(inner) && openGraceEnvelope(key, inner).expiresAt <= Date.now());
         if (stale) reports.miss(key);
         else reports.hit(key);
         return { value: known, stale };
       }
     }
-    const outcome = this.decode(key, inner, item?.stale);
+    const outcome = this.decode(key, inner, verdictOf(opened, item));
     if (outcome.status === 'hit') return { value: memo.remember(full, item!, outcome.value, memo.decode(outcome.value)), stale: false };
     if (outcome.status === 'miss' && outcome.stale !== undefined) return { value: memo.remember(full, item!, outcome.stale.value, memo.decode(outcome.stale.value)), stale: true };
     reports.settle(outcome);
@@ -319,7 +320,7 @@ export class ReadPath {
     const opened = await this.#stamps.open(key, full, item, fetched.ticket, scope);
     if ('status' in opened) return opened;
     const { inner, stamps } = opened;
-    const outcome = withVersions(this.decode<T>(key, inner, item?.stale, counted), stamps);
+    const outcome = withVersions(this.decode<T>(key, inner, verdictOf(opened, item), counted), stamps);
     if (ticket === undefined || outcome.status !== 'hit') return outcome;
     const held = this.#parts.near!.fill(full, ticket, readAt, item!, outcome.value, valueEndsAt(key, inner!), stamps);
     if (read !== undefined) read.held = held;
@@ -417,6 +418,11 @@ function withVersions<T>(outcome: ReadOutcome<T>, stamps: Stamps | undefined): R
   if (stamps === undefined || outcome.status !== 'hit') return outcome;
   const versions = tagVersionsOf(stamps);
   return versions === undefined ? outcome : { status: 'hit', value: outcome.value, versions };
+}
+
+/** The word on freshness for `decode`: stale when a tag of the value was softened (see Opened), else the server's (see StoredItem.stale). */
+function verdictOf(opened: Opened, item: StoredItem | undefined): boolean | undefined {
+  return opened.stale === true ? true : item?.stale;
 }
 
 // A stamped item of `many` that was reported as unreadable already.

@@ -5,12 +5,19 @@ import type { ReadOutcome } from '../types/outcomes.js';
 import { carriesScope, type ReadScope } from './read-scope.js';
 import { isStamped, openStampedEnvelope, type Stamps } from '../envelopes/stamp-envelope.js';
 import { StampHints } from './stamp-hints.js';
+import type { SoftMarkReads } from './soft-mark-reads.js';
+import { parseSoftMark, softCandidates, softened, softMarkKey } from './soft-marks.js';
 import type { CounterTicket, VersionCounters } from './version-counters.js';
 
-/** A stored item with its stamps checked: `inner` is the value's own item, undefined when none is current. */
+/**
+ * A stored item with its stamps checked: `inner` is the value's own item, undefined when none is
+ * current. `stale`: a tag it carries was invalidated softly (see soft-marks.ts) and its grace
+ * runs: plain reads miss it, getOrSet and the flights serve it while one refresh runs.
+ */
 export interface Opened {
   readonly inner: StoredItem | undefined;
   readonly stamps: Stamps | undefined;
+  readonly stale?: boolean;
 }
 
 /** No current value (absent, or not the scope's). */
@@ -33,12 +40,14 @@ export class StampCheck {
   readonly #versions: VersionCounters;
   readonly #sync: SyncReads | undefined;
   readonly #reports: StampReports;
+  readonly #marks: SoftMarkReads;
   readonly #hints = new StampHints();
 
-  constructor(versions: VersionCounters, sync: SyncReads | undefined, reports: StampReports) {
+  constructor(versions: VersionCounters, sync: SyncReads | undefined, reports: StampReports, marks: SoftMarkReads) {
     this.#versions = versions;
     this.#sync = sync;
     this.#reports = reports;
+    this.#marks = marks;
   }
 
   /** The value at `full` was written or found with `stamps` (none: unstamped): the next read fetches their counters with it. */
@@ -66,8 +75,20 @@ export class StampCheck {
     } catch (error) {
       return this.#reports.failed(key, error);
     }
-    // A value of a namespace cleared or a tag invalidated since it was written: gone, as a deleted one.
-    return current && carriesScope(stamps, scope) ? opened : { inner: undefined, stamps };
+    if (!carriesScope(stamps, scope)) return { inner: undefined, stamps };
+    if (current) return opened;
+    // A value of a namespace cleared or a tag invalidated since it was written: gone, as a deleted
+    // one, unless every stamp behind was softened (then stale). Any doubt is a miss.
+    const since = sinceOf(scope, ticket);
+    const candidates = softCandidates(stamps, (counter) => this.#versions.trusted(counter, Date.now(), since)?.version);
+    if (candidates === undefined || candidates.length === 0) return { inner: undefined, stamps };
+    let marks;
+    try {
+      marks = await this.#marks.read(candidates.map(({ stamp }) => stamp.key));
+    } catch {
+      return { inner: undefined, stamps };
+    }
+    return softened(candidates, (counter) => marks.get(counter)) ? { inner: opened.inner, stamps, stale: true } : { inner: undefined, stamps };
   }
 
   /** `item` read from an in-process backend with its stamps checked against the counters beside it (read synchronously). */
@@ -82,10 +103,23 @@ export class StampCheck {
     let current: boolean;
     try {
       current = this.holdsSync(opened.stamps!);
+      if (!carriesScope(opened.stamps, scope)) return { inner: undefined, stamps: opened.stamps };
+      if (!current && this.#softenedSync(opened.stamps!)) return { inner: opened.inner, stamps: opened.stamps, stale: true };
     } catch (error) {
       return this.#reports.failed(key, error);
     }
-    return current && carriesScope(opened.stamps, scope) ? opened : { inner: undefined, stamps: opened.stamps };
+    return current ? opened : { inner: undefined, stamps: opened.stamps };
+  }
+
+  // True when every stamp behind its counter was softened (read from the in-process backend).
+  #softenedSync(stamps: Stamps): boolean {
+    const sync = this.#sync!;
+    const candidates = softCandidates(stamps, (counter) => {
+      const item = sync.getSync(counter);
+      return item === undefined ? undefined : versionOf(item);
+    });
+    if (candidates === undefined || candidates.length === 0) return false;
+    return softened(candidates, (counter) => parseSoftMark(sync.getSync(softMarkKey(counter))));
   }
 
   /** True when every stamp holds the version its counter has now, read from the in-process backend (throws its errors). */

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { parseCounter } from '../backends/counter.js';
+import { writeSoftMark } from './soft-marks.js';
 import { Flags } from '../values/flags.js';
 import type { Backend, StoredItem } from '../types/backend.js';
 import type { Stamps } from '../envelopes/stamp-envelope.js';
@@ -43,6 +44,11 @@ export class VersionCounters {
   constructor(backend: Backend, checkIntervalMs: number) {
     this.#backend = backend;
     this.#checkIntervalMs = checkIntervalMs;
+  }
+
+  /** How long a version read is trusted, in ms (0: only by reads sent after it). */
+  get checkIntervalMs(): number {
+    return this.#checkIntervalMs;
   }
 
   /** The version of `key` if it is trusted now (read within the check interval, or learnt at or after the ticket `since`). */
@@ -114,24 +120,39 @@ export class VersionCounters {
   }
 
   /**
-   * Bumps the counters at `keys` (one `incr` each, in parallel), so every value stamped with one
-   * of their old versions is stale; an absent counter (or a value that is not one) is left as it
-   * is, since no current value can carry it (a write that needs it makes it afresh). Rejects with
-   * the first backend failure once every bump has settled.
+   * Bumps the counters at `keys` (in parallel), so every value stamped with one of their old
+   * versions is stale; an absent counter (or a value that is not one) is left as it is, since no
+   * current value can carry it (a write that needs it makes it afresh). A hard bump leaves the
+   * counter even (`incr` 2, then 1 more when the answer is odd); a soft one (`softGraceSeconds`)
+   * leaves it odd (`incr` 1, then 1 more when even) and writes its marker (see soft-marks.ts), so
+   * a reader looks for a marker only behind an odd counter. Parity is a hint: the marker decides.
+   * Rejects with the first backend failure once every bump has settled.
    */
-  async invalidate(keys: readonly string[]): Promise<void> {
+  async invalidate(keys: readonly string[], softGraceSeconds?: number): Promise<void> {
     const readAt = Date.now();
+    const soft = softGraceSeconds !== undefined;
     const settled = await Promise.allSettled(
       keys.map(async (key) => {
-        const next = await this.#backend.incr(key, 1n).catch((error: unknown) => {
-          if ((error as { code?: string }).code === 'E_NOT_NUMERIC') return undefined;
-          throw error;
-        });
+        const first = await this.#incr(key, soft ? 1n : 2n);
+        let next = first;
+        if (first !== undefined && first % 2n === (soft ? 0n : 1n)) next = await this.#incr(key, 1n);
         this.#remember(key, next?.toString(), readAt, this.ticket());
+        if (softGraceSeconds === undefined || first === undefined || next === undefined) return;
+        // What this bump softened: from the version before its first incr when nothing came between its incrs, else only the one before its last.
+        const before = next - first <= 1n ? first - 1n : next - 1n;
+        await writeSoftMark(this.#backend, key, before, next, softGraceSeconds);
       }),
     );
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+  }
+
+  // incr; undefined when the counter is absent or not a counter (someone else's value).
+  #incr(key: string, delta: bigint): Promise<bigint | undefined> {
+    return this.#backend.incr(key, delta).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'E_NOT_NUMERIC') return undefined;
+      throw error;
+    });
   }
 
   async #read(keys: readonly string[]): Promise<void> {
@@ -167,8 +188,9 @@ export class VersionCounters {
   }
 }
 
+// Even, as a hard bump leaves a counter: an odd counter hints at a soft bump (see invalidate).
 function randomStart(): string {
-  return String(randomInt(1, START_MAX));
+  return String(randomInt(1, START_MAX / 2) * 2);
 }
 
 function counterItem(version: string): StoredItem {

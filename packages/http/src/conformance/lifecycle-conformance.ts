@@ -26,6 +26,7 @@ export function lifecycleConformance(ctx: SuiteContext): void {
   const ttl = ctx.route('/ttl', { ttl: 1 }, (_request, calls) => plain(`ttl call ${calls}`));
   const tagged = ctx.route('/tagged/7', { tags: () => ['product:7'] }, (_request, calls) => plain(`product 7 call ${calls}`));
   const otherTag = ctx.route('/tagged/8', { tags: () => ['product:8'] }, (_request, calls) => plain(`product 8 call ${calls}`));
+  const softened = ctx.route('/softened/7', { tags: () => ['soft:7'] }, (_request, calls) => plain(`soft 7 call ${calls}`));
   const surrogate = ctx.route('/surrogate/7', { tags: () => ['product:7', 'catalogue'], surrogateKeys: true }, (_request, calls) => plain(`surrogate call ${calls}`));
 
   describe('recomputation', () => {
@@ -73,6 +74,22 @@ export function lifecycleConformance(ctx: SuiteContext): void {
       assert.equal(kept.text, 'product 8 call 1');
       await ctx.stored(viewKey(tagged));
       assert.equal((await ctx.get(tagged)).headers['x-cache'], 'HIT', 'the page stored again after the invalidation is a hit');
+    });
+
+    it('cache.invalidateTags([tag], { soft: true }) makes the pages stale: answered STALE under its grace while one refresh runs, then HIT', async () => {
+      await ctx.get(softened);
+      await ctx.stored(viewKey(softened));
+      assert.equal((await ctx.get(softened)).headers['x-cache'], 'HIT');
+      assert.equal(await ctx.cache.invalidateTags(['soft:7'], { soft: true, grace: 60 }), true);
+      const first = await ctx.get(softened);
+      assert.equal(`${first.headers['x-cache']} ${first.text}`, 'STALE soft 7 call 1', 'the page of a softened tag is served stale, not a miss');
+      // Requests while the refresh runs get the stale page; once it landed, the new one.
+      const burst = await Promise.all(Array.from({ length: 5 }, () => ctx.get(softened)));
+      for (const response of burst) assert.match(`${response.headers['x-cache']} ${response.text}`, /^(STALE soft 7 call 1|HIT soft 7 call 2)$/);
+      let next = first;
+      for (let i = 0; i < 100 && next.headers['x-cache'] !== 'HIT'; i++) next = await ctx.get(softened);
+      assert.equal(`${next.headers['x-cache']} ${next.text}`, 'HIT soft 7 call 2');
+      assert.equal(ctx.calls(softened), 2, 'one refresh');
     });
 
     it('surrogateKeys sends the page\'s tags in Surrogate-Key, on the miss and on hits; a route without it sends none', async () => {

@@ -5,6 +5,8 @@ import { count, failoverTtlOption, MEMCACHED_OPTION_NAMES, protocolOption, type 
 import type { NodeStateChange } from './node-pool.js';
 import { parseServerList, type ServerAddress } from './server-list.js';
 import { tlsOption } from './tls-options.js';
+import { discoveryOption } from './discovery-options.js';
+import type { DiscoverySettings } from './node-discovery.js';
 
 // Smaller chunks would turn one value into tens of thousands of items and round trips.
 const MIN_CHUNK_SIZE = 1024;
@@ -12,6 +14,7 @@ const MIN_CHUNK_SIZE = 1024;
 /** MemcachedBackendOptions checked and resolved, defaults applied (see the options for each). */
 export interface BackendSettings {
   readonly addresses: ServerAddress[];
+  readonly discovery: DiscoverySettings | undefined;
   readonly timeout: number;
   readonly connectTimeout: number;
   readonly noreply: boolean;
@@ -34,7 +37,9 @@ export function backendSettings(options: MemcachedBackendOptions): BackendSettin
     throw new InvalidOptionError('options', 'MemcachedBackend needs an options object with "servers"');
   }
   MEMCACHED_OPTION_NAMES.check(options);
-  const addresses = parseServerList(options.servers);
+  const discovery = discoveryOption(options.discovery);
+  if (options.servers === undefined && discovery === undefined) throw new InvalidOptionError('servers', 'MemcachedBackend needs "servers" (or "discovery")');
+  const addresses = options.servers === undefined ? [] : parseServerList(options.servers);
   const timeout = parseDurationOption('timeout', options.timeout ?? 500, 'ms');
   const connectTimeout = parseDurationOption('connectTimeout', options.connectTimeout ?? 2000, 'ms');
   if ((options.username === undefined) !== (options.password === undefined)) {
@@ -58,6 +63,7 @@ export function backendSettings(options: MemcachedBackendOptions): BackendSettin
   const tls = tlsOption(options.tls);
   return {
     addresses,
+    discovery,
     timeout,
     connectTimeout,
     noreply: options.noreply ?? false,

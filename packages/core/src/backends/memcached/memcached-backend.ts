@@ -11,9 +11,10 @@ import { backendSettings } from './backend-settings.js';
 import { capped, check, decoding, expiry, unique } from './call-helpers.js';
 import { isPlaceholder, MetaGrace } from './meta-grace.js';
 import { onChunks, writeOver } from './node-batches.js';
-import { NodePool, type ServerState } from './node-pool.js';
+import { NodePool, type FailoverSettings, type ServerState } from './node-pool.js';
+import { NodeDiscovery } from './node-discovery.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
-import { formatAddress } from './server-list.js';
+import { formatAddress, type ServerAddress } from './server-list.js';
 
 export type { MemcachedBackendOptions } from './memcached-options.js';
 
@@ -33,7 +34,12 @@ export class MemcachedBackend implements Backend {
   readonly protocol: 'binary' | 'meta';
   /** The lock and grace done by memcached (meta protocol only; see MetaGrace). */
   readonly serverGrace: ServerGrace | undefined;
-  readonly #pool: NodePool;
+  #pool: NodePool;
+  readonly #makeNode: (address: ServerAddress) => ProtocolNode;
+  readonly #failover: FailoverSettings;
+  readonly #discovery: NodeDiscovery | undefined;
+  /** Nodes a discovered list dropped: closed once their requests had time to settle, or at close(). */
+  readonly #retiring = new Set<ProtocolNode>();
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
   readonly #timeout: number;
@@ -52,19 +58,21 @@ export class MemcachedBackend implements Backend {
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
     this.protocol = protocol;
     const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
-    const nodes = addresses.map((address) => ({
-      address,
-      node: new Node({ host: address.host, port: address.port, tls, username: options.username, password: options.password, timeout, connectTimeout, keepAlive: settings.keepAlive }),
-    }));
-    this.#pool = new NodePool(nodes, {
+    this.#makeNode = (address) =>
+      new Node({ host: address.host, port: address.port, tls, username: options.username, password: options.password, timeout, connectTimeout, keepAlive: settings.keepAlive });
+    this.#failover = {
       failureLimit: settings.failureLimit,
       deadTimeoutMs: settings.deadTimeoutMs,
       rejoinKeyLimit: settings.rejoinKeyLimit,
       cleanupTimeout: connectTimeout,
       failoverTtl: settings.failoverTtl,
       onNodeChange: settings.onNodeChange,
-    });
-    this.name = `memcached(${addresses.map(formatAddress).join(',')})`;
+    };
+    this.#pool = new NodePool(addresses.map((address) => ({ address, node: this.#makeNode(address) })), this.#failover);
+    const { discovery } = settings;
+    this.name = discovery === undefined ? `memcached(${addresses.map(formatAddress).join(',')})` : `memcached(discovery ${formatAddress(discovery.endpoint)})`;
+    this.#discovery = discovery === undefined ? undefined : new NodeDiscovery(discovery, tls, connectTimeout, (config) => this.#useServers(config.servers));
+    this.#discovery?.start();
     this.serverGrace = protocol === 'binary' ? undefined : new MetaGrace({
       call: (spec, write) => this.#metaCall(spec, write),
       whole: (key, item) => (isManifest(item) ? this.#assemble(key, item, this.#deadline()) : Promise.resolve(item)),
@@ -74,9 +82,12 @@ export class MemcachedBackend implements Backend {
 
   /**
    * Checks every node answers and accepts the credentials (a NOOP, which memcached -S refuses
-   * unauthenticated); each node may take `connectTimeout`.
+   * unauthenticated); each node may take `connectTimeout`. With `discovery`, first waits for the
+   * node list (`connectTimeout` for the configuration endpoint).
    */
   async connect(): Promise<void> {
+    // With discovery, the first node list first: an unreachable or malformed endpoint rejects with its typed error.
+    await this.#discovery?.ready();
     const ping = (node: ProtocolNode) => this.#pool.call(node, () => node.request({ opcode: Op.NOOP }, this.#connectTimeout));
     await Promise.all(this.#pool.nodes.map((node) => ping(node).then((r) => check(node, r))));
   }
@@ -235,8 +246,33 @@ export class MemcachedBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.#discovery?.close();
     this.#pool.close();
     for (const node of this.#pool.nodes) node.close();
+    for (const node of this.#retiring) node.close();
+    this.#retiring.clear();
+  }
+
+  /**
+   * Rebuilds the ring over a discovered node list: nodes at an address already known keep their
+   * connection, new ones are made, dropped ones are closed once the requests sent to them had
+   * `timeout` to settle. A node's failover state starts afresh (the list changed under it).
+   */
+  #useServers(addresses: readonly ServerAddress[]): void {
+    const old = this.#pool;
+    const known = new Map(old.entries.map((entry) => [`${formatAddress(entry.address)}:${entry.address.weight}`, entry.node]));
+    const entries = addresses.map((address) => ({ address, node: known.get(`${formatAddress(address)}:${address.weight}`) ?? this.#makeNode(address) }));
+    this.#pool = new NodePool(entries, this.#failover);
+    old.close();
+    const kept = new Set(entries.map((entry) => entry.node));
+    const dropped = old.nodes.filter((node) => !kept.has(node));
+    if (dropped.length === 0) return;
+    for (const node of dropped) this.#retiring.add(node);
+    setTimeout(() => {
+      for (const node of dropped) {
+        if (this.#retiring.delete(node)) node.close();
+      }
+    }, this.#timeout * 2).unref();
   }
 
   /**

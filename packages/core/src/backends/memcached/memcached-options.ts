@@ -4,11 +4,18 @@ import { OptionNames, type ListsExactly } from '../../option-names.js';
 import { MEMCACHED_RELATIVE_TTL_LIMIT, parseTtlOption, type Ttl } from '../../ttl.js';
 import type { NodeStateChange } from './node-pool.js';
 import type { MemcachedTlsOptions } from './tls-options.js';
+import type { MemcachedDiscoveryOptions } from './discovery-options.js';
 
 /** Options of the memcached backend. */
 export interface MemcachedBackendOptions {
-  /** `host:port[:weight]` entries, as an array or one comma-separated string. */
-  servers: string | readonly string[];
+  /** `host:port[:weight]` entries, as an array or one comma-separated string (may be left out with `discovery`). */
+  servers?: string | readonly string[];
+  /**
+   * ElastiCache-style node discovery: the node list is asked for from `configEndpoint`
+   * (`config get cluster`) at start and every `interval`, and the ring is rebuilt when its
+   * version changes. `connect()` waits for the first list; `servers`, when given too, serve until then.
+   */
+  discovery?: MemcachedDiscoveryOptions;
   /**
    * TLS to every server (memcached `-Z`, ElastiCache in-transit encryption): `true` for Node's
    * defaults (the bundled CAs, host name checked), or `ca`, `cert`, `key`, `servername`,
@@ -95,6 +102,7 @@ export interface MemcachedBackendOptions {
 /** The names of MemcachedBackendOptions, checked at run time (the assertion below fails the build when one is missing). */
 export const MEMCACHED_OPTIONS = [
   'servers',
+  'discovery',
   'tls',
   'protocol',
   'noreply',

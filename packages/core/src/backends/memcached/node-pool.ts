@@ -1,4 +1,4 @@
-import { LarderError, NodeDeadError, ServerError } from '../../errors.js';
+import { ConnectionError, LarderError, NodeDeadError, ServerError } from '../../errors.js';
 import { HashRing } from './hash-ring.js';
 import type { ProtocolNode as MemcachedNode } from './protocol-node.js';
 import { MovedKeys } from './moved-keys.js';
@@ -129,6 +129,11 @@ export class NodePool {
     return this.#members.map((m) => m.node);
   }
 
+  /** Every node with its address, in the configured order (a new pool over a changed list reuses them). */
+  get entries(): Array<{ address: ServerAddress; node: MemcachedNode }> {
+    return this.#members.map((m) => ({ address: m.address, node: m.node }));
+  }
+
   /**
    * The live node that owns `key`, for a read; throws NodeDeadError when every node is dead. A
    * key of a node out of the ring is remembered as a write's is: what the caller was told (most
@@ -182,7 +187,9 @@ export class NodePool {
    * that timed out may still be carried out when the node wakes, and the caller was told it failed).
    */
   async call<T>(node: MemcachedNode, request: () => Promise<T>, keys: readonly string[] = NO_KEYS): Promise<T> {
-    const member = this.#byNode.get(node)!;
+    const member = this.#byNode.get(node);
+    // A node a discovered list dropped while this request was routed: it runs, unwatched.
+    if (member === undefined) return request();
     try {
       const result = await request();
       this.#answered(member);
@@ -339,6 +346,7 @@ export class NodePool {
 
   #liveRing(): HashRing<Member> {
     if (!this.#ring) {
+      if (this.#members.length === 0) throw new ConnectionError('cluster', 'no memcached node is known yet (node discovery has not answered)');
       const last = this.#members.find((m) => m.lastFailure)?.lastFailure;
       throw new NodeDeadError(this.#members.map((m) => m.node.address).join(', '), last);
     }
