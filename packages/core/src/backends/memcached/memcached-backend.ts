@@ -110,19 +110,22 @@ export class MemcachedBackend implements Backend {
       failure = error.cause;
     }
     // Manifests are assembled in partial results too; a bad one is left out and reported.
-    const chunked = [...found].filter(([, item]) => isManifest(item));
-    await Promise.all(
-      chunked.map(async ([key, manifestItem]) => {
-        try {
-          const whole = await this.#assemble(key, manifestItem, deadline);
-          if (whole) found.set(key, whole);
-          else found.delete(key);
-        } catch (error) {
-          found.delete(key);
-          failure ??= error instanceof PartialResultError ? error.cause : error;
-        }
-      }),
-    );
+    const chunked: Array<[string, StoredItem]> = [];
+    for (const entry of found) if (isManifest(entry[1])) chunked.push(entry);
+    if (chunked.length > 0) {
+      await Promise.all(
+        chunked.map(async ([key, manifestItem]) => {
+          try {
+            const whole = await this.#assemble(key, manifestItem, deadline);
+            if (whole) found.set(key, whole);
+            else found.delete(key);
+          } catch (error) {
+            found.delete(key);
+            failure ??= error instanceof PartialResultError ? error.cause : error;
+          }
+        }),
+      );
+    }
     if (failure !== undefined) throw new PartialResultError(failure, found);
     return found;
   }

@@ -60,7 +60,8 @@ function writeRequest(
   offset: number,
   opcode: number,
   opaque: number,
-  key: Buffer,
+  key: string,
+  keyLength: number,
   extras: Buffer | undefined,
   value: Buffer | undefined,
   cas: bigint,
@@ -69,16 +70,20 @@ function writeRequest(
   const valueLength = value?.length ?? 0;
   target.writeUInt8(REQUEST_MAGIC, offset);
   target.writeUInt8(opcode, offset + 1);
-  target.writeUInt16BE(key.length, offset + 2);
+  target.writeUInt16BE(keyLength, offset + 2);
   target.writeUInt8(extrasLength, offset + 4);
   target.writeUInt8(0, offset + 5);
   target.writeUInt16BE(0, offset + 6);
-  target.writeUInt32BE(extrasLength + key.length + valueLength, offset + 8);
+  target.writeUInt32BE(extrasLength + keyLength + valueLength, offset + 8);
   target.writeUInt32BE(opaque, offset + 12);
-  target.writeBigUInt64BE(cas, offset + 16);
+  // Most requests carry no CAS: two plain words then, no BigInt arithmetic.
+  if (cas === 0n) {
+    target.writeUInt32BE(0, offset + 16);
+    target.writeUInt32BE(0, offset + 20);
+  } else target.writeBigUInt64BE(cas, offset + 16);
   let at = offset + HEADER_LENGTH;
   if (extras) at += extras.copy(target, at);
-  at += key.copy(target, at);
+  at += target.write(key, at, keyLength, 'utf8');
   if (value) at += value.copy(target, at);
   return at;
 }
@@ -96,16 +101,21 @@ export interface RequestSpec {
 
 /** Encodes requests into one buffer, all with the given opaque, ready for a single write. */
 export function encodeRequests(specs: readonly RequestSpec[], opaque: number): Buffer {
-  const keys = specs.map((spec) => Buffer.from(spec.key ?? '', 'utf8'));
+  // Keys are written straight into the frame: their byte lengths first, no Buffer per key.
+  const keyLengths = new Array<number>(specs.length);
   let size = 0;
-  specs.forEach((spec, i) => {
-    size += HEADER_LENGTH + (spec.extras?.length ?? 0) + keys[i]!.length + (spec.value?.length ?? 0);
-  });
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const keyLength = spec.key === undefined ? 0 : Buffer.byteLength(spec.key, 'utf8');
+    keyLengths[i] = keyLength;
+    size += HEADER_LENGTH + (spec.extras?.length ?? 0) + keyLength + (spec.value?.length ?? 0);
+  }
   const frame = Buffer.allocUnsafe(size);
   let at = 0;
-  specs.forEach((spec, i) => {
-    at = writeRequest(frame, at, spec.opcode, opaque, keys[i]!, spec.extras, spec.value, spec.cas ?? 0n);
-  });
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    at = writeRequest(frame, at, spec.opcode, opaque, spec.key ?? '', keyLengths[i]!, spec.extras, spec.value, spec.cas ?? 0n);
+  }
   return frame;
 }
 
