@@ -1,6 +1,6 @@
 import { MemoryBackend } from './backends/memory-backend.js';
 import { CACHE_BRAND, CACHE_BRAND_VERSION } from './cache-brand.js';
-import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, checkSerializer } from './options/cache-option-checks.js';
+import { checkBackend, checkBoolean, checkLogger, checkMilliseconds, checkOptionsObject, serializerFor } from './options/cache-option-checks.js';
 import { CACHE_OPTIONS, type CacheOptions } from './options/cache-options.js';
 import { InvalidArgumentError, InvalidOptionError } from './errors.js';
 import type { DecodeMemo } from './values/decode-memo.js';
@@ -26,7 +26,7 @@ import { TagVersions, toTags } from './versions/tags.js';
 import { toSoftGrace, type InvalidateOptions } from './versions/invalidate-options.js';
 import { VersionCounters } from './versions/version-counters.js';
 import { toReadOptions, type ReadOptions } from './options/read-options.js';
-import { FlagSerializer, type Serializer } from './values/serializer.js';
+import type { Serializer } from './values/serializer.js';
 import { memoizeFunction, type Memoized } from './memoize/memoize.js';
 import { checkMemoizeOptions, type MemoizeOptions } from './memoize/memoize-options.js';
 import { parseTtlOption, type Ttl } from './ttl.js';
@@ -78,13 +78,7 @@ export class Cache extends CacheEventEmitter {
     this.backend = checkBackend(options.backend) ?? new MemoryBackend();
     this.keyPrefix = options.keyPrefix ?? '';
     this.defaultTtl = parseTtlOption('defaultTtl', options.defaultTtl ?? 300);
-    this.#serializer =
-      checkSerializer(options.serializer) ??
-      new FlagSerializer({
-        maxValueSize: this.backend.capabilities.maxValueSize,
-        // A value held in this process is read as it was stored: never packed to be unpacked on every read.
-        ...(options.compressThreshold === undefined ? (this.backend.capabilities.shared ? {} : { compressThreshold: 0 }) : { compressThreshold: options.compressThreshold }),
-      });
+    this.#serializer = serializerFor(this.backend, options.serializer, options.compressThreshold);
     const ignoreErrors = checkBoolean('ignoreErrors', options.ignoreErrors) ?? true;
     const logger = checkLogger(options.logger) ?? console;
     const interval = checkMilliseconds('errorLogInterval', options.errorLogInterval) ?? 10_000;

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import type { CacheLogger } from '../failure-log.js';
-import type { Serializer } from '../values/serializer.js';
+import { FlagSerializer, type Serializer } from '../values/serializer.js';
 import type { Backend } from '../types/backend.js';
 
 // The methods a Cache calls; an object missing one is not a backend, whatever its type says.
@@ -34,6 +34,18 @@ export function checkSerializer(serializer: unknown): Serializer | undefined {
     throw new InvalidOptionError('serializer', 'must be an object with encode(value) and decode(key, item) methods');
   }
   return serializer as Serializer;
+}
+
+/**
+ * The serializer a Cache over `backend` uses: the one given, else the default one, compressing
+ * above `compressThreshold` (default 16 KiB on a shared backend; never on a backend in this
+ * process, whose values are read as they were stored: packing them would unpack every read).
+ */
+export function serializerFor(backend: Backend, serializer: unknown, compressThreshold: number | undefined): Serializer {
+  return (
+    checkSerializer(serializer) ??
+    new FlagSerializer({ maxValueSize: backend.capabilities.maxValueSize, ...(compressThreshold === undefined ? (backend.capabilities.shared ? {} : { compressThreshold: 0 }) : { compressThreshold }) })
+  );
 }
 
 /** A logger with a `warn(message)` method. */
