@@ -82,9 +82,11 @@ export function responseFreshness(status: number, header: HeaderLookup, now: num
   const staleIfErrorMs = (deltaSeconds(cc.get('stale-if-error')) ?? 0) * 1000;
   const noCache = cc.has('no-cache');
   const mustRevalidate = cc.has('must-revalidate') || cc.has('proxy-revalidate') || sMaxAge !== undefined;
+  // No explicit freshness and no heuristic: not stored (no-cache stores, to be revalidated on each use).
+  if (lifetimeMs === undefined && !noCache) return { notStorable: 'no explicit freshness (s-maxage, max-age, Expires)' };
   // Nothing to serve it on: neither fresh for a while, nor revalidatable, nor usable on errors.
   if ((lifetimeMs === undefined || lifetimeMs === 0 || noCache) && !validated && (staleIfErrorMs === 0 || mustRevalidate || noCache)) {
-    return { notStorable: lifetimeMs === undefined ? 'no explicit freshness (s-maxage, max-age, Expires)' : 'stale at once, without a validator' };
+    return { notStorable: 'stale at once, without a validator' };
   }
   const ageValue = ageSeconds(header('age'));
   const apparentAgeMs = Math.max(0, now - dateMs);

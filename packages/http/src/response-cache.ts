@@ -212,7 +212,8 @@ export class ResponseCache<Req extends object, Res> {
   /** The headers went on the wire: the page is stored when they still allow it, else waiters and lock are let go. */
   #commit(state: MissState, request: Req, finished: FinishedResponse, entry: CachedResponse, head: SentHead | undefined): void {
     if (state.closed) return;
-    const refused = refusalOnWire(finished, head, state.rule.statusCodes, state.rule.freshness === 'response');
+    const rule = state.rule;
+    const refused = refusalOnWire(finished, head, rule.statusCodes, rule.freshness === 'response' ? { heuristic: rule.heuristic } : undefined);
     if (refused !== undefined) return this.#refuse(state, request, refused);
     try {
       this.#keep(state, request, entry, finished.headers.vary);
