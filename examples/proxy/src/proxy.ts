@@ -8,10 +8,14 @@ export interface ProxyOptions {
   upstream: string;
   /** Where Larder caches (default: in memory): `{ servers: '127.0.0.1:11211' }` for memcached. */
   cache?: LarderPluginOptions;
+  /** Log requests and errors with Fastify's logger (default false). */
+  logger?: boolean;
 }
 
 // Fields of one connection (RFC 9110 7.6.1), never forwarded either way, nor those Connection names.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+/** This cache's device token in Surrogate-Capability / Surrogate-Control. */
+const SURROGATE = 'larder';
 /** Methods that change what a URL holds: a success invalidates it (RFC 9111 4.4). */
 const UNSAFE = ['POST', 'PUT', 'DELETE', 'PATCH', 'M-SEARCH'];
 
@@ -24,7 +28,7 @@ const UNSAFE = ['POST', 'PUT', 'DELETE', 'PATCH', 'M-SEARCH'];
 export async function buildProxy(options: ProxyOptions): Promise<FastifyInstance> {
   const upstream = new URL(options.upstream);
   const agent = new Agent({ keepAliveTimeout: 4000 });
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: options.logger ?? false });
   app.addHttpMethod('M-SEARCH', { hasBody: true });
   // The body is passed on as bytes, whatever its type.
   app.removeAllContentTypeParsers();
@@ -35,9 +39,12 @@ export async function buildProxy(options: ProxyOptions): Promise<FastifyInstance
     const headers: Record<string, string | string[]> = {};
     const named = connectionNames(request.headers.connection);
     for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name)) headers[name] = value;
+    // Tells the upstream it may address this cache in Surrogate-Control (`max-age=60;larder`).
+    headers['surrogate-capability'] = `${SURROGATE}="Surrogate/1.0"`;
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
     const answer = await forward(new URL(request.url, upstream), { method: request.method as 'GET', headers, body: body ?? null, dispatcher: agent });
-    const payload = Buffer.from(await answer.body.arrayBuffer());
+    // A 304's Content-Length is the stored body's (RFC 9110 8.6), which undici takes as this one's and fails: a 304 has no body anyway.
+    const payload = answer.statusCode === 304 ? await answer.body.dump().then(() => Buffer.alloc(0), () => Buffer.alloc(0)) : Buffer.from(await answer.body.arrayBuffer());
     const dropped = connectionNames(answer.headers.connection);
     reply.code(answer.statusCode);
     for (const [name, value] of Object.entries(answer.headers)) {
@@ -49,7 +56,7 @@ export async function buildProxy(options: ProxyOptions): Promise<FastifyInstance
   app.route({
     method: ['GET', 'HEAD'],
     url: '/*',
-    config: { cache: { freshness: 'response', queryString: true } },
+    config: { cache: { freshness: 'response', queryString: true, surrogateControl: SURROGATE } },
     handler: async (request, reply) => reply.send(await pass(request, reply)),
   });
   app.route({

@@ -16,6 +16,8 @@ export interface ResponseCacheSettings<Req> {
   freshness?: 'ttl' | 'response';
   /** With `freshness: 'response'`: heuristic freshness for responses with Last-Modified and no explicit freshness (10% of their age, at most a day; default false). */
   heuristic?: boolean;
+  /** With `freshness: 'response'`: read `Surrogate-Control` (its max-age and no-store win over Cache-Control): `true`, or a device token to read directives targeted at it too (default: not read). */
+  surrogateControl?: true | string;
   /** Include the query arguments in the key, as Flask-Caching's `query_string=True` (default false: all query strings share one entry). */
   queryString?: boolean;
   /** The hash of the query arguments with `queryString` (default `'md5'`, Flask-Caching's; `'sha256'` where it is moving). */
@@ -65,6 +67,7 @@ export interface CacheRule<Req> {
   /** `'response'`: freshness from the response (RFC 9111); `'ttl'`: from the route. */
   readonly freshness: 'ttl' | 'response';
   readonly heuristic: boolean;
+  readonly surrogateControl: true | string | undefined;
   readonly queryString: boolean;
   readonly queryHash: QueryHashMethod;
   readonly key: ((request: Req) => string) | undefined;
@@ -92,7 +95,7 @@ const RESPONSE_STATUSES: readonly number[] = Array.from({ length: 400 }, (_, i) 
 const QUERY_HASH_METHODS: readonly QueryHashMethod[] = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 
 const SETTINGS = new Set([
-  'ttl', 'freshness', 'heuristic', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'timeout', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
+  'ttl', 'freshness', 'heuristic', 'surrogateControl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'timeout', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
 ]);
 
 /** Where a rule is declared, for its errors: the option's name (`config.cache`) and the route (`GET /a`). */
@@ -120,7 +123,13 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
   const freshness = settings.freshness ?? 'ttl';
   if (freshness !== 'ttl' && freshness !== 'response') throw fail('freshness', "must be 'ttl' or 'response'");
   const byResponse = freshness === 'response';
-  if (settings.heuristic !== undefined && !byResponse) throw fail('heuristic', "applies only with freshness: 'response'");
+  for (const name of ['heuristic', 'surrogateControl'] as const) {
+    if (settings[name] !== undefined && !byResponse) throw fail(name, "applies only with freshness: 'response'");
+  }
+  const surrogate = settings.surrogateControl;
+  if (surrogate !== undefined && surrogate !== true && !(typeof surrogate === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(surrogate))) {
+    throw fail('surrogateControl', 'must be true or a device token');
+  }
   if (byResponse) {
     for (const name of ['grace', 'staleIfError', 'cacheControl'] as const) {
       if (settings[name] !== undefined) throw fail(name, "does not apply with freshness: 'response': the response says it (stale-while-revalidate, stale-if-error, Cache-Control)");
@@ -150,6 +159,7 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
     ttl,
     freshness,
     heuristic: settings.heuristic ?? false,
+    surrogateControl: surrogate,
     queryString: settings.queryString ?? false,
     queryHash,
     key: settings.key,

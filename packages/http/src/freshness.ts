@@ -36,6 +36,13 @@ export interface FreshnessOptions {
   readonly heuristic?: boolean;
   /** The request sent `Authorization` (RFC 9111 3.5: stored only with public, s-maxage or must-revalidate). */
   readonly authorized?: boolean;
+  /**
+   * Read `Surrogate-Control` (W3C Edge Architecture): `true` for its untargeted directives, a
+   * device token for those targeted at it too (`max-age=60;larder`). Its `no-store` is not stored;
+   * its `max-age` is the freshness, over Cache-Control and Expires, whose no-store, private and
+   * no-cache then address the caches downstream only (default: not read).
+   */
+  readonly surrogate?: true | string | undefined;
 }
 
 /** Status codes this cache understands (RFC 9110's), for `must-understand`. */
@@ -52,7 +59,11 @@ const MAX_HEURISTIC_MS = 24 * 3600 * 1000;
  * fresh nor a validator to revalidate it with), else its freshness.
  */
 export function responseFreshness(status: number, header: HeaderLookup, now: number, options: FreshnessOptions = {}): ResponseFreshness | NotStorable {
+  const surrogate = options.surrogate === undefined ? undefined : surrogateControl(header('surrogate-control'), options.surrogate);
+  if (surrogate?.has('no-store')) return { notStorable: 'surrogate-control: no-store' };
+  const surrogateMaxAge = surrogate?.has('max-age') ? (deltaSeconds(surrogate.get('max-age')) ?? 0) : undefined;
   const cc = cacheControl(header('cache-control'));
+  if (surrogateMaxAge !== undefined) for (const name of ['no-store', 'private', 'no-cache']) cc.delete(name);
   if (cc.has('must-understand')) {
     if (!UNDERSTOOD.has(status)) return { notStorable: `must-understand with status ${status}` };
   } else if (cc.has('no-store')) return { notStorable: 'cache-control: no-store' };
@@ -65,7 +76,8 @@ export function responseFreshness(status: number, header: HeaderLookup, now: num
   const sMaxAge = deltaSeconds(cc.get('s-maxage'));
   const maxAge = deltaSeconds(cc.get('max-age'));
   let lifetimeMs: number | undefined;
-  if (sMaxAge !== undefined) lifetimeMs = sMaxAge * 1000;
+  if (surrogateMaxAge !== undefined) lifetimeMs = surrogateMaxAge * 1000;
+  else if (sMaxAge !== undefined) lifetimeMs = sMaxAge * 1000;
   else if (maxAge !== undefined) lifetimeMs = maxAge * 1000;
   else if (cc.has('max-age')) lifetimeMs = 0; // present but invalid (negative, quoted): stale
   else if (header('expires') !== undefined) {
@@ -127,9 +139,8 @@ export function cacheControl(value: unknown): Map<string, string | true> {
           j++;
         }
         j++;
+        // A quoted delta-seconds (max-age="60") is read as the token form (RFC 9111 5.2: recipients accept both).
         parsed = out;
-        // Quoted values of delta-seconds directives are invalid (RFC 9111 1.2.2): marked so.
-        if (name === 'max-age' || name === 's-maxage') parsed = `"${out}`;
         while (j < text.length && text[j] !== ',') j++;
       } else {
         const start = j;
@@ -139,6 +150,20 @@ export function cacheControl(value: unknown): Map<string, string | true> {
     }
     if (name !== '' && !directives.has(name)) directives.set(name, parsed);
     i = j + 1;
+  }
+  return directives;
+}
+
+/** The Surrogate-Control directives addressed to this cache: untargeted ones, and with a device token those targeted at it (`max-age=60;token`). */
+export function surrogateControl(value: unknown, target: true | string): Map<string, string | true> {
+  const directives = new Map<string, string | true>();
+  if (value === undefined || value === null) return directives;
+  for (const item of (Array.isArray(value) ? value.join(',') : String(value)).split(',')) {
+    const [directive = '', device] = item.split(';').map((part) => part.trim());
+    if (device !== undefined && device !== target) continue;
+    const equals = directive.indexOf('=');
+    const name = (equals === -1 ? directive : directive.slice(0, equals)).toLowerCase();
+    if (name !== '' && !directives.has(name)) directives.set(name, equals === -1 ? true : directive.slice(equals + 1));
   }
   return directives;
 }

@@ -10,7 +10,7 @@ import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
 import { RefreshNotStored, ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { freshnessAction, storageTimes, withinStaleIfError } from './stored-freshness.js';
-import { captureByResponse, isRefusal, revalidatedEntry } from './response-mode.js';
+import { captureByResponse, freshnessOptions, isRefusal, revalidatedEntry } from './response-mode.js';
 import { validatingHeaders } from './revalidation.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
@@ -213,7 +213,7 @@ export class ResponseCache<Req extends object, Res> {
   #commit(state: MissState, request: Req, finished: FinishedResponse, entry: CachedResponse, head: SentHead | undefined): void {
     if (state.closed) return;
     const rule = state.rule;
-    const refused = refusalOnWire(finished, head, rule.statusCodes, rule.freshness === 'response' ? { heuristic: rule.heuristic } : undefined);
+    const refused = refusalOnWire(finished, head, rule.statusCodes, rule.freshness === 'response' ? freshnessOptions(rule) : undefined);
     if (refused !== undefined) return this.#refuse(state, request, refused);
     try {
       this.#keep(state, request, entry, finished.headers.vary);
@@ -308,6 +308,11 @@ export class ResponseCache<Req extends object, Res> {
         opened = await this.#flights.open(place.lookup, spec, firstEntry);
       } catch (error) {
         if (!(error instanceof RefreshNotStored)) throw error;
+        // A 304 that does not select the stored response (another ETag) updates nothing: the stored one answers, unchanged.
+        if (error.response.statusCode === 304 && stored !== undefined) {
+          replayResponse(adapter, response, headers, stored, 'STALE', rule.stats);
+          return true;
+        }
         // The revalidation's response was not stored (and the stale one may not answer): it is this request's answer.
         if (this.#passOn(response, error)) return true;
         this.#hold(request, response, { ...base, hostVariant: place.hostVariant });

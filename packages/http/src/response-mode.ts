@@ -1,6 +1,6 @@
 import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
-import { isNotStorable, responseFreshness } from './freshness.js';
+import { isNotStorable, responseFreshness, type FreshnessOptions } from './freshness.js';
 import type { FinishedResponse } from './http-adapter.js';
 import { refusalOf, type Refusal } from './http-rules.js';
 import { selects, updatedHeaders } from './revalidation.js';
@@ -30,7 +30,7 @@ export function captureByResponse(rule: CacheRule<object>, finished: FinishedRes
   const refused = refusalOf(finished.status, header, rule.statusCodes, true);
   if (refused !== undefined) return refused;
   if (finished.body === undefined) return { reason: 'stream', detail: 'the body is a stream, or was too large to collect' };
-  const freshness = responseFreshness(finished.status, header, now, { heuristic: rule.heuristic, authorized });
+  const freshness = responseFreshness(finished.status, header, now, { ...freshnessOptions(rule), authorized });
   if (isNotStorable(freshness)) return { reason: 'cache-control', detail: freshness.notStorable };
   const added = storedHeaders(rule, finished, now, 0, tags);
   const entry = captureResponse(finished, added, audience, now);
@@ -50,9 +50,14 @@ export function revalidatedEntry(rule: CacheRule<object>, stored: CachedResponse
   const updated = withoutHopByHop(updatedHeaders(stored, headers), headers.connection);
   // The 304's Date and Age date the updated response; the stored ones stand for the old one.
   const lookup = (name: string): unknown => (name === 'date' ? headers.date : name === 'age' ? headers.age : updated[name]);
-  const freshness = responseFreshness(stored.status, lookup, now, { heuristic: rule.heuristic });
+  const freshness = responseFreshness(stored.status, lookup, now, freshnessOptions(rule));
   if (isNotStorable(freshness)) return { reason: 'cache-control', detail: `${freshness.notStorable}, after a 304` };
   return { ...stored, generation: '', storedAt: now, headers: updated, freshness: toStoredFreshness(freshness, now, dateOf(headers.date)) };
+}
+
+/** How a route's rule has responses judged (see FreshnessOptions). */
+export function freshnessOptions(rule: CacheRule<object>): FreshnessOptions {
+  return { heuristic: rule.heuristic, surrogate: rule.surrogateControl };
 }
 
 /** `headers` without the hop-by-hop fields and those its Connection header names. */

@@ -43,6 +43,7 @@ describe('responseFreshness', () => {
     assert.equal(fresh({ 'cache-control': 'max-age=60, s-maxage=5' }).lifetimeMs, 5000);
     assert.equal(fresh({ 'cache-control': 'max-age=60' }).lifetimeMs, 60_000);
     assert.equal(fresh({ 'cache-control': 'max-age=003600' }).lifetimeMs, 3_600_000);
+    assert.equal(fresh({ 'cache-control': 'max-age="60"' }).lifetimeMs, 60_000);
     assert.equal(fresh({ date: date(NOW - 10_000), expires: date(NOW + 50_000) }).lifetimeMs, 60_000);
     assert.equal(fresh({ 'cache-control': 'max-age=60', expires: date(NOW - 1000) }).lifetimeMs, 60_000);
   });
@@ -55,7 +56,7 @@ describe('responseFreshness', () => {
   });
 
   it('a negative, quoted or non-numeric max-age is stale at once (kept only with a validator)', () => {
-    for (const value of ['max-age=-1', 'max-age="60"', "max-age='60'", 'max-age=1.5']) {
+    for (const value of ["max-age=-1", "max-age='60'", "max-age=1.5"]) {
       assert.match(refused({ 'cache-control': value }), /stale at once/, value);
       assert.equal(fresh({ 'cache-control': value, etag: '"a"' }).lifetimeMs, 0, value);
     }
@@ -104,6 +105,21 @@ describe('responseFreshness', () => {
   it('a request with Authorization: stored only with public, s-maxage or must-revalidate', () => {
     assert.match(refused({ 'cache-control': 'max-age=60' }, 200, { authorized: true }), /Authorization/);
     for (const value of ['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate']) fresh({ 'cache-control': value }, 200, { authorized: true });
+  });
+});
+
+describe('Surrogate-Control', () => {
+  const surrogate = { surrogate: 'larder' };
+  it('is read only when asked; its max-age wins over Cache-Control, whose no-store then addresses downstream caches', () => {
+    assert.match(refused({ 'surrogate-control': 'max-age=60' }), /no explicit freshness/);
+    assert.equal(fresh({ 'surrogate-control': 'max-age=60', 'cache-control': 'max-age=3600' }, 200, surrogate).lifetimeMs, 60_000);
+    assert.equal(fresh({ 'surrogate-control': 'max-age=60;larder', 'cache-control': 'no-store' }, 200, surrogate).lifetimeMs, 60_000);
+  });
+
+  it('no-store is not stored; directives targeted at another device are ignored', () => {
+    assert.match(refused({ 'surrogate-control': 'no-store', 'cache-control': 'max-age=60' }, 200, surrogate), /surrogate-control: no-store/);
+    assert.match(refused({ 'surrogate-control': 'max-age=60;other' }, 200, surrogate), /no explicit freshness/);
+    assert.match(refused({ 'surrogate-control': 'max-age=60;larder' }, 200, { surrogate: true }), /no explicit freshness/);
   });
 });
 
