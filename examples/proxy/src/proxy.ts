@@ -42,7 +42,7 @@ export async function buildProxy(options: ProxyOptions): Promise<FastifyInstance
     // Tells the upstream it may address this cache in Surrogate-Control (`max-age=60;larder`).
     headers['surrogate-capability'] = `${SURROGATE}="Surrogate/1.0"`;
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-    const answer = await forward(new URL(request.url, upstream), { method: request.method as 'GET', headers, body: body ?? null, dispatcher: agent });
+    const answer = await forward(new URL(request.url, upstream), { method: request.method, headers, body: body ?? null, dispatcher: agent });
     // A 304's Content-Length is the stored body's (RFC 9110 8.6), which undici takes as this one's and fails: a 304 has no body anyway.
     const payload = answer.statusCode === 304 ? await answer.body.dump().then(() => Buffer.alloc(0), () => Buffer.alloc(0)) : Buffer.from(await answer.body.arrayBuffer());
     const dropped = connectionNames(answer.headers.connection);
