@@ -32,6 +32,10 @@ export function freshnessConformance(ctx: SuiteContext): void {
   const ttlRoute = answering('/rfc/ttl-mode', { 'cache-control': 'no-cache' }, { ttl: 60 });
   const status404 = ctx.route('/rfc/404', RESPONSE, (_request, calls) => plain(`missing call ${calls}`, { 'cache-control': 'max-age=60' }, 404));
 
+  const authorized = { freshness: 'response', shareAuthorized: true } as const;
+  const authPlain = answering('/rfc/auth/plain', { 'cache-control': 'max-age=60' }, authorized);
+  const authPublic = answering('/rfc/auth/public', { 'cache-control': 'public, max-age=60' }, authorized);
+
   // Revalidation: the handler counts full renders and 304s; its ETag is "v1" throughout.
   const counts = { full: 0, notModified: 0 };
   const revalidated = ctx.route('/rfc/revalidate', RESPONSE, (request) => {
@@ -74,6 +78,18 @@ export function freshnessConformance(ctx: SuiteContext): void {
       assert.equal(hit.headers.date, miss.headers.date);
       assert.equal(typeof hit.headers.age, 'string');
       assert.equal(ctx.calls(maxAge), 1);
+      // A request's own Cache-Control does not make a shared cache run the handler.
+      assert.equal((await ctx.get(maxAge, { 'cache-control': 'no-cache' })).headers['x-cache'], 'HIT');
+      assert.equal(ctx.calls(maxAge), 1);
+    });
+
+    it('with shareAuthorized, a response to a request with Authorization is stored only with public, s-maxage or must-revalidate', async () => {
+      const auth = { authorization: 'Bearer conformance' };
+      await ctx.get(authPlain, auth);
+      assert.equal((await ctx.get(authPlain, auth)).headers['x-cache'], 'MISS');
+      await ctx.get(authPublic, auth);
+      await ctx.stored(viewKey(authPublic));
+      assert.equal((await ctx.get(authPublic, auth)).headers['x-cache'], 'HIT');
     });
 
     // The framework's own ETag (Express makes one) is a validator: such a response is stored, to be
