@@ -96,13 +96,13 @@ export function responseFreshness(status: number, header: HeaderLookup, now: num
   const mustRevalidate = cc.has('must-revalidate') || cc.has('proxy-revalidate') || sMaxAge !== undefined;
   // No explicit freshness and no heuristic: not stored (no-cache stores, to be revalidated on each use).
   if (lifetimeMs === undefined && !noCache) return { notStorable: 'no explicit freshness (s-maxage, max-age, Expires)' };
-  // Nothing to serve it on: neither fresh for a while, nor revalidatable, nor usable on errors.
-  if ((lifetimeMs === undefined || lifetimeMs === 0 || noCache) && !validated && (staleIfErrorMs === 0 || mustRevalidate || noCache)) {
-    return { notStorable: 'stale at once, without a validator' };
-  }
   const ageValue = ageSeconds(header('age'));
   const apparentAgeMs = Math.max(0, now - dateMs);
   const initialAgeMs = Math.max(apparentAgeMs, ageValue * 1000);
+  // Nothing to serve it on: neither fresh for a while, nor revalidatable, nor usable on errors.
+  if (((lifetimeMs ?? 0) <= initialAgeMs || noCache) && !validated && (staleIfErrorMs === 0 || mustRevalidate || noCache)) {
+    return { notStorable: 'stale at once, without a validator' };
+  }
   return { lifetimeMs: lifetimeMs ?? 0, initialAgeMs, noCache, mustRevalidate, staleWhileRevalidateMs, staleIfErrorMs, validated };
 }
 

@@ -10,7 +10,7 @@ import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
 import { RefreshNotStored, ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
 import { freshnessAction, storageTimes, withinStaleIfError } from './stored-freshness.js';
-import { captureByResponse, freshnessOptions, isRefusal, revalidatedEntry } from './response-mode.js';
+import { captureByResponse, freshnessOptions, isRefusal, passOn, revalidatedEntry } from './response-mode.js';
 import { validatingHeaders } from './revalidation.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
@@ -308,13 +308,17 @@ export class ResponseCache<Req extends object, Res> {
         opened = await this.#flights.open(place.lookup, spec, firstEntry);
       } catch (error) {
         if (!(error instanceof RefreshNotStored)) throw error;
-        // A 304 that does not select the stored response (another ETag) updates nothing: the stored one answers, unchanged.
-        if (error.response.statusCode === 304 && stored !== undefined) {
-          replayResponse(adapter, response, headers, stored, 'STALE', rule.stats);
+        // A 304 that does not select the stored response (another ETag) updates nothing: the stored
+        // one answers, unchanged, when it may be served stale; a 304 never goes to a client that did not ask.
+        if (error.response.statusCode === 304) {
+          if (stored?.freshness !== undefined && !stored.freshness.mustRevalidate && !stored.freshness.noCache) {
+            replayResponse(adapter, response, headers, stored, 'STALE', rule.stats);
+            return true;
+          }
+        } else if (passOn(adapter, response, error.response)) {
+          // The revalidation's response was not stored (and the stale one may not answer): it is this request's answer.
           return true;
         }
-        // The revalidation's response was not stored (and the stale one may not answer): it is this request's answer.
-        if (this.#passOn(response, error)) return true;
         this.#hold(request, response, { ...base, hostVariant: place.hostVariant });
         return false;
       }
@@ -376,18 +380,6 @@ export class ResponseCache<Req extends object, Res> {
     const run = this.#refresher.refresh(page, this.#adapter.url(request), headers, this.#adapter.remoteAddress(request), conditions);
     const after = byResponse ? REVALIDATED : LOOK_AGAIN;
     return run === undefined ? {} : { refresh: (leaseMs) => run(leaseMs).then(() => after) };
-  }
-
-  /** Sends the response a revalidation got and did not store, when the injector gave it whole (Fastify's inject); false otherwise. */
-  #passOn(response: Res, failed: RefreshNotStored): boolean {
-    const { statusCode, headers, rawPayload } = failed.response;
-    if (headers === undefined || rawPayload === undefined) return false;
-    const sent: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined && !PASS_ON_DROPPED.has(name.toLowerCase())) sent[name] = typeof value === 'number' ? String(value) : value;
-    }
-    this.#adapter.send(response, statusCode, sent, NO_BODY_STATUSES.has(statusCode) ? undefined : rawPayload, 'MISS', String(ageSecondsOf(headers.age)));
-    return true;
   }
 
   /**
@@ -535,16 +527,6 @@ const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
 /** Errors during which a stale response may answer (RFC 5861's stale-if-error: 500, 502, 503, 504). */
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
-/** Headers of an injected response that belong to its transmission. */
-const PASS_ON_DROPPED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'x-cache', 'age']);
-const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 304]);
-
-/** The Age an injected response carried, seconds (0 when none or unreadable). */
-function ageSecondsOf(value: unknown): number {
-  const n = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
-}
-
 /** A page's flight entry as a read (undefined for none). */
 function landedRead(entry: Entry<Landed>): ViewRead | undefined {
   if (entry.kind === 'none' || entry.value === LOOK_AGAIN || entry.value === REVALIDATED) return undefined;

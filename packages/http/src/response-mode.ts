@@ -1,7 +1,8 @@
 import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
 import { isNotStorable, responseFreshness, type FreshnessOptions } from './freshness.js';
-import type { FinishedResponse } from './http-adapter.js';
+import type { FinishedResponse, HttpAdapter } from './http-adapter.js';
+import type { InjectedResponse } from './view-refresh.js';
 import { refusalOf, type Refusal } from './http-rules.js';
 import { selects, updatedHeaders } from './revalidation.js';
 import { toStoredFreshness } from './stored-freshness.js';
@@ -78,4 +79,29 @@ function dateOf(value: unknown): string | undefined {
 /** True for a Refusal (not a stored response). */
 export function isRefusal(value: Captured | CachedResponse | Refusal): value is Refusal {
   return 'reason' in value && 'detail' in value;
+}
+
+/** Headers of an injected response that belong to its transmission. */
+const PASS_ON_DROPPED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'x-cache', 'age']);
+const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 304]);
+
+/**
+ * Sends `injected`, the response a revalidation got and did not store, as this request's answer
+ * (`x-cache: MISS`), when the injector gave it whole (Fastify's inject does); false otherwise.
+ */
+export function passOn<Req extends object, Res>(adapter: HttpAdapter<Req, Res>, response: Res, injected: InjectedResponse): boolean {
+  const { statusCode, headers, rawPayload } = injected;
+  if (headers === undefined || rawPayload === undefined) return false;
+  const sent: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !PASS_ON_DROPPED.has(name.toLowerCase())) sent[name] = typeof value === 'number' ? String(value) : value;
+  }
+  adapter.send(response, statusCode, sent, NO_BODY_STATUSES.has(statusCode) ? undefined : rawPayload, 'MISS', String(ageSecondsOf(headers.age)));
+  return true;
+}
+
+/** The Age an injected response carried, seconds (0 when none or unreadable). */
+function ageSecondsOf(value: unknown): number {
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
