@@ -78,7 +78,8 @@ function declare(app: express.Express, version: ExpressVersion, route: Conforman
     const session = stack.session?.(request);
     // Express 4 does not catch a rejected handler: the promise is settled here for both.
     Promise.resolve(route.handle({ method: request.method, url: request.originalUrl, params, headers: request.headers, ...(session ? { session } : {}) })).then(
-      (answer) => void response.status(answer.status).set(answer.headers).send(answer.body),
+      // A 304 is ended as Express apps end one (res.send would give it an ETag of its empty body).
+      (answer) => void (answer.status === 304 ? response.status(304).set(answer.headers).end() : response.status(answer.status).set(answer.headers).send(answer.body)),
       next,
     );
   };

@@ -10,8 +10,14 @@ import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
  * generic over the route, so its params cannot reach these functions otherwise.
  */
 export interface ResponseCacheSettings<Req> {
-  /** How long the response is kept: seconds or `'5m'` (default: the cache's defaultTtl). */
+  /** How long the response is kept: seconds or `'5m'` (default: the cache's defaultTtl); with `freshness: 'response'`, how long a stale response with a validator is kept for revalidation. */
   ttl?: Ttl;
+  /** Who decides how long a response is fresh: the route's `ttl` (default, Flask-Caching's way), or `'response'`: its own Cache-Control / Expires / Age, as RFC 9111 says for a shared cache. */
+  freshness?: 'ttl' | 'response';
+  /** With `freshness: 'response'`: heuristic freshness for responses with Last-Modified and no explicit freshness (10% of their age, at most a day; default false). */
+  heuristic?: boolean;
+  /** With `freshness: 'response'`: read `Surrogate-Control` (its max-age and no-store win over Cache-Control): `true`, or a device token to read directives targeted at it too (default: not read). */
+  surrogateControl?: true | string;
   /** Include the query arguments in the key, as Flask-Caching's `query_string=True` (default false: all query strings share one entry). */
   queryString?: boolean;
   /** The hash of the query arguments with `queryString` (default `'md5'`, Flask-Caching's; `'sha256'` where it is moving). */
@@ -58,6 +64,10 @@ export type ResponseCacheOption<Req> = boolean | ResponseCacheSettings<Req>;
 /** A route's settings checked, with their defaults filled in. */
 export interface CacheRule<Req> {
   readonly ttl: number | undefined;
+  /** `'response'`: freshness from the response (RFC 9111); `'ttl'`: from the route. */
+  readonly freshness: 'ttl' | 'response';
+  readonly heuristic: boolean;
+  readonly surrogateControl: true | string | undefined;
   readonly queryString: boolean;
   readonly queryHash: QueryHashMethod;
   readonly key: ((request: Req) => string) | undefined;
@@ -78,11 +88,14 @@ export interface CacheRule<Req> {
   readonly stats: ViewRouteStats;
 }
 
+/** Statuses stored with `freshness: 'response'` by default: every final one a cache may store (not 206, 304). */
+const RESPONSE_STATUSES: readonly number[] = Array.from({ length: 400 }, (_, i) => i + 200).filter((code) => !NEVER_STORED_STATUSES.has(code));
+
 /** Flask-Caching's SUPPORTED_HASH_FUNCTIONS. */
 const QUERY_HASH_METHODS: readonly QueryHashMethod[] = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 
 const SETTINGS = new Set([
-  'ttl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'timeout', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
+  'ttl', 'freshness', 'heuristic', 'surrogateControl', 'queryString', 'queryHash', 'key', 'unless', 'statusCodes', 'shareAuthorized', 'shareSessions', 'grace', 'staleIfError', 'lock', 'timeout', 'tags', 'surrogateKeys', 'cacheControl', 'etag',
 ]);
 
 /** Where a rule is declared, for its errors: the option's name (`config.cache`) and the route (`GET /a`). */
@@ -107,7 +120,22 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
   const fail = (name: string, problem: string) => new InvalidOptionError(`${site.option}.${name}`, `${problem} (${where})`);
   for (const name of Object.keys(settings)) if (!SETTINGS.has(name)) throw fail(name, `is not a response cache setting (known: ${[...SETTINGS].join(', ')})`);
   const ttl = settings.ttl === undefined ? undefined : parseTtlOption(`${site.option}.ttl`, settings.ttl, where);
-  for (const name of ['queryString', 'shareAuthorized', 'shareSessions', 'surrogateKeys', 'etag'] as const) {
+  const freshness = settings.freshness ?? 'ttl';
+  if (freshness !== 'ttl' && freshness !== 'response') throw fail('freshness', "must be 'ttl' or 'response'");
+  const byResponse = freshness === 'response';
+  for (const name of ['heuristic', 'surrogateControl'] as const) {
+    if (settings[name] !== undefined && !byResponse) throw fail(name, "applies only with freshness: 'response'");
+  }
+  const surrogate = settings.surrogateControl;
+  if (surrogate !== undefined && surrogate !== true && !(typeof surrogate === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(surrogate))) {
+    throw fail('surrogateControl', 'must be true or a device token');
+  }
+  if (byResponse) {
+    for (const name of ['grace', 'staleIfError', 'cacheControl'] as const) {
+      if (settings[name] !== undefined) throw fail(name, "does not apply with freshness: 'response': the response says it (stale-while-revalidate, stale-if-error, Cache-Control)");
+    }
+  }
+  for (const name of ['queryString', 'shareAuthorized', 'shareSessions', 'surrogateKeys', 'etag', 'heuristic'] as const) {
     if (settings[name] !== undefined && typeof settings[name] !== 'boolean') throw fail(name, 'must be a boolean');
   }
   const queryHash = settings.queryHash ?? 'md5';
@@ -115,7 +143,8 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
   for (const name of ['key', 'unless', 'tags'] as const) {
     if (settings[name] !== undefined && typeof settings[name] !== 'function') throw fail(name, 'must be a function of the request');
   }
-  const statusCodes = settings.statusCodes ?? [200];
+  // With freshness from the response, any final status it gives explicit freshness to may be stored.
+  const statusCodes = settings.statusCodes ?? (byResponse ? RESPONSE_STATUSES : [200]);
   if (!Array.isArray(statusCodes) || statusCodes.some((code) => !Number.isInteger(code) || code < 100 || code > 599)) {
     throw fail('statusCodes', 'must be an array of HTTP status codes');
   }
@@ -128,6 +157,9 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
   return {
     policy,
     ttl,
+    freshness,
+    heuristic: settings.heuristic ?? false,
+    surrogateControl: surrogate,
     queryString: settings.queryString ?? false,
     queryHash,
     key: settings.key,
@@ -138,7 +170,8 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
     tags: settings.tags,
     surrogateKeys: settings.surrogateKeys ?? false,
     cacheControl: toCacheControl(settings.cacheControl, site, fail),
-    etag: settings.etag ?? true,
+    // A cache in front of a handler that decides freshness invents no validator of its own.
+    etag: settings.etag ?? !byResponse,
     pattern: site.pattern,
     stats: table.add(site.route),
   };

@@ -24,7 +24,7 @@ export function captureResponse(finished: FinishedResponse, added: Readonly<Reco
  *
  * - `ETag`: a strong validator, `"` + base64url SHA-256 of the body (first 27 characters) + `"`
  *   (unless `etag: false`); a conditional request then gets a 304 from the cache.
- * - `Last-Modified`: the time it was stored (what the cached representation dates from).
+ * - `Last-Modified`: the time it was stored (what the cached representation dates from), in `ttl` mode.
  * - `Cache-Control` with `cacheControl`: `public, max-age=<ttl>` (and `s-maxage`). A hit also
  *   sends `Age`, so a client's or CDN's freshness (max-age minus Age, RFC 9111 4.2.3) ends when
  *   the entry does. A ttl of 0 (never expires) sends none unless `maxAge` is given.
@@ -35,7 +35,8 @@ export function storedHeaders(rule: CacheRule<object>, finished: FinishedRespons
   const added: Record<string, string> = {};
   const has = (name: string) => finished.headers[name] !== undefined;
   if (rule.etag && !has('etag')) added.etag = strongEtag(finished.body!);
-  if (!has('last-modified')) added['last-modified'] = new Date(storedAt).toUTCString();
+  // With freshness from the response, a Last-Modified of the cache's would be a validator the handler never gave.
+  if (!has('last-modified') && rule.freshness === 'ttl') added['last-modified'] = new Date(storedAt).toUTCString();
   const control = rule.cacheControl;
   if (control !== undefined && !has('cache-control')) {
     const maxAge = control.maxAge ?? (ttl > 0 ? ttl : undefined);

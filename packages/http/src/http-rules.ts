@@ -37,10 +37,17 @@ export interface Refusal {
   readonly detail: string;
 }
 
-/** Why a response with this status and these headers may not be stored; undefined when it may. */
-export function refusalOf(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>): Refusal | undefined {
+/**
+ * Why a response with this status and these headers may not be stored; undefined when it may.
+ * `byResponse` (freshness from the response): Cache-Control, Pragma and Content-Encoding are left
+ * to RFC 9111's rules (see freshness.ts), which store what the response allows as it is.
+ */
+export function refusalOf(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>, byResponse = false): Refusal | undefined {
   if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return { reason: 'status', detail: `status ${status}` };
   if (header('set-cookie') !== undefined) return { reason: 'set-cookie', detail: 'it sets a cookie' };
+  if (byResponse) {
+    return varyHeaderNames(header('vary')) === '*' ? { reason: 'vary-star', detail: 'vary: *' } : undefined;
+  }
   const control = header('cache-control');
   if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) {
     return { reason: 'cache-control', detail: `cache-control: ${String(control)}` };

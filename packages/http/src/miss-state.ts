@@ -29,7 +29,10 @@ export interface Landing {
 /** A page's flight found the page stored by another process (under its lock): read it again. */
 export const LOOK_AGAIN = Symbol('look again');
 
-export type Landed = Landing | typeof LOOK_AGAIN;
+/** A revalidation (freshness from the response) stored what it got: read the page again and answer with it, fresh or not. */
+export const REVALIDATED = Symbol('revalidated');
+
+export type Landed = Landing | typeof LOOK_AGAIN | typeof REVALIDATED;
 
 /** A request that missed and runs the handler: where it stores and, when it leads, the flight it settles. */
 export interface MissState {
@@ -59,6 +62,8 @@ export interface MissState {
   tagged?: { tags: readonly string[]; versions: Promise<TagVersions | undefined> } | undefined;
   /** Why the page must not be stored, found before the handler ran (its tags function threw). */
   unstorable?: Refusal | undefined;
+  /** For a revalidation (freshness from the response): the stored response it revalidates, which a 304 updates. */
+  validating?: CachedResponse | undefined;
   /** Set once the flight was let go, or handed to the store: nothing more to release. */
   closed?: boolean;
 }

@@ -1,4 +1,5 @@
 import type { FinishedResponse, RequestLogger } from './http-adapter.js';
+import { isNotStorable, responseFreshness, type FreshnessOptions } from './freshness.js';
 import { refusalOf, varyHeaderNames, type NotStoredReason, type Refusal } from './http-rules.js';
 import type { ViewRouteStats } from './route-stats.js';
 import type { SentHead } from './sent-head.js';
@@ -10,11 +11,16 @@ import type { SentHead } from './sent-head.js';
  * handler; so does a Vary name added there, since the entry would be shared across values of that
  * header. One exception: `Vary: Accept-Encoding` from a compressor downstream of the cache, which
  * compresses hits as it compressed the miss (what was collected is the body before it).
+ * `byResponse` (freshness from the response): RFC 9111's rules judge the wire's headers instead.
  */
-export function refusalOnWire(finished: FinishedResponse, head: SentHead | undefined, statusCodes: ReadonlySet<number>): Refusal | undefined {
+export function refusalOnWire(finished: FinishedResponse, head: SentHead | undefined, statusCodes: ReadonlySet<number>, byResponse?: FreshnessOptions): Refusal | undefined {
   if (head === undefined) return { reason: 'not-sent', detail: 'its headers were never sent (writeHead threw)' };
-  const refused = refusalOf(head.status, (name) => head.header(name), statusCodes);
+  const refused = refusalOf(head.status, (name) => head.header(name), statusCodes, byResponse !== undefined);
   if (refused !== undefined) return { reason: refused.reason, detail: `${refused.detail}, set after the handler by a middleware` };
+  if (byResponse) {
+    const judged = responseFreshness(head.status, (name) => head.header(name), Date.now(), byResponse);
+    if (isNotStorable(judged)) return { reason: 'cache-control', detail: `${judged.notStorable}, set after the handler by a middleware` };
+  }
   const before = varyHeaderNames(finished.headers.vary);
   const after = varyHeaderNames(head.header('vary'));
   if (before === '*' || after === '*') return undefined;

@@ -19,8 +19,8 @@ export class PendingWrites {
     this.#maxBytes = maxBytes;
   }
 
-  /** Writes `value` at `key` for `ttl` seconds and the rule's grace; undefined when the bound leaves no room (nothing is written). */
-  store(key: string, value: string, rule: CacheRule<object>, ttl: number, tagged: Promise<TagVersions | undefined> | undefined, log: RequestLogger): Promise<void> | undefined {
+  /** Writes `value` at `key` for `ttl` seconds and `grace` (default: the rule's); undefined when the bound leaves no room (nothing is written). */
+  store(key: string, value: string, rule: CacheRule<object>, ttl: number, tagged: Promise<TagVersions | undefined> | undefined, log: RequestLogger, graceSeconds?: number): Promise<void> | undefined {
     // Two bytes per UTF-16 code unit: what the string holds in memory until it is written.
     const bytes = value.length * 2;
     if (this.#bytes + bytes > this.#maxBytes) {
@@ -28,7 +28,7 @@ export class PendingWrites {
       return undefined;
     }
     this.#bytes += bytes;
-    const grace = rule.policy.graceSeconds;
+    const grace = graceSeconds ?? rule.policy.graceSeconds;
     const set = async (): Promise<boolean> => {
       if (tagged === undefined) return this.#cache.set(key, value, { ttl, grace });
       const versions = await tagged;

@@ -1,6 +1,7 @@
 import type { HttpAdapter } from './http-adapter.js';
 import type { RequestHeaders } from './http-rules.js';
 import type { ViewRouteStats } from './route-stats.js';
+import { currentAge } from './stored-freshness.js';
 import { bodyBytes, type CachedResponse } from './stored-view.js';
 
 /**
@@ -11,13 +12,17 @@ import { bodyBytes, type CachedResponse } from './stored-view.js';
 export function replayResponse<Req extends object, Res>(adapter: HttpAdapter<Req, Res>, response: Res, requestHeaders: RequestHeaders, entry: CachedResponse, label: 'HIT' | 'STALE', stats: ViewRouteStats): void {
   if (label === 'HIT') stats.hits++;
   else stats.stale++;
-  const age = String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000)));
+  const now = Date.now();
+  const freshness = entry.freshness;
+  // With freshness from the response, Age counts the age it arrived with, and its Date is replayed as it was.
+  const age = freshness === undefined ? String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))) : currentAge(freshness, entry.storedAt, now);
+  const headers = freshness === undefined ? entry.headers : { ...entry.headers, date: freshness.date };
   if ((requestHeaders['if-none-match'] !== undefined || requestHeaders['if-modified-since'] !== undefined) && isNotModified(requestHeaders, entry.headers)) {
     stats.notModified++;
-    adapter.send(response, 304, notModifiedHeaders(entry.headers), undefined, label, age);
+    adapter.send(response, 304, notModifiedHeaders(headers), undefined, label, age);
     return;
   }
-  adapter.send(response, entry.status, entry.headers, bodyBytes(entry), label, age);
+  adapter.send(response, entry.status, headers, bodyBytes(entry), label, age);
 }
 
 /**
@@ -51,7 +56,7 @@ function opaqueTag(tag: string): string {
 }
 
 // What a 304 carries of the 200 it stands for (RFC 9110 15.4.5), besides Date, which the server adds.
-const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'etag', 'expires', 'last-modified', 'vary', 'surrogate-key'];
+const NOT_MODIFIED_HEADERS = ['date', 'cache-control', 'content-location', 'etag', 'expires', 'last-modified', 'vary', 'surrogate-key'];
 
 function notModifiedHeaders(stored: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};

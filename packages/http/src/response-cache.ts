@@ -8,11 +8,14 @@ import { appendVary, carriesBody, type RequestHeaders, hasCredentials, HOST_VARI
 import { NotStoredNotices, refusalOnWire } from './not-stored.js';
 import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
-import { ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
+import { RefreshNotStored, ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
+import { freshnessAction, storageTimes, withinStaleIfError } from './stored-freshness.js';
+import { captureByResponse, freshnessOptions, isRefusal, passOn, revalidatedEntry } from './response-mode.js';
+import { validatingHeaders } from './revalidation.js';
 import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
 import { PendingWrites } from './pending-writes.js';
-import { audienceOf, bypass, FOUND_AGAIN, HOST_ONLY, isAudience, LOOK_AGAIN, NONE, NOT_READ, release, toEntry, whyNotCacheable, type Landed, type Landing, type MissState, type Place, type ViewRead } from './miss-state.js';
+import { audienceOf, bypass, FOUND_AGAIN, HOST_ONLY, isAudience, LOOK_AGAIN, NONE, REVALIDATED, NOT_READ, release, toEntry, whyNotCacheable, type Landed, type Landing, type MissState, type Place, type ViewRead } from './miss-state.js';
 export { audienceOf };
 /** A request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
 const SESSION_BYPASS = Symbol('session bypass');
@@ -112,7 +115,7 @@ export class ResponseCache<Req extends object, Res> {
         // Counted as read once: a page not to serve is classified here as #read would.
         const read = this.#usable(peeked, false, request, rule.statusCodes);
         const view = read?.view;
-        if (view !== undefined && !(view instanceof VaryMarker) && isAudience(view.audience, hostName, route)) {
+        if (view !== undefined && !(view instanceof VaryMarker) && isAudience(view.audience, hostName, route) && (view.freshness === undefined || freshnessAction(view.freshness, Date.now()) === 'fresh')) {
           replayResponse(adapter, response, headers, view, 'HIT', rule.stats);
           return true;
         }
@@ -164,6 +167,7 @@ export class ResponseCache<Req extends object, Res> {
       adapter.log(request).debug(`larder: response of ${rule.stats.route} not cached: a HEAD response has no body to store`);
       return release(state);
     }
+    if (rule.freshness === 'response') return this.#finishByResponse(state, request, response, finished);
     const refused = state.unstorable ?? whyNotCacheable(finished, rule.statusCodes);
     if (refused !== undefined) return this.#refuse(state, request, refused);
     const storedAt = Date.now();
@@ -174,10 +178,42 @@ export class ResponseCache<Req extends object, Res> {
     adapter.onHeadersSent(response, retract, (head) => this.#commit(state, request, finished, entry, head));
   }
 
+  /**
+   * `#finishMiss` with freshness from the response (RFC 9111): a 304 answering this process's
+   * revalidation updates the stored response; an error answering it within stale-if-error leaves
+   * the stale one; else the response is stored as the rules allow, with its freshness.
+   */
+  #finishByResponse(state: MissState, request: Req, response: Res, finished: FinishedResponse): void {
+    const adapter = this.#adapter;
+    const now = Date.now();
+    const stored = state.validating;
+    if (stored !== undefined && finished.status === 304) {
+      const updated = revalidatedEntry(state.rule, stored, finished.headers, now);
+      if (updated === undefined) return this.#refuse(state, request, { reason: 'status', detail: 'a 304 that does not match the stored response' });
+      if (isRefusal(updated)) return this.#refuse(state, request, updated);
+      try {
+        this.#keep(state, request, updated, updated.headers.vary);
+        state.closed = true;
+      } finally {
+        release(state);
+      }
+      return;
+    }
+    if (stored?.freshness !== undefined && STALE_IF_ERROR_STATUSES.has(finished.status) && withinStaleIfError(stored.freshness, now)) {
+      return this.#refuse(state, request, { reason: 'status', detail: `status ${finished.status} while revalidating, within stale-if-error` });
+    }
+    if (state.unstorable !== undefined) return this.#refuse(state, request, state.unstorable);
+    const captured = captureByResponse(state.rule, finished, state.host, now, hasCredentials(adapter.headers(request)), state.tagged?.tags);
+    if (isRefusal(captured)) return this.#refuse(state, request, captured);
+    for (const [name, value] of Object.entries(captured.added)) adapter.setHeader(response, name, value);
+    adapter.onHeadersSent(response, {}, (head) => this.#commit(state, request, finished, captured.entry, head));
+  }
+
   /** The headers went on the wire: the page is stored when they still allow it, else waiters and lock are let go. */
   #commit(state: MissState, request: Req, finished: FinishedResponse, entry: CachedResponse, head: SentHead | undefined): void {
     if (state.closed) return;
-    const refused = refusalOnWire(finished, head, state.rule.statusCodes);
+    const rule = state.rule;
+    const refused = refusalOnWire(finished, head, rule.statusCodes, rule.freshness === 'response' ? freshnessOptions(rule) : undefined);
     if (refused !== undefined) return this.#refuse(state, request, refused);
     try {
       this.#keep(state, request, entry, finished.headers.vary);
@@ -224,37 +260,81 @@ export class ResponseCache<Req extends object, Res> {
     const adapter = this.#adapter;
     const headers = adapter.headers(request);
     const head = method === 'HEAD';
+    const byResponse = rule.freshness === 'response';
+    // Freshness from the response: a response this request just revalidated answers it, fresh or not.
+    let revalidated = false;
     for (;;) {
       const read = first !== NOT_READ ? first : await this.#read(key, request, rule.statusCodes);
       first = NOT_READ;
       const place = this.#place(key, host, read, request);
       const base = { key, marker: place.marker, owner: place.owner, host, rule: rule as CacheRule<object>, head, lead: undefined, refreshWrites };
+      let page = place.read;
+      if (byResponse && place.lookup !== key) page = landedRead(await this.#readPage(place, request, rule));
+      const pageView = page?.view;
+      const stored = pageView !== undefined && !(pageView instanceof VaryMarker) ? pageView : undefined;
       // A refresh leads nobody: requests meanwhile keep getting the stale page, not a wait for it.
       if (refreshWrites !== undefined) {
-        if (place.lookup !== key) await this.#readPage(place, request, rule);
-        this.#hold(request, response, { ...base, hostVariant: place.hostVariant });
+        if (!byResponse && place.lookup !== key) await this.#readPage(place, request, rule);
+        this.#hold(request, response, { ...base, hostVariant: place.hostVariant, validating: byResponse ? stored : undefined });
         return false;
       }
-      const page = place.read;
-      if (page !== undefined && !page.stale && !(page.view instanceof VaryMarker)) {
-        replayResponse(adapter, response, headers, page.view, 'HIT', rule.stats);
+      const action = byResponse && stored?.freshness !== undefined ? (revalidated ? 'fresh' : freshnessAction(stored.freshness, Date.now())) : undefined;
+      if (stored !== undefined && (action === undefined ? !page!.stale : action === 'fresh')) {
+        replayResponse(adapter, response, headers, stored, 'HIT', rule.stats);
         return true;
+      }
+      const refresh = this.#refreshOf(`${host}\u0000${place.lookup}`, request, headers, byResponse && stored?.freshness?.validated ? validatingHeaders(stored) : undefined, byResponse);
+      let policy = rule.policy;
+      let firstEntry = place.lookup === key ? toEntry(page) : undefined;
+      if (action !== undefined) {
+        if (action === 'expired' || (action === 'revalidate' && refresh.refresh === undefined)) firstEntry = NONE;
+        else {
+          firstEntry = toEntry({ view: stored!, stale: true });
+          // Revalidation waits for its answer (stale only on an error within stale-if-error); stale-while-revalidate does not.
+          policy = action === 'revalidate'
+            ? { ...rule.policy, softMs: (rule.policy.lockMs || rule.policy.hardMs || 5000) + 1000, staleIfError: withinStaleIfError(stored!.freshness!, Date.now()) }
+            : { ...rule.policy, softMs: 0, staleIfError: true };
+        }
       }
       const spec: FlightSpec<Landed> = {
         audience: host,
-        policy: rule.policy,
+        policy,
         read: () => this.#readPage(place, request, rule),
         poll: () => this.#pollPage(place.lookup, request, rule),
-        ...this.#refreshOf(`${host}\u0000${place.lookup}`, request, headers),
+        ...refresh,
       };
-      const firstEntry = place.lookup === key ? toEntry(page) : undefined;
-      const opened = await this.#flights.open(place.lookup, spec, firstEntry);
+      let opened;
+      try {
+        opened = await this.#flights.open(place.lookup, spec, firstEntry);
+      } catch (error) {
+        if (!(error instanceof RefreshNotStored)) throw error;
+        // A 304 that does not select the stored response (another ETag) updates nothing: the stored
+        // one answers, unchanged, when it may be served stale; a 304 never goes to a client that did not ask.
+        if (error.response.statusCode === 304) {
+          if (stored?.freshness !== undefined && !stored.freshness.mustRevalidate && !stored.freshness.noCache) {
+            replayResponse(adapter, response, headers, stored, 'STALE', rule.stats);
+            return true;
+          }
+        } else if (passOn(adapter, response, error.response)) {
+          // The revalidation's response was not stored (and the stale one may not answer): it is this request's answer.
+          return true;
+        }
+        this.#hold(request, response, { ...base, hostVariant: place.hostVariant });
+        return false;
+      }
+      if (opened.state === 'fresh' && opened.value === REVALIDATED) {
+        revalidated = true;
+        continue;
+      }
       if (opened.state === 'lead') {
         this.#hold(request, response, { ...base, hostVariant: place.hostVariant, lead: opened });
         return false;
       }
       const landed = opened.state === 'wait' ? await opened.settled.catch(() => undefined) : opened.value;
-      if (landed === LOOK_AGAIN) continue;
+      if (landed === LOOK_AGAIN || landed === REVALIDATED) {
+        revalidated = landed === REVALIDATED;
+        continue;
+      }
       if (landed !== undefined && (landed.marker === undefined || JSON.stringify(varyValues(landed.marker.names, headers, host)) === landed.values)) {
         replayResponse(adapter, response, headers, landed.entry, opened.state === 'stale' || landed.stale ? 'STALE' : 'HIT', rule.stats);
         return true;
@@ -295,10 +375,11 @@ export class ResponseCache<Req extends object, Res> {
     return (await this.#read(lookup, request, rule.statusCodes)) === undefined ? NONE : FOUND_AGAIN;
   }
 
-  /** The background refresh of a request's stale page: the request run again (see ViewRefresher), then read again; none while the page backs off. */
-  #refreshOf(page: string, request: Req, headers: RequestHeaders): Pick<FlightSpec<Landed>, 'refresh'> {
-    const run = this.#refresher.refresh(page, this.#adapter.url(request), headers, this.#adapter.remoteAddress(request));
-    return run === undefined ? {} : { refresh: (leaseMs) => run(leaseMs).then(() => LOOK_AGAIN) };
+  /** The refresh of a request's stale page: the request run again (see ViewRefresher; with `conditions`, a revalidation), then read again; none while the page backs off. */
+  #refreshOf(page: string, request: Req, headers: RequestHeaders, conditions: Record<string, string> | undefined, byResponse: boolean): Pick<FlightSpec<Landed>, 'refresh'> {
+    const run = this.#refresher.refresh(page, this.#adapter.url(request), headers, this.#adapter.remoteAddress(request), conditions);
+    const after = byResponse ? REVALIDATED : LOOK_AGAIN;
+    return run === undefined ? {} : { refresh: (leaseMs) => run(leaseMs).then(() => after) };
   }
 
   /**
@@ -349,8 +430,10 @@ export class ResponseCache<Req extends object, Res> {
    */
   #keep(state: MissState, request: Req, entry: CachedResponse, vary: unknown): void {
     const writes: Array<Promise<void>> = [];
+    // Freshness from the response: kept while fresh, then as long as its stale uses last.
+    const times = entry.freshness === undefined ? undefined : storageTimes(entry.freshness, Date.now(), this.#ttlOf(state.rule));
     const store = (key: string, value: string) => {
-      const write = this.#pending.store(key, value, state.rule, this.#ttlOf(state.rule), state.tagged?.versions, this.#adapter.log(request));
+      const write = this.#pending.store(key, value, state.rule, times?.ttl ?? this.#ttlOf(state.rule), state.tagged?.versions, this.#adapter.log(request), times?.grace);
       if (write) writes.push(write);
     };
     let written!: () => void;
@@ -441,6 +524,14 @@ export interface ResponseCacheBounds extends DecoderBounds {
 }
 
 const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
+
+/** Errors during which a stale response may answer (RFC 5861's stale-if-error: 500, 502, 503, 504). */
+const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+/** A page's flight entry as a read (undefined for none). */
+function landedRead(entry: Entry<Landed>): ViewRead | undefined {
+  if (entry.kind === 'none' || entry.value === LOOK_AGAIN || entry.value === REVALIDATED) return undefined;
+  return { view: entry.value.entry, stale: entry.kind === 'stale' };
+}
 
 const noInjector: Injector = () => Promise.reject(new Error('this response cache was made without an injector, so it cannot refresh stale pages'));
 

@@ -1,6 +1,7 @@
 import type { DecodeMemoBounds } from '@larder/core';
 import { validateHeaderValue } from 'node:http';
 import { HOST_VARIANT } from './http-rules.js';
+import { parseStoredFreshness, type StoredFreshness } from './stored-freshness.js';
 
 // The stored form of cached responses, framework-neutral: what is written to the cache and how it
 // is read back (the view cache reads through Cache.readDecoded, which memoizes the decode).
@@ -27,6 +28,8 @@ export interface CachedResponse {
   body: string;
   /** How `body` is written. */
   encoding: 'utf8' | 'base64';
+  /** In `freshness: 'response'` mode: what RFC 9111 lets the cache do with it (absent in `ttl` mode). */
+  freshness?: StoredFreshness | undefined;
   /**
    * The body's bytes, made once when a stored value is read back (never stored): every hit of that
    * stored item sends this Buffer as is, so serving a page costs nothing that grows with its size.
@@ -76,7 +79,7 @@ const VARY_FORMAT = 'larder-vary/1 ';
  * on an unchanged stored item skips decoding (the contract is DecodeMemo's, in core).
  */
 export function encodeResponse(entry: CachedResponse): string {
-  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, audience: entry.audience, generation: entry.generation, storedAt: entry.storedAt, headers: entry.headers, encoding: entry.encoding })}\n${entry.body}`;
+  return `${RESPONSE_FORMAT}${JSON.stringify({ status: entry.status, audience: entry.audience, generation: entry.generation, storedAt: entry.storedAt, headers: entry.headers, encoding: entry.encoding, freshness: entry.freshness })}\n${entry.body}`;
 }
 
 /** The stored form of a Vary list. */
@@ -116,6 +119,8 @@ function parseResponse(stored: string): CachedResponse | MalformedView {
   const head = newline === -1 ? undefined : (parseJson(stored.slice(RESPONSE_FORMAT.length, newline)) as Record<string, unknown> | undefined);
   if (head === undefined) return new MalformedView('no JSON head line');
   const { status, audience, generation, storedAt, headers, encoding } = head;
+  const freshness = parseStoredFreshness(head.freshness);
+  if (freshness === false) return new MalformedView('a freshness out of bounds');
   if (!isStorableStatus(status)) return new MalformedView('a status that is never stored');
   if (typeof audience !== 'string' || typeof generation !== 'string') return new MalformedView('no audience or generation');
   if (typeof storedAt !== 'number' || !Number.isSafeInteger(storedAt) || storedAt < 0) return new MalformedView('no time stored');
@@ -123,7 +128,9 @@ function parseResponse(stored: string): CachedResponse | MalformedView {
   const checked = checkHeaders(headers);
   if (typeof checked === 'string') return new MalformedView(checked);
   const body = stored.slice(newline + 1);
-  return { status, audience, generation, storedAt, headers: checked, encoding, body, payload: Buffer.from(body, encoding) };
+  const response: CachedResponse = { status, audience, generation, storedAt, headers: checked, encoding, body, payload: Buffer.from(body, encoding) };
+  if (freshness !== undefined) response.freshness = freshness;
+  return response;
 }
 
 /** True for a status a stored response may have: an integer 200-599, never 206 or 304 (the route's own list is checked on use). */

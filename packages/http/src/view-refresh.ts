@@ -3,7 +3,26 @@ import type { RequestHeaders } from './http-rules.js';
 import { RefreshBackoff } from './refresh-backoff.js';
 
 /** Runs a request through the app once more, as Fastify's `app.inject` does. */
-export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]>; remoteAddress?: string }) => PromiseLike<{ statusCode: number }>;
+export type Injector = (request: { method: 'GET'; url: string; headers: Record<string, string | string[]>; remoteAddress?: string }) => PromiseLike<InjectedResponse>;
+
+/** What an Injector answers: the status, and, when the framework gives them (Fastify's inject), the headers and body. */
+export interface InjectedResponse {
+  statusCode: number;
+  headers?: Readonly<Record<string, string | string[] | number | undefined>>;
+  rawPayload?: Buffer;
+}
+
+/** A refresh whose response was not stored; `response` is that response, when the injector gave it whole. */
+export class RefreshNotStored extends Error {
+  /** The response the refresh got. */
+  readonly response: InjectedResponse;
+
+  constructor(response: InjectedResponse) {
+    super(`the handler answered ${response.statusCode}, which is not stored`);
+    this.name = 'RefreshNotStored';
+    this.response = response;
+  }
+}
 
 /** The header that marks a refresh request; its value holds a per-process secret, so a client cannot send one. */
 export const REFRESH_HEADER = 'x-larder-refresh';
@@ -58,10 +77,12 @@ export class ViewRefresher {
    * has not ended within the lock's lease (`leaseMs`: a handler that hangs gives its slot back).
    * Undefined while the page's last refresh failed recently: it is served stale as it is.
    */
-  refresh(page: string, url: string, requestHeaders: RequestHeaders, remoteAddress: string | undefined): ((leaseMs: number) => Promise<void>) | undefined {
+  refresh(page: string, url: string, requestHeaders: RequestHeaders, remoteAddress: string | undefined, conditions?: Readonly<Record<string, string>>): ((leaseMs: number) => Promise<void>) | undefined {
     if (!this.#backoff.allows(page)) return undefined;
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(requestHeaders)) if (value !== undefined && !NOT_COPIED.has(name)) headers[name] = value;
+    // A revalidation (freshness from the response): the stored response's validators, so the handler may answer 304.
+    if (conditions !== undefined) Object.assign(headers, conditions);
     return (leaseMs) =>
       this.#run(url, headers, remoteAddress, leaseMs).then(
         () => this.#backoff.succeeded(page),
@@ -83,7 +104,7 @@ export class ViewRefresher {
       const response = await withDeadline(Promise.resolve(injected), leaseMs);
       await Promise.all(writes);
       // Nobody waits on a background refresh: only the refresh-failure log line sees this error.
-      if (writes.length === 0) return await Promise.reject(new Error(`the handler answered ${response.statusCode}, which is not stored`));
+      if (writes.length === 0) return await Promise.reject(new RefreshNotStored(response));
     } finally {
       this.#writes.delete(id);
     }

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { serveSuite, SuiteContext } from './conformance-kit.js';
 import type { ResponseCacheTarget } from './conformance-target.js';
+import { freshnessConformance } from './freshness-conformance.js';
 import { keyConformance } from './key-conformance.js';
 import { lifecycleConformance } from './lifecycle-conformance.js';
 import { storageConformance } from './storage-conformance.js';
@@ -23,5 +24,6 @@ export function responseCacheConformance(target: ResponseCacheTarget): void {
     validatorConformance(ctx);
     keyConformance(ctx);
     lifecycleConformance(ctx);
+    freshnessConformance(ctx);
   });
 }
