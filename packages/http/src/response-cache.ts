@@ -1,22 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { DecodeMemo, FailureLog, type Cache, type CacheLogger, type DecodedFlights, type Entry, type FlightSpec } from '@larder/core';
+import { DecodeMemo, type Cache, type DecodedFlights, type Entry, type FlightSpec } from '@larder/core';
 import type { CacheRule } from './cache-rule.js';
 import { captureResponse, storedHeaders } from './capture.js';
 import { replayResponse } from './replay.js';
 import type { FinishedResponse, HttpAdapter } from './http-adapter.js';
-import { appendVary, carriesBody, type RequestHeaders, hasCredentials, HOST_VARIANT, sameNames, varyHeaderNames, varyValues, withHostVariant, type Refusal } from './http-rules.js';
+import { appendVary, carriesBody, type RequestHeaders, hasCredentials, varyValues, type Refusal } from './http-rules.js';
 import { NotStoredNotices, refusalOnWire } from './not-stored.js';
 import type { SentHead } from './sent-head.js';
 import { requestKey } from './request-key.js';
 import { RefreshNotStored, ViewRefresher, type Injector, type RefreshWrites } from './view-refresh.js';
-import { freshnessAction, storageTimes, withinStaleIfError } from './stored-freshness.js';
+import { freshnessAction, withinStaleIfError } from './stored-freshness.js';
 import { captureByResponse, freshnessOptions, isRefusal, passOn, revalidatedEntry } from './response-mode.js';
 import { validatingHeaders } from './revalidation.js';
-import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, encodeResponse, encodeVaryMarker, MalformedView, VaryMarker, type CachedResponse, type DecoderBounds, type StoredView } from './stored-view.js';
+import { decodeStoredView, DEFAULT_MEMO_BYTES, DEFAULT_MEMO_ENTRY_BYTES, MalformedView, VaryMarker, type CachedResponse, type StoredView } from './stored-view.js';
 import { variantKey } from './view-key.js';
 import { PendingWrites } from './pending-writes.js';
-import { audienceOf, bypass, FOUND_AGAIN, HOST_ONLY, isAudience, LOOK_AGAIN, NONE, REVALIDATED, NOT_READ, release, toEntry, whyNotCacheable, type Landed, type Landing, type MissState, type Place, type ViewRead } from './miss-state.js';
+import { PagePlacement } from './page-placement.js';
+import { DEFAULT_PENDING_WRITE_BYTES, type ResponseCacheOptions } from './response-cache-options.js';
+import { PageReader } from './page-reader.js';
+import { audienceOf, bypass, FOUND_AGAIN, HOST_ONLY, isAudience, LOOK_AGAIN, NONE, REVALIDATED, NOT_READ, release, toEntry, whyNotCacheable, type Landed, type MissState, type Place, type ViewRead } from './miss-state.js';
 export { audienceOf };
+export type { ResponseCacheBounds, ResponseCacheOptions } from './response-cache-options.js';
 /** A request that bypassed the cache because it carries a session: its response gets `Vary: Cookie`. */
 const SESSION_BYPASS = Symbol('session bypass');
 
@@ -53,10 +56,9 @@ export class ResponseCache<Req extends object, Res> {
   readonly #states = new WeakMap<Req, MissState | typeof SESSION_BYPASS>();
   readonly #refresher: ViewRefresher;
   readonly #flights: DecodedFlights<StoredView | MalformedView | undefined>;
-  readonly #pending: PendingWrites;
+  readonly #placement: PagePlacement<Req, Res>;
+  readonly #reader: PageReader<Req, Res>;
   readonly #memo: DecodeMemo<StoredView | MalformedView | undefined>;
-  readonly #malformedLog: FailureLog;
-  #malformed = 0;
   readonly #notices = new NotStoredNotices();
 
   /** A response cache over `cache`, seeing requests and responses through `adapter` (see ResponseCacheOptions). */
@@ -65,10 +67,10 @@ export class ResponseCache<Req extends object, Res> {
     this.#adapter = adapter;
     this.#refresher = new ViewRefresher(options.inject ?? noInjector);
     const bounds = options.bounds ?? {};
-    this.#pending = new PendingWrites(cache, bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES);
+    this.#placement = new PagePlacement(new PendingWrites(cache, bounds.maxPendingWriteBytes ?? DEFAULT_PENDING_WRITE_BYTES), adapter, (rule) => this.#ttlOf(rule));
     this.#memo = new DecodeMemo(decodeStoredView, { maxBytes: bounds.maxBytes ?? DEFAULT_MEMO_BYTES, maxEntryBytes: bounds.maxEntryBytes ?? DEFAULT_MEMO_ENTRY_BYTES });
     this.#flights = cache.flights(this.#memo);
-    this.#malformedLog = new FailureLog(options.logger ?? { warn: () => {} }, 10_000, Date.now, 'larder response cache');
+    this.#reader = new PageReader(this.#flights, adapter, options.logger);
   }
 
   /** Bytes the decode memo holds now (for tests and diagnostics). */
@@ -78,7 +80,7 @@ export class ResponseCache<Req extends object, Res> {
 
   /** Stored values read that were in Larder's format but unusable (forged, corrupt), each a miss (for tests and diagnostics). */
   get malformedEntries(): number {
-    return this.#malformed;
+    return this.#reader.malformed;
   }
 
   /**
@@ -113,7 +115,7 @@ export class ResponseCache<Req extends object, Res> {
       const peeked = this.#flights.peek(key);
       if (peeked !== undefined) {
         // Counted as read once: a page not to serve is classified here as #read would.
-        const read = this.#usable(peeked, false, request, rule.statusCodes);
+        const read = this.#reader.usable(peeked, false, request, rule.statusCodes);
         const view = read?.view;
         if (view !== undefined && !(view instanceof VaryMarker) && isAudience(view.audience, hostName, route) && (view.freshness === undefined || freshnessAction(view.freshness, Date.now()) === 'fresh')) {
           replayResponse(adapter, response, headers, view, 'HIT', rule.stats);
@@ -192,7 +194,7 @@ export class ResponseCache<Req extends object, Res> {
       if (updated === undefined) return this.#refuse(state, request, { reason: 'status', detail: 'a 304 that does not match the stored response' });
       if (isRefusal(updated)) return this.#refuse(state, request, updated);
       try {
-        this.#keep(state, request, updated, updated.headers.vary);
+        this.#placement.keep(state, request, updated, updated.headers.vary);
         state.closed = true;
       } finally {
         release(state);
@@ -216,7 +218,7 @@ export class ResponseCache<Req extends object, Res> {
     const refused = refusalOnWire(finished, head, rule.statusCodes, rule.freshness === 'response' ? freshnessOptions(rule) : undefined);
     if (refused !== undefined) return this.#refuse(state, request, refused);
     try {
-      this.#keep(state, request, entry, finished.headers.vary);
+      this.#placement.keep(state, request, entry, finished.headers.vary);
       state.closed = true;
     } finally {
       release(state);
@@ -264,7 +266,7 @@ export class ResponseCache<Req extends object, Res> {
     // Freshness from the response: a response this request just revalidated answers it, fresh or not.
     let revalidated = false;
     for (;;) {
-      const read = first !== NOT_READ ? first : await this.#read(key, request, rule.statusCodes);
+      const read = first !== NOT_READ ? first : await this.#reader.read(key, request, rule.statusCodes);
       first = NOT_READ;
       const place = this.#place(key, host, read, request);
       const base = { key, marker: place.marker, owner: place.owner, host, rule: rule as CacheRule<object>, head, lead: undefined, refreshWrites };
@@ -360,7 +362,7 @@ export class ResponseCache<Req extends object, Res> {
 
   /** The page at a variant `place`: this audience's response there, else none (another audience's there: the audience joins the Vary list). */
   async #readPage(place: Place, request: Req, rule: CacheRule<Req>): Promise<Entry<Landed>> {
-    const read = await this.#read(place.lookup, request, rule.statusCodes);
+    const read = await this.#reader.read(place.lookup, request, rule.statusCodes);
     const stored = read?.view;
     if (stored === undefined || stored instanceof VaryMarker) return NONE;
     if (stored.audience !== place.host) {
@@ -372,7 +374,7 @@ export class ResponseCache<Req extends object, Res> {
 
   /** While waiting for another process's lock: anything stored at `lookup` means look again. */
   async #pollPage(lookup: string, request: Req, rule: CacheRule<Req>): Promise<Entry<Landed>> {
-    return (await this.#read(lookup, request, rule.statusCodes)) === undefined ? NONE : FOUND_AGAIN;
+    return (await this.#reader.read(lookup, request, rule.statusCodes)) === undefined ? NONE : FOUND_AGAIN;
   }
 
   /** The refresh of a request's stale page: the request run again (see ViewRefresher; with `conditions`, a revalidation), then read again; none while the page backs off. */
@@ -420,85 +422,7 @@ export class ResponseCache<Req extends object, Res> {
   /** Waits for the refreshes and cache writes still under way (called before the cache closes). */
   async drain(): Promise<void> {
     await this.#flights.drain();
-    await this.#pending.drain();
-  }
-
-  /**
-   * Hands `entry` to the waiters and stores it: at the key when nothing (or this audience's page)
-   * was there and it has no Vary; under a variant of another audience's page at the key; else
-   * under its variant, with the Vary list (the audience in it when needed) at the key.
-   */
-  #keep(state: MissState, request: Req, entry: CachedResponse, vary: unknown): void {
-    const writes: Array<Promise<void>> = [];
-    // Freshness from the response: kept while fresh, then as long as its stale uses last.
-    const times = entry.freshness === undefined ? undefined : storageTimes(entry.freshness, Date.now(), this.#ttlOf(state.rule));
-    const store = (key: string, value: string) => {
-      const write = this.#pending.store(key, value, state.rule, times?.ttl ?? this.#ttlOf(state.rule), state.tagged?.versions, this.#adapter.log(request), times?.grace);
-      if (write) writes.push(write);
-    };
-    let written!: () => void;
-    // The lock goes once the page is stored, so a process that takes it next finds the page.
-    const stored = new Promise<void>((resolve) => (written = resolve));
-    const handOff = (landing: Landing) => state.lead?.settle(landing, stored);
-    this.#storeVariants(state, request, entry, vary, handOff, store);
-    state.refreshWrites?.push(...writes);
-    void Promise.allSettled(writes).then(written);
-  }
-
-  #storeVariants(state: MissState, request: Req, entry: CachedResponse, vary: unknown, handOff: (landing: Landing) => void, store: (key: string, value: string) => void): void {
-    const headers = this.#adapter.headers(request);
-    const varied = varyHeaderNames(vary);
-    let names = varied === '*' ? [] : varied;
-    // Once the audience is in the list it stays there, or audiences would take turns replacing the list.
-    if (state.hostVariant || state.marker?.names.includes(HOST_VARIANT)) names = withHostVariant(names);
-    const { owner, hostVariant } = state;
-    if (names.length === 0) {
-      const owned = { ...entry, generation: randomBytes(8).toString('hex') };
-      handOff({ entry: owned, stale: false, marker: undefined, values: undefined, owner, hostVariant });
-      store(state.key, encodeResponse(owned));
-      return;
-    }
-    if (owner !== undefined && names.length === 1) {
-      handOff({ entry, stale: false, marker: undefined, values: undefined, owner, hostVariant });
-      store(variantKey(state.key, owner.generation, HOST_ONLY, headers, state.host), encodeResponse(entry));
-      return;
-    }
-    let marker = state.marker;
-    const fresh = marker === undefined || !sameNames(marker.names, names);
-    if (fresh) marker = new VaryMarker(names, randomBytes(8).toString('hex'));
-    handOff({ entry, stale: false, marker, values: JSON.stringify(varyValues(names, headers, state.host)), owner, hostVariant });
-    if (fresh) store(state.key, encodeVaryMarker(marker!));
-    store(variantKey(state.key, marker!.generation, names, headers, state.host), encodeResponse(entry));
-  }
-
-  /**
-   * The stored response or Vary list at `key`; undefined when absent, unreadable or neither. A
-   * value in Larder's format that cannot be used (or whose status the route does not store) is
-   * a miss too, counted and logged: someone else wrote it. `stale`: past its ttl, within grace.
-   */
-  async #read(key: string, request: Req, statusCodes: ReadonlySet<number>): Promise<ViewRead | undefined> {
-    let view: CachedResponse | VaryMarker | MalformedView | undefined;
-    let stale = false;
-    try {
-      const entry = await this.#flights.read(key);
-      view = entry?.value;
-      stale = entry?.stale ?? false;
-    } catch (error) {
-      this.#adapter.log(request).warn({ err: error }, 'larder: response cache read failed; running the handler');
-      return undefined;
-    }
-    return view === undefined ? undefined : this.#usable(view, stale, request, statusCodes);
-  }
-
-  /** A decoded stored value as a ViewRead, or undefined (counted and logged) when it is unusable or of a status the route does not store. */
-  #usable(view: CachedResponse | VaryMarker | MalformedView, stale: boolean, request: Req, statusCodes: ReadonlySet<number>): ViewRead | undefined {
-    if (!(view instanceof VaryMarker) && !(view instanceof MalformedView) && !statusCodes.has(view.status)) {
-      view = new MalformedView(`status ${view.status}, which the route does not store`);
-    }
-    if (!(view instanceof MalformedView)) return { view, stale };
-    this.#malformed++;
-    this.#malformedLog.record(`a stored response of ${this.#adapter.route(request) || 'a route'} is unusable (${view.reason}); running the handler`);
-    return undefined;
+    await this.#placement.drain();
   }
 
   /** The ttl pages of `rule` are stored for, in seconds. */
@@ -507,23 +431,6 @@ export class ResponseCache<Req extends object, Res> {
   }
 }
 
-/** Options of a ResponseCache. */
-export interface ResponseCacheOptions {
-  /** Bounds of its in-process state. */
-  bounds?: ResponseCacheBounds;
-  /** Hears of unusable stored values, once per 10 s burst (default: nowhere). */
-  logger?: CacheLogger;
-  /** Runs a request through the app again, for the background refresh of stale pages (routes with grace). */
-  inject?: Injector;
-}
-
-/** Bounds of a response cache's in-process state. */
-export interface ResponseCacheBounds extends DecoderBounds {
-  /** Bytes of responses waiting to be written to the cache at once (default 64 MiB). */
-  maxPendingWriteBytes?: number;
-}
-
-const DEFAULT_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
 /** Errors during which a stale response may answer (RFC 5861's stale-if-error: 500, 502, 503, 504). */
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
