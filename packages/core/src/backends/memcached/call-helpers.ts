@@ -1,4 +1,4 @@
-import { DeserializationError, ServerError } from '../../errors.js';
+import { DeserializationError, ServerError, ValueTooLargeError } from '../../errors.js';
 import { toMemcachedExpiry } from '../../ttl.js';
 import type { StoredItem } from '../../types/backend.js';
 import type { ProtocolNode } from './protocol-node.js';
@@ -36,4 +36,13 @@ export function capped(ttl: number, maxTtl: number | undefined): number {
 /** `keys` without repeats, in order. */
 export function unique(keys: readonly string[]): string[] {
   return [...new Set(keys)];
+}
+
+/** The status of a store of `item` at `key`; statuses other than "done" or "refused" (not found, exists, not stored) throw. */
+export function storeStatus(node: ProtocolNode, key: string, item: StoredItem, response: Response, chunkSize: number): number {
+  const status = response.header.status;
+  if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, chunkSize);
+  if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
+  check(node, response);
+  return status;
 }

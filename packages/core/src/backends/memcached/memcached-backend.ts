@@ -1,4 +1,4 @@
-import { NotNumericError, PartialResultError, ServerError, TimeoutError, ValueTooLargeError } from '../../errors.js';
+import { NotNumericError, PartialResultError, TimeoutError } from '../../errors.js';
 import type { Backend, BackendCapabilities, CasItem, ServerGrace, StoredItem } from '../../types/backend.js';
 import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
@@ -8,11 +8,13 @@ import { MetaNode } from './meta-node.js';
 import type { ProtocolNode } from './protocol-node.js';
 import type { MemcachedBackendOptions } from './memcached-options.js';
 import { backendSettings } from './backend-settings.js';
-import { capped, check, decoding, expiry, unique } from './call-helpers.js';
+import { capped, check, decoding, expiry, storeStatus, unique } from './call-helpers.js';
+import { unacknowledged } from './noreply.js';
 import { isPlaceholder, MetaGrace } from './meta-grace.js';
 import { onChunks, writeOver } from './node-batches.js';
 import { NodePool, type FailoverSettings, type ServerState } from './node-pool.js';
 import { NodeDiscovery } from './node-discovery.js';
+import { ReplaceablePool } from './replaceable-pool.js';
 import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, type ServerAddress } from './server-list.js';
 
@@ -34,18 +36,15 @@ export class MemcachedBackend implements Backend {
   readonly protocol: 'binary' | 'meta';
   /** The lock and grace done by memcached (meta protocol only; see MetaGrace). */
   readonly serverGrace: ServerGrace | undefined;
-  #pool: NodePool;
-  readonly #makeNode: (address: ServerAddress) => ProtocolNode;
-  readonly #failover: FailoverSettings;
+  readonly #pools: ReplaceablePool;
   readonly #discovery: NodeDiscovery | undefined;
-  /** Nodes a discovered list dropped: closed once their requests had time to settle, or at close(). */
-  readonly #retiring = new Set<ProtocolNode>();
   readonly #chunkSize: number;
   readonly #connectTimeout: number;
   readonly #timeout: number;
   readonly #chunked = new ChunkedKeys(CHUNKED_KEYS_LIMIT);
   readonly #noreply: boolean;
-  readonly #onNoreplyError: ((error: unknown, operation: 'set' | 'delete') => void) | undefined;
+  /** Hears of a noreply write refused or failed (see `unacknowledged`). */
+  readonly #noreplyFailed: (error: unknown, operation: 'set' | 'delete') => void;
 
   constructor(options: MemcachedBackendOptions) {
     const settings = backendSettings(options);
@@ -53,14 +52,14 @@ export class MemcachedBackend implements Backend {
     this.#connectTimeout = connectTimeout;
     this.#timeout = timeout;
     this.#noreply = settings.noreply;
-    this.#onNoreplyError = settings.onNoreplyError;
+    this.#noreplyFailed = (error, operation) => settings.onNoreplyError?.(error, operation);
     this.#chunkSize = settings.chunkSize;
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
     this.protocol = protocol;
     const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
-    this.#makeNode = (address) =>
+    const makeNode = (address: ServerAddress): ProtocolNode =>
       new Node({ host: address.host, port: address.port, tls, username: options.username, password: options.password, timeout, connectTimeout, keepAlive: settings.keepAlive });
-    this.#failover = {
+    const failover: FailoverSettings = {
       failureLimit: settings.failureLimit,
       deadTimeoutMs: settings.deadTimeoutMs,
       rejoinKeyLimit: settings.rejoinKeyLimit,
@@ -68,10 +67,10 @@ export class MemcachedBackend implements Backend {
       failoverTtl: settings.failoverTtl,
       onNodeChange: settings.onNodeChange,
     };
-    this.#pool = new NodePool(addresses.map((address) => ({ address, node: this.#makeNode(address) })), this.#failover);
+    this.#pools = new ReplaceablePool(addresses, makeNode, failover, timeout * 2);
     const { discovery } = settings;
     this.name = discovery === undefined ? `memcached(${addresses.map(formatAddress).join(',')})` : `memcached(discovery ${formatAddress(discovery.endpoint)})`;
-    this.#discovery = discovery === undefined ? undefined : new NodeDiscovery(discovery, tls, connectTimeout, (config) => this.#useServers(config.servers));
+    this.#discovery = discovery === undefined ? undefined : new NodeDiscovery(discovery, tls, connectTimeout, (config) => this.#pools.useServers(config.servers));
     this.#discovery?.start();
     this.serverGrace = protocol === 'binary' ? undefined : new MetaGrace({
       call: (spec, write) => this.#metaCall(spec, write),
@@ -134,7 +133,7 @@ export class MemcachedBackend implements Backend {
     const stored = () => this.#store(Op.SET, key, item, ttl, 0n).then((status) => status === Status.OK);
     if (!this.#noreply) return stored();
     checkValueSize(key, item, this.capabilities.maxValueSize);
-    return this.#unacknowledged('set', stored);
+    return unacknowledged(this.name, 'set', stored, this.#noreplyFailed);
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, StoredItem]>, ttl: number): Promise<string[]> {
@@ -153,22 +152,7 @@ export class MemcachedBackend implements Backend {
 
   /** Deletes `key`; when it held a chunked value, its chunks go too (best effort, see #dropChunks). */
   delete(key: string): Promise<boolean> {
-    return this.#noreply ? this.#unacknowledged('delete', () => this.#delete(key).then(() => true)) : this.#delete(key);
-  }
-
-  /**
-   * Runs a noreply call: its requests are queued now (they go out at the end of this turn, in
-   * order with the caller's next requests); the caller gets true without waiting for the answer,
-   * which is read in the background and reported when it is a refusal or a failure.
-   */
-  #unacknowledged(operation: 'set' | 'delete', call: () => Promise<boolean>): Promise<boolean> {
-    call().then(
-      (done) => {
-        if (!done && operation === 'set') this.#onNoreplyError?.(new ServerError(this.name, Status.NOT_STORED, 'noreply set not stored'), operation);
-      },
-      (error: unknown) => this.#onNoreplyError?.(error, operation),
-    );
-    return Promise.resolve(true);
+    return this.#noreply ? unacknowledged(this.name, 'delete', () => this.#delete(key).then(() => true), this.#noreplyFailed) : this.#delete(key);
   }
 
   async #delete(key: string): Promise<boolean> {
@@ -250,32 +234,12 @@ export class MemcachedBackend implements Backend {
 
   async close(): Promise<void> {
     this.#discovery?.close();
-    this.#pool.close();
-    for (const node of this.#pool.nodes) node.close();
-    for (const node of this.#retiring) node.close();
-    this.#retiring.clear();
+    this.#pools.close();
   }
 
-  /**
-   * Rebuilds the ring over a discovered node list: nodes at an address already known keep their
-   * connection, new ones are made, dropped ones are closed once the requests sent to them had
-   * `timeout` to settle. A node's failover state starts afresh (the list changed under it).
-   */
-  #useServers(addresses: readonly ServerAddress[]): void {
-    const old = this.#pool;
-    const known = new Map(old.entries.map((entry) => [`${formatAddress(entry.address)}:${entry.address.weight}`, entry.node]));
-    const entries = addresses.map((address) => ({ address, node: known.get(`${formatAddress(address)}:${address.weight}`) ?? this.#makeNode(address) }));
-    this.#pool = new NodePool(entries, this.#failover);
-    old.close();
-    const kept = new Set(entries.map((entry) => entry.node));
-    const dropped = old.nodes.filter((node) => !kept.has(node));
-    if (dropped.length === 0) return;
-    for (const node of dropped) this.#retiring.add(node);
-    setTimeout(() => {
-      for (const node of dropped) {
-        if (this.#retiring.delete(node)) node.close();
-      }
-    }, this.#timeout * 2).unref();
+  /** The pool requests go through now (a discovered node list replaces it). */
+  get #pool(): NodePool {
+    return this.#pools.current;
   }
 
   /**
@@ -395,7 +359,7 @@ export class MemcachedBackend implements Backend {
       const { node, spec } = this.#storeSpec(opcode === Op.SET ? Op.SETQ : Op.REPLACEQ, key, main, ttl, cas);
       const over = await writeOver(this.#pool, node, key, spec, (n) => this.#left(n, deadline));
       old = over.old;
-      status = over.response ? this.#storeStatus(node, key, main, over.response) : Status.OK;
+      status = over.response ? storeStatus(node, key, main, over.response, this.#chunkSize) : Status.OK;
     }
     if (status !== Status.OK) {
       await this.#dropKeys(written, deadline);
@@ -412,22 +376,13 @@ export class MemcachedBackend implements Backend {
     const budget = this.#left(node, deadline);
     if (typeof budget !== 'number') throw budget;
     const response = await this.#pool.call(node, () => node.request(spec, budget), [key]);
-    return this.#storeStatus(node, key, item, response);
+    return storeStatus(node, key, item, response, this.#chunkSize);
   }
 
   #storeSpec(opcode: number, key: string, item: StoredItem, ttl: number, cas: bigint): { node: ProtocolNode; spec: RequestSpec } {
     const { node, maxTtl } = this.#pool.nodeForWrite(key);
     const extras = storeExtras(item.flags, expiry(capped(ttl, maxTtl)));
     return { node, spec: { opcode, key, extras, value: item.value, cas } };
-  }
-
-  /** The status of a store; statuses other than "done" or "refused" throw. */
-  #storeStatus(node: ProtocolNode, key: string, item: StoredItem, response: Response): number {
-    const status = response.header.status;
-    if (status === Status.TOO_LARGE) throw new ValueTooLargeError(key, item.value.length, this.#chunkSize);
-    if (status === Status.NOT_FOUND || status === Status.EXISTS || status === Status.NOT_STORED) return status;
-    check(node, response);
-    return status;
   }
 
   /** When `old` (a value just overwritten or deleted) was a chunk manifest, deletes its chunks. */
