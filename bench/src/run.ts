@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCluster } from './cluster.js';
@@ -14,6 +14,10 @@ import { benchFlaskViews } from './flask-views.js';
 import { toMarkdown, type ResultRow } from './report.js';
 import { CURVES } from './curves/sections.js';
 import { curveSettings } from './curves/settings.js';
+
+/** Where the table goes in RESULTS.md. */
+const TABLE_START = '<!-- table: written by run.ts -->';
+const TABLE_END = '<!-- end of table -->';
 
 /** Every benchmark section, in the order they run. */
 const SECTIONS: Record<string, () => Promise<ResultRow[]>> = {
@@ -48,14 +52,14 @@ for (const [name, curve] of Object.entries(CURVES)) {
 const table = toMarkdown(rows);
 if (rows.length > 0 || only.length === 0) console.log(table);
 if (only.length === 0) {
-  const header = [
-    '# Benchmark results',
-    '',
-    'Produced by `pnpm bench` (latest run committed). Each ratio compares Larder with a baseline',
-    'measured in the same run on the same machine; medians of 5 interleaved rounds.',
-    '',
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-  ].join('\n');
-  writeFileSync(fileURLToPath(new URL('../RESULTS.md', import.meta.url)), `${header}\n${table}\n`);
+  // The table and its machine line go between the markers of RESULTS.md; the notes, profiles and
+  // curves around them stay (a file without the markers is written anew).
+  const machine = `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`;
+  const block = `${TABLE_START}\n${machine}\n\n${table}\n${TABLE_END}`;
+  const path = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const start = old.indexOf(TABLE_START);
+  const end = old.indexOf(TABLE_END);
+  const header = '# Benchmark results\n\nProduced by `pnpm bench` (latest run committed). Each ratio compares Larder with a baseline\nmeasured in the same run on the same machine; medians of interleaved rounds.\n\n';
+  writeFileSync(path, start !== -1 && end > start ? `${old.slice(0, start)}${block}${old.slice(end + TABLE_END.length)}` : `${header}${block}\n`);
 }
