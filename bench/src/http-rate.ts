@@ -32,7 +32,8 @@ async function requestsPerSecond(target: Target, duration = DURATION_S): Promise
 
 /**
  * Medians of interleaved rounds (3 unless told, of `duration` seconds each, 4 unless told) after
- * a warm-up (1 s per target unless told), so drift of the machine affects every target alike.
+ * a warm-up (1 s per target unless told), so drift of the machine affects every target alike; every
+ * other round runs them in reverse order.
  */
 export async function interleavedRates(
   targets: readonly Target[],
@@ -41,7 +42,12 @@ export async function interleavedRates(
   if (warmup > 0) for (const target of targets) await requestsPerSecond(target, warmup);
   const samples: number[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of targets.entries()) samples[i]!.push(await requestsPerSecond(target, duration));
+    // Every other round runs backwards, so no target always follows the same one (a route that
+    // leaves garbage behind would otherwise tax the route after it in every round).
+    for (let step = 0; step < targets.length; step++) {
+      const i = round % 2 === 0 ? step : targets.length - 1 - step;
+      samples[i]!.push(await requestsPerSecond(targets[i]!, duration));
+    }
   }
   return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
 }
