@@ -13,6 +13,9 @@ import { renderPage } from '../curves/page.js';
 const memcached = process.env.BENCH_MEMCACHED;
 if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
 const page = renderPage(Number(process.env.PROFILE_PAGE_KB ?? '1'));
+const pageBytes = Buffer.from(page);
+const HIT_ETAG = '"l77i9LWaA3EwlAZGPq3G7p3OGRe"';
+const STORED_AT = new Date().toUTCString();
 
 /** A Fastify app with the plain route and the cached one, on `options`'s cache. */
 async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInstance> {
@@ -21,6 +24,11 @@ async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInst
   // The plain route builds its page each time, as a handler that renders would.
   app.get('/plain', async (_request, reply) => reply.type('text/html').send(page.slice(0, -1) + page.slice(-1)));
   app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('text/html').send(page.slice(0, -1) + page.slice(-1)));
+  // What a hit sends, from a plain route: the page's bytes made once, and a hit's headers (ETag,
+  // Last-Modified, x-cache, Age); against /cached it tells Larder's own cost from the response's.
+  app.get('/hit-shaped', async (_request, reply) =>
+    reply.headers({ 'content-type': 'text/html', etag: HIT_ETAG, 'last-modified': STORED_AT }).header('x-cache', 'HIT').header('age', '0').send(pageBytes),
+  );
   return app;
 }
 
