@@ -14,8 +14,8 @@ export interface MemcachedCaches {
   fresh(): string;
 }
 
-/** Registers the suite's before/after hooks; call inside `describe`. */
-export function memcachedCaches(keyStem: string): MemcachedCaches {
+/** Registers the suite's before/after hooks; call inside `describe`. `protocol`: the wire protocol of the caches `open` makes. */
+export function memcachedCaches(keyStem: string, protocol: 'binary' | 'meta' = 'binary'): MemcachedCaches {
   let server: MemcachedServer | undefined;
   const caches: Cache[] = [];
   let n = 0;
@@ -29,7 +29,7 @@ export function memcachedCaches(keyStem: string): MemcachedCaches {
   return {
     server: () => server!,
     open(options = {}) {
-      const cache = new Cache({ backend: new MemcachedBackend({ servers: server!.address }), logger: { warn() {} }, ...options });
+      const cache = new Cache({ backend: new MemcachedBackend({ servers: server!.address, protocol }), logger: { warn() {} }, ...options });
       caches.push(cache);
       return cache;
     },

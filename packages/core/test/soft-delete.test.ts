@@ -2,25 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedServer } from '@larder/testing';
 import { Cache, LarderError, MemcachedBackend } from '../src/index.js';
+import { memcachedCaches } from './memcached-caches.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 for (const protocol of ['meta', 'binary'] as const) {
   describe(`delete(key, { soft: true }) on real memcached, ${protocol} protocol`, () => {
-    let server: MemcachedServer;
-    const caches: Cache[] = [];
-    const open = () => {
-      const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, protocol }), logger: { warn() {} } });
-      caches.push(cache);
-      return cache;
-    };
-    before(async () => {
-      server = await MemcachedServer.start();
-    });
-    after(async () => {
-      await Promise.all(caches.map((cache) => cache.close()));
-      await server.stop();
-    });
+    const { open } = memcachedCaches(`soft-${protocol}`, protocol);
 
     it('marks the value stale: plain reads miss it, getOrSet under grace serves it while one refresh runs', async () => {
       const [a, b] = [open(), open()];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedServer } from '@larder/testing';
 import { Cache, LarderError, MemcachedBackend, MemoryBackend, type Backend } from '../src/index.js';
+import { memcachedCaches } from './memcached-caches.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const quiet = { warn() {} };
@@ -79,20 +80,7 @@ describe('invalidateTags(tags, { soft: true }) on the memory backend', () => {
 
 for (const protocol of ['binary', 'meta'] as const) {
   describe(`invalidateTags(tags, { soft: true }) on real memcached, ${protocol} protocol`, () => {
-    let server: MemcachedServer;
-    const caches: Cache[] = [];
-    const open = (options: ConstructorParameters<typeof Cache>[0] = {}) => {
-      const cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, protocol }), logger: quiet, ...options });
-      caches.push(cache);
-      return cache;
-    };
-    before(async () => {
-      server = await MemcachedServer.start();
-    });
-    after(async () => {
-      await Promise.all(caches.map((cache) => cache.close()));
-      await server.stop();
-    });
+    const { open } = memcachedCaches(`soft-${protocol}`, protocol);
 
     it('two processes: both serve the stale value, one refresh runs in the cluster', async () => {
       const [a, b] = [open(), open()];
