@@ -409,8 +409,9 @@ export class Cache extends CacheEventEmitter {
     return { ...this.#reports.counts, near: near === undefined ? undefined : { items: near.items, bytes: near.bytes }, backend: this.backend.name };
   }
 
-  /** Closes the backend. */
+  /** Closes the backend, once the near cache's background refills under way have settled. */
   async close(): Promise<void> {
+    await this.#reads.drain();
     await this.backend.close();
   }
 

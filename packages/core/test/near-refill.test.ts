@@ -66,6 +66,20 @@ describe('near cache refill: one read per hot key per process, never a herd at e
     assert.equal(cache.stats().misses, misses);
     assert.equal(cache.stats().hits, hits + reads, 'the reads above, not the refill');
   });
+
+  it('close() waits for a refill under way: no error from a read of a closed backend', async () => {
+    const cache = nearCache('200ms');
+    const errors: unknown[] = [];
+    cache.on('error', (event) => errors.push(event));
+    const key = fresh();
+    await cache.set(key, 'v');
+    assert.equal(await cache.get(key), 'v');
+    await sleep(160);
+    assert.equal(await cache.get(key), 'v', 'starts the refill');
+    await cache.close();
+    await sleep(50); // a read failed by the close would report by now
+    assert.deepEqual(errors, []);
+  });
 });
 
 /** Calls `read` every 5 ms until it gives `wanted` (at most 100 times); returns the last answer. */

@@ -70,10 +70,17 @@ interface BackendRead {
 export class ReadPath {
   readonly #parts: ReadPathParts;
   readonly #stamps: StampCheck;
+  /** Near refills under way (see #refill), waited for before the cache closes. */
+  readonly #refills = new Set<Promise<void>>();
 
   constructor(parts: ReadPathParts) {
     this.#parts = parts;
     this.#stamps = new StampCheck(parts.versions, parts.sync, parts.reports, new SoftMarkReads(parts.backend, parts.versions.checkIntervalMs));
+  }
+
+  /** Waits for the near refills under way, so none reads a closed backend. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#refills);
   }
 
   /** This process wrote the value at `full` with `stamps` (none: unstamped): the next read fetches their counters with it. */
@@ -386,7 +393,10 @@ export class ReadPath {
         return undefined;
       }
     }
-    if (near.claimRefill(full, entry, now)) void this.#refill(key, full, near, entry);
+    if (near.claimRefill(full, entry, now)) {
+      const refill = this.#refill(key, full, near, entry).finally(() => this.#refills.delete(refill));
+      this.#refills.add(refill);
+    }
     return entry;
   }
 
@@ -400,6 +410,9 @@ export class ReadPath {
     try {
       const outcome = await this.#backendRead<unknown>(key, full, undefined, near.ticket(), undefined, undefined, false);
       if (outcome.status === 'miss' && near.lookup(full, coarseNow()) === entry) near.forget(full);
+    } catch (error) {
+      // Nothing waits for a refill: whatever it meets is counted, never an unhandled rejection.
+      this.#parts.reports.failed(key, error);
     } finally {
       near.refilled(full);
     }
