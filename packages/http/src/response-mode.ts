@@ -49,6 +49,9 @@ export function captureByResponse(rule: CacheRule<object>, finished: FinishedRes
 export function revalidatedEntry(rule: CacheRule<object>, stored: CachedResponse, headers: Readonly<Record<string, unknown>>, now: number): CachedResponse | Refusal | undefined {
   if (!selects(stored, headers)) return undefined;
   const updated = withoutHopByHop(updatedHeaders(stored, headers), headers.connection);
+  // The updated response is judged as a new one would be: a 304 that adds Vary: * leaves nothing to share.
+  const refused = refusalOf(stored.status, (name) => updated[name], rule.statusCodes, true);
+  if (refused !== undefined) return { reason: refused.reason, detail: `${refused.detail}, after a 304` };
   // The 304's Date and Age date the updated response; the stored ones stand for the old one.
   const lookup = (name: string): unknown => (name === 'date' ? headers.date : name === 'age' ? headers.age : updated[name]);
   const freshness = responseFreshness(stored.status, lookup, now, freshnessOptions(rule));

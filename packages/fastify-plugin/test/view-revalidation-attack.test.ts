@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Cache, MemcachedBackend } from '@larder/core';
+import { MemcachedServer } from '@larder/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import larder from '../src/index.js';
+import { quiet } from './build-app.js';
+import { get, listen } from './http-client.js';
+
+// An attacker's view of `freshness: 'response'` revalidation, over real HTTP and a real memcached:
+// a 304 may update a stored response only into one that could have been stored in the first place.
+
+describe("freshness: 'response' revalidation by a hostile or careless origin", () => {
+  let server: MemcachedServer;
+  let cache: Cache;
+  let app: FastifyInstance;
+  let base: string;
+  let full = 0;
+  before(async () => {
+    server = await MemcachedServer.start();
+    cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, timeout: 500, connectTimeout: 500 }), logger: quiet });
+    app = Fastify();
+    await app.register(larder, { cache });
+    app.get('/vary-star', { config: { cache: { freshness: 'response' } } }, async (request, reply) => {
+      // The origin now says the page depends on more than the request's headers (Vary: *).
+      if (request.headers['if-none-match'] === '"v1"') return reply.code(304).headers({ etag: '"v1"', 'cache-control': 'max-age=60', vary: '*' }).send();
+      full++;
+      return reply.headers({ etag: '"v1"', 'cache-control': 'max-age=0' }).send(`render ${full}`);
+    });
+    base = await listen(app);
+  });
+  after(async () => {
+    await app.close();
+    await cache.close();
+    await server.stop();
+  });
+
+  it('a 304 with Vary: * does not leave the response stored, to be served to everyone as a HIT', async () => {
+    assert.equal((await get(base, '/vary-star')).text, 'render 1');
+    // Stale at once (max-age=0) with a validator: revalidated, and the 304 says Vary: *.
+    await get(base, '/vary-star');
+    const third = await get(base, '/vary-star');
+    assert.notEqual(third.headers['x-cache'], 'HIT', 'a response with Vary: * never matches a later request (RFC 9111 4.1)');
+  });
+});
