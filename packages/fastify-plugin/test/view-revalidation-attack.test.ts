@@ -16,6 +16,8 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   let app: FastifyInstance;
   let base: string;
   let full = 0;
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
   before(async () => {
     server = await MemcachedServer.start();
     cache = new Cache({ backend: new MemcachedBackend({ servers: server.address, timeout: 500, connectTimeout: 500 }), logger: quiet });
@@ -26,6 +28,16 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
       if (request.headers['if-none-match'] === '"v1"') return reply.code(304).headers({ etag: '"v1"', 'cache-control': 'max-age=60', vary: '*' }).send();
       full++;
       return reply.headers({ etag: '"v1"', 'cache-control': 'max-age=0' }).send(`render ${full}`);
+    });
+    // Cache-Control on every answer (as an app-wide hook sets it), and If-Match honoured: a 412 for another ETag.
+    app.get('/precondition', { config: { cache: { freshness: 'response' } } }, async (request, reply) => {
+      reply.header('cache-control', 'max-age=60');
+      const ifMatch = request.headers['if-match'];
+      if (ifMatch !== undefined && ifMatch !== '"v1"') {
+        await gate;
+        return reply.code(412).send('precondition failed');
+      }
+      return reply.header('etag', '"v1"').send('the page');
     });
     base = await listen(app);
   });
@@ -41,5 +53,21 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
     await get(base, '/vary-star');
     const third = await get(base, '/vary-star');
     assert.notEqual(third.headers['x-cache'], 'HIT', 'a response with Vary: * never matches a later request (RFC 9111 4.1)');
+  });
+
+  it("a client's If-Match makes the handler answer 412: that answer is not handed to, nor stored for, requests without it", async () => {
+    const reads = async () => Number((await server.stats()).cmd_get);
+    const before = await reads();
+    const attacker = get(base, '/precondition', { 'if-match': '"forged"' });
+    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    // The victim reads the key too, finds nothing, and waits for the attacker's response, the first for the page.
+    const victim = get(base, '/precondition');
+    while ((await reads()) < before + 2) await new Promise((resolve) => setImmediate(resolve));
+    open();
+    assert.equal((await attacker).status, 412);
+    const answered = await victim;
+    assert.equal(answered.status, 200);
+    assert.equal(answered.text, 'the page');
+    assert.equal((await get(base, '/precondition')).status, 200);
   });
 });

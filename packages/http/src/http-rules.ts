@@ -7,9 +7,11 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 
 /**
  * Statuses never stored, whatever `statusCodes` says: a 206 is a part of a body and a 304 has
- * none; replaying either to another request would hand it a broken or empty page.
+ * none; a 412 and a 416 answer the request's own preconditions or Range (If-Match, Range: a
+ * client would make every other request get them); replaying any to another request would hand
+ * it a broken, empty or failed page.
  */
-export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
+export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304, 412, 416]);
 
 // no-cache (bare or with field names) means "revalidate before every use": with no revalidation
 // here, storing it would serve it unrevalidated. private and no-store forbid shared storage.
