@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { Cache, MemcachedBackend } from '@larder/core';
 import { MemcachedServer } from '@larder/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -17,6 +18,8 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   let base: string;
   let full = 0;
   let open: () => void = () => {};
+  let openCompressed: () => void = () => {};
+  const compressedGate = new Promise<void>((resolve) => (openCompressed = resolve));
   const gate = new Promise<void>((resolve) => (open = resolve));
   before(async () => {
     server = await MemcachedServer.start();
@@ -38,6 +41,15 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
         return reply.code(412).send('precondition failed');
       }
       return reply.header('etag', '"v1"').send('the page');
+    });
+    // Compressed for a client that asks, without Vary: Accept-Encoding (nginx's gzip_vary is off by default).
+    app.get('/compressed', { config: { cache: { freshness: 'response' } } }, async (request, reply) => {
+      reply.header('cache-control', 'max-age=60');
+      if (String(request.headers['accept-encoding'] ?? '').includes('gzip')) {
+        await compressedGate;
+        return reply.header('content-encoding', 'gzip').send(gzipSync('the page'));
+      }
+      return reply.send('the page');
     });
     base = await listen(app);
   });
@@ -69,5 +81,19 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
     assert.equal(answered.status, 200);
     assert.equal(answered.text, 'the page');
     assert.equal((await get(base, '/precondition')).status, 200);
+  });
+
+  it("a body compressed for one client's Accept-Encoding, without Vary: Accept-Encoding, is not handed to nor stored for clients that did not ask", async () => {
+    const reads = async () => Number((await server.stats()).cmd_get);
+    const before = await reads();
+    const asking = get(base, '/compressed', { 'accept-encoding': 'gzip' });
+    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    const plainClient = get(base, '/compressed');
+    while ((await reads()) < before + 2) await new Promise((resolve) => setImmediate(resolve));
+    openCompressed();
+    assert.equal((await asking).headers['content-encoding'], 'gzip');
+    const answered = await plainClient;
+    assert.equal(answered.headers['content-encoding'], undefined);
+    assert.equal(answered.text, 'the page');
   });
 });
