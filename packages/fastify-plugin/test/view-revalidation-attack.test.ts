@@ -51,6 +51,11 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
       }
       return reply.send('the page');
     });
+    // Shared with Authorization: public at first; the revalidation's 304 drops public and names its visitor.
+    app.get('/authorized', { config: { cache: { freshness: 'response', shareAuthorized: true } } }, async (request, reply) => {
+      if (request.headers['if-none-match'] === '"a1"') return reply.code(304).headers({ etag: '"a1"', 'cache-control': 'max-age=60', 'x-user': String(request.headers.authorization) }).send();
+      return reply.headers({ etag: '"a1"', 'cache-control': 'public, max-age=0' }).send('shared page');
+    });
     base = await listen(app);
   });
   after(async () => {
@@ -95,5 +100,16 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
     const answered = await plainClient;
     assert.equal(answered.headers['content-encoding'], undefined);
     assert.equal(answered.text, 'the page');
+  });
+
+  it('a 304 answering a revalidation with Authorization is judged as a response to Authorization: without public it does not update the shared entry', async () => {
+    const reads = async () => Number((await server.stats()).cmd_set);
+    const before = await reads();
+    assert.equal((await get(base, '/authorized', { authorization: 'Bearer alice' })).text, 'shared page');
+    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    // Stale at once: bob's request revalidates it, and the 304 (no public) carries bob's own header.
+    await get(base, '/authorized', { authorization: 'Bearer bob' });
+    const carol = await get(base, '/authorized', { authorization: 'Bearer carol' });
+    assert.notEqual(carol.headers['x-user'], 'Bearer bob', "carol got the header the 304 made for bob");
   });
 });
