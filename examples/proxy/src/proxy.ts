@@ -14,6 +14,9 @@ export interface ProxyOptions {
 
 // Fields of one connection (RFC 9110 7.6.1), never forwarded either way, nor those Connection names.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+// What only a proxy may tell the origin (the client's host, scheme, address, a URL to route by):
+// from a client they would be inputs the cache does not key on, one client's page for everyone.
+const FORWARDING = /^(?:forwarded|x-forwarded-.*|x-original-url|x-rewrite-url|x-host)$/;
 /** This cache's device token in Surrogate-Capability / Surrogate-Control. */
 const SURROGATE = 'larder';
 /** Methods that change what a URL holds: a success invalidates it (RFC 9111 4.4). */
@@ -38,7 +41,7 @@ export async function buildProxy(options: ProxyOptions): Promise<FastifyInstance
   const pass = async (request: FastifyRequest, reply: FastifyReply): Promise<Buffer> => {
     const headers: Record<string, string | string[]> = {};
     const named = connectionNames(request.headers.connection);
-    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name) && !FORWARDING.test(name)) headers[name] = value;
     // Tells the upstream it may address this cache in Surrogate-Control (`max-age=60;larder`).
     headers['surrogate-capability'] = `${SURROGATE}="Surrogate/1.0"`;
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;

@@ -114,3 +114,35 @@ for (const backend of ['memory', 'memcached'] as const) {
     });
   });
 }
+
+describe('caching proxy: headers a client forwards are not inputs the cache does not key on', () => {
+  it('a client\'s X-Forwarded-Host / Forwarded never reach the origin, so they cannot poison the page another client gets', async () => {
+    const memcached = await MemcachedServer.start();
+    // An origin behind a proxy trusts its forwarding headers to build absolute links (Express's trust proxy, Fastify's trustProxy).
+    const origin = createServer((request, response) => {
+      const host = request.headers['x-forwarded-host'] ?? /host="?([^;,"]+)/.exec(String(request.headers.forwarded ?? ''))?.[1] ?? 'shop.example';
+      response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'max-age=60' }).end(`<a href="https://${host}/login">log in</a>`);
+    });
+    origin.listen(0, '127.0.0.1');
+    await once(origin, 'listening');
+    const proxy = await buildProxy({ upstream: `http://127.0.0.1:${(origin.address() as AddressInfo).port}`, cache: { servers: memcached.address, logger: { warn: () => {} } } });
+    try {
+      await proxy.listen({ host: '127.0.0.1', port: 0 });
+      for (const [path, forged] of [['/one', { 'x-forwarded-host': 'evil.example' }], ['/two', { forwarded: 'host=evil.example' }]] as const) {
+        await fetch(`${proxy.listeningOrigin}${path}`, { headers: forged });
+        const deadline = Date.now() + 2000;
+        while ((await proxy.cache.get(viewKey(path, ''))) === undefined) {
+          if (Date.now() > deadline) assert.fail(`${path} was not stored within 2 s`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        const victim = await fetch(`${proxy.listeningOrigin}${path}`);
+        assert.equal(victim.headers.get('x-cache'), 'HIT');
+        assert.equal(await victim.text(), '<a href="https://shop.example/login">log in</a>', path);
+      }
+    } finally {
+      await proxy.close();
+      origin.close();
+      await memcached.stop();
+    }
+  });
+});

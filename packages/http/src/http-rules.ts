@@ -7,9 +7,11 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 
 /**
  * Statuses never stored, whatever `statusCodes` says: a 206 is a part of a body and a 304 has
- * none; replaying either to another request would hand it a broken or empty page.
+ * none; a 412 and a 416 answer the request's own preconditions or Range (If-Match, Range: a
+ * client would make every other request get them); replaying any to another request would hand
+ * it a broken, empty or failed page.
  */
-export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
+export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304, 412, 416]);
 
 // no-cache (bare or with field names) means "revalidate before every use": with no revalidation
 // here, storing it would serve it unrevalidated. private and no-store forbid shared storage.
@@ -39,21 +41,22 @@ export interface Refusal {
 
 /**
  * Why a response with this status and these headers may not be stored; undefined when it may.
- * `byResponse` (freshness from the response): Cache-Control, Pragma and Content-Encoding are left
- * to RFC 9111's rules (see freshness.ts), which store what the response allows as it is.
+ * `byResponse` (freshness from the response): Cache-Control and Pragma are left to RFC 9111's
+ * rules (see freshness.ts); a compressed body without `Vary: Accept-Encoding` is still refused, or
+ * the encoding one client asked for would answer every other.
  */
 export function refusalOf(status: number, header: (name: string) => unknown, statusCodes: ReadonlySet<number>, byResponse = false): Refusal | undefined {
   if (!statusCodes.has(status) || NEVER_STORED_STATUSES.has(status)) return { reason: 'status', detail: `status ${status}` };
   if (header('set-cookie') !== undefined) return { reason: 'set-cookie', detail: 'it sets a cookie' };
-  if (byResponse) {
-    return varyHeaderNames(header('vary')) === '*' ? { reason: 'vary-star', detail: 'vary: *' } : undefined;
+  // With freshness from the response, RFC 9111's rules judge Cache-Control and Pragma instead.
+  if (!byResponse) {
+    const control = header('cache-control');
+    if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) {
+      return { reason: 'cache-control', detail: `cache-control: ${String(control)}` };
+    }
+    const pragma = header('pragma');
+    if (pragma !== undefined && /no-cache/i.test(String(pragma))) return { reason: 'pragma', detail: 'pragma: no-cache' };
   }
-  const control = header('cache-control');
-  if (control !== undefined && (UNSTORABLE_DIRECTIVE.test(String(control)) || ZERO_AGE_DIRECTIVE.test(String(control)))) {
-    return { reason: 'cache-control', detail: `cache-control: ${String(control)}` };
-  }
-  const pragma = header('pragma');
-  if (pragma !== undefined && /no-cache/i.test(String(pragma))) return { reason: 'pragma', detail: 'pragma: no-cache' };
   const vary = varyHeaderNames(header('vary'));
   if (vary === '*') return { reason: 'vary-star', detail: 'vary: *' };
   // A body compressed for one client is stored only per Accept-Encoding, never for everyone.

@@ -190,7 +190,7 @@ export class ResponseCache<Req extends object, Res> {
     const now = Date.now();
     const stored = state.validating;
     if (stored !== undefined && finished.status === 304) {
-      const updated = revalidatedEntry(state.rule, stored, finished.headers, now);
+      const updated = revalidatedEntry(state.rule, stored, finished.headers, now, hasCredentials(adapter.headers(request)));
       if (updated === undefined) return this.#refuse(state, request, { reason: 'status', detail: 'a 304 that does not match the stored response' });
       if (isRefusal(updated)) return this.#refuse(state, request, updated);
       try {

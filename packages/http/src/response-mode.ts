@@ -44,14 +44,17 @@ export function captureByResponse(rule: CacheRule<object>, finished: FinishedRes
  * `stored` updated by a 304 with `headers` received at `now` (RFC 9111 4.3.4): its fields replace
  * the stored ones (not the body's own: Content-Length, Content-Encoding, ETag...), and freshness
  * is worked out again from the result; undefined when the 304 does not select it; a Refusal when
- * the updated response may no longer be stored.
+ * the updated response may no longer be stored (`authorized`: the revalidation sent Authorization).
  */
-export function revalidatedEntry(rule: CacheRule<object>, stored: CachedResponse, headers: Readonly<Record<string, unknown>>, now: number): CachedResponse | Refusal | undefined {
+export function revalidatedEntry(rule: CacheRule<object>, stored: CachedResponse, headers: Readonly<Record<string, unknown>>, now: number, authorized: boolean): CachedResponse | Refusal | undefined {
   if (!selects(stored, headers)) return undefined;
   const updated = withoutHopByHop(updatedHeaders(stored, headers), headers.connection);
+  // The updated response is judged as a new one would be: a 304 that adds Vary: * leaves nothing to share.
+  const refused = refusalOf(stored.status, (name) => updated[name], rule.statusCodes, true);
+  if (refused !== undefined) return { reason: refused.reason, detail: `${refused.detail}, after a 304` };
   // The 304's Date and Age date the updated response; the stored ones stand for the old one.
   const lookup = (name: string): unknown => (name === 'date' ? headers.date : name === 'age' ? headers.age : updated[name]);
-  const freshness = responseFreshness(stored.status, lookup, now, freshnessOptions(rule));
+  const freshness = responseFreshness(stored.status, lookup, now, { ...freshnessOptions(rule), authorized });
   if (isNotStorable(freshness)) return { reason: 'cache-control', detail: `${freshness.notStorable}, after a 304` };
   return { ...stored, generation: '', storedAt: now, headers: updated, freshness: toStoredFreshness(freshness, now, dateOf(headers.date)) };
 }
