@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Cache, MemcachedBackend } from '@larder/core';
 import { freePort, MemcachedServer, waitForPort } from '@larder/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chartPixels } from './chart-pixels.js';
 
 const appDir = fileURLToPath(new URL('../', import.meta.url));
 const screenshots = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -116,27 +117,7 @@ describe('the example app in a real Chromium, sessions on memcached', () => {
     await page.goto(`${base}/stats`);
     await page.waitForTimeout(900);
     const shot = await page.locator('#graph').screenshot({ path: `${screenshots}stats-graph-first-second.png` });
-    // The screenshot's pixels, decoded by the page's own canvas (no PNG library): how many are
-    // the hits line's green, the misses line's crimson, and the axes' dark grey.
-    const counts = (await page.evaluate(`(async () => {
-      const image = new Image();
-      image.src = 'data:image/png;base64,${shot.toString('base64')}';
-      await image.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = image.width;
-      canvas.height = image.height;
-      const context = canvas.getContext('2d');
-      context.drawImage(image, 0, 0);
-      const data = context.getImageData(0, 0, image.width, image.height).data;
-      const counts = { green: 0, crimson: 0, axis: 0 };
-      for (let i = 0; i < data.length; i += 4) {
-        const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-        if (g > 90 && r < 60 && b < 60) counts.green++;
-        else if (r > 180 && g < 60 && b < 90) counts.crimson++;
-        else if (r < 110 && Math.abs(r - g) < 12 && Math.abs(g - b) < 12) counts.axis++;
-      }
-      return counts;
-    })()`)) as { green: number; crimson: number; axis: number };
+    const counts = await chartPixels(page, shot);
     assert.ok(counts.axis > 600, `the chart has axes (dark pixels: ${counts.axis})`);
     assert.ok(counts.green > 60, `the hits line, with the traffic of a moment ago, is drawn within a second of loading (green pixels: ${counts.green})`);
     assert.notEqual(await page.textContent('#y-max'), '', 'the y axis is labelled');

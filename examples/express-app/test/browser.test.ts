@@ -9,6 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Cookie, type Page } f
 import { buildApp, type ExampleApp } from '../src/app.js';
 import { closeServer, listen, portOf } from '../src/http-server.js';
 import { SESSION_COOKIE } from '../src/sessions.js';
+import { chartPixels } from '../../app/test/chart-pixels.js';
 
 const screenshots = fileURLToPath(new URL('../test-results/', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -206,26 +207,7 @@ for (const backend of ['memory', 'memcached'] as const) {
       await guestPage.goto(`${shop.base}/stats`);
       await guestPage.waitForTimeout(900);
       const shot = await guestPage.locator('#graph').screenshot({ path: `${screenshots}${backend}-stats-graph-first-second.png` });
-      // The screenshot's pixels, decoded by the page's own canvas: the hits line's green, the axes' dark grey.
-      const counts = (await guestPage.evaluate(`(async () => {
-        const image = new Image();
-        image.src = 'data:image/png;base64,${shot.toString('base64')}';
-        await image.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = image.width;
-        canvas.height = image.height;
-        const context = canvas.getContext('2d');
-        context.drawImage(image, 0, 0);
-        const data = context.getImageData(0, 0, image.width, image.height).data;
-        const counts = { green: 0, crimson: 0, axis: 0 };
-        for (let i = 0; i < data.length; i += 4) {
-          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-          if (g > 90 && r < 60 && b < 60) counts.green++;
-          else if (r > 180 && g < 60 && b < 90) counts.crimson++;
-          else if (r < 110 && Math.abs(r - g) < 12 && Math.abs(g - b) < 12) counts.axis++;
-        }
-        return counts;
-      })()`)) as { green: number; crimson: number; axis: number };
+      const counts = await chartPixels(guestPage, shot);
       assert.ok(counts.axis > 600, `the chart has axes (dark pixels: ${counts.axis})`);
       assert.ok(counts.green > 60, `the hits line, with the traffic of a moment ago, is drawn within a second of loading (green pixels: ${counts.green})`);
       assert.notEqual(await guestPage.textContent('#y-max'), '', 'the y axis is labelled');
