@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MemcachedServer } from '@larder/testing';
 import { Cache, MemcachedBackend } from '../src/index.js';
 import { memcachedCaches } from './memcached-caches.js';
 
@@ -65,6 +66,23 @@ describe('near cache refill: one read per hot key per process, never a herd at e
     assert.equal(await read(), 'b', 'the older read did not put a back');
     assert.equal(cache.stats().misses, misses);
     assert.equal(cache.stats().hits, hits + reads, 'the reads above, not the refill');
+  });
+
+  it('memcached down: a failed refill is counted once and the entry served to its end, not refilled on every read', async (t) => {
+    const own = await MemcachedServer.start();
+    t.after(() => own.stop());
+    const cache = track(new Cache({ backend: new MemcachedBackend({ servers: own.address, timeout: 200 }), near: { ttl: '1s' }, logger: quiet }));
+    const key = fresh();
+    await cache.set(key, 'v');
+    assert.equal(await cache.get(key), 'v');
+    await own.kill();
+    await sleep(800);
+    const errors = cache.stats().errors;
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await cache.get(key), 'v', 'served from the entry until it expires');
+      await sleep(5);
+    }
+    assert.equal(cache.stats().errors, errors + 1, 'one refill, one failure');
   });
 
   it('close() waits for a refill under way: no error from a read of a closed backend', async () => {

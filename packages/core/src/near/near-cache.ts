@@ -45,8 +45,10 @@ export class NearCache {
   #clock = 0;
   #floor = 0;
   readonly #written = new Map<string, number>();
-  // Keys whose refill is under way: one per key at a time.
-  readonly #refilling = new Set<string>();
+  // The entry of each key whose refill is under way, or failed: one refill at a time per key, and
+  // none again for an entry whose refill failed (it is served to its end, as without refills).
+  // Only entries held here: dropping an entry drops its record.
+  readonly #refilled = new Map<string, NearEntry>();
 
   constructor(settings: NearCacheSettings) {
     this.#settings = settings;
@@ -86,17 +88,18 @@ export class NearCache {
    * True when `entry`, served at `now`, is due for its refill and none is under way for `fullKey`:
    * the caller then refills it (one backend read while every other reader is still served the
    * entry), and calls `refilled` when the read has settled. So a hot key is read from the backend
-   * once per key per process as its entry ages, never by every reader at once when it expires.
+   * once per key per process as its entry ages, never by every reader at once when it expires; an
+   * entry whose refill failed (memcached down) is not refilled again.
    */
   claimRefill(fullKey: string, entry: NearEntry, now: number): boolean {
-    if (entry.refreshAt > now || this.#refilling.has(fullKey)) return false;
-    this.#refilling.add(fullKey);
+    if (entry.refreshAt > now || this.#refilled.has(fullKey)) return false;
+    this.#refilled.set(fullKey, entry);
     return true;
   }
 
-  /** The refill `claimRefill` granted for `fullKey` has settled. */
-  refilled(fullKey: string): void {
-    this.#refilling.delete(fullKey);
+  /** The refill `claimRefill` granted for `entry` of `fullKey` has settled; `failed`: the backend read failed. */
+  refilled(fullKey: string, entry: NearEntry, failed: boolean): void {
+    if (!failed && this.#refilled.get(fullKey) === entry) this.#refilled.delete(fullKey);
   }
 
   /** Take before reading the backend; give to `fill` with what the read found. */
@@ -161,6 +164,7 @@ export class NearCache {
   /** Drops every entry (and refuses fills of reads already in flight). */
   clear(): void {
     this.#entries.clear();
+    this.#refilled.clear();
     this.#bytes = 0;
     this.#clock++;
     this.#written.clear();
@@ -170,5 +174,6 @@ export class NearCache {
   #drop(fullKey: string, entry: NearEntry): void {
     this.#entries.delete(fullKey);
     this.#bytes -= entry.bytes;
+    if (this.#refilled.get(fullKey) === entry) this.#refilled.delete(fullKey);
   }
 }

@@ -403,18 +403,20 @@ export class ReadPath {
   /**
    * Reads `full` again for the near cache while `entry` is still served: a hit replaces the entry
    * (unless a write of this process overtook the read), a miss drops it (deleted or expired in the
-   * backend). Not counted as a read of the caller's; a backend failure is counted and the entry
-   * kept until it expires.
+   * backend). Not counted as a read of the caller's; a backend failure is counted once and the
+   * entry kept, without another refill, until it expires.
    */
   async #refill(key: string, full: string, near: NearCache, entry: NearEntry): Promise<void> {
+    let failed = true;
     try {
       const outcome = await this.#backendRead<unknown>(key, full, undefined, near.ticket(), undefined, undefined, false);
+      failed = outcome.status === 'failed';
       if (outcome.status === 'miss' && near.lookup(full, coarseNow()) === entry) near.forget(full);
     } catch (error) {
       // Nothing waits for a refill: whatever it meets is counted, never an unhandled rejection.
       this.#parts.reports.failed(key, error);
     } finally {
-      near.refilled(full);
+      near.refilled(full, entry, failed);
     }
   }
 
