@@ -1,6 +1,5 @@
 // The `@larder/core/memcached` entry: the memcached backend and what configures it. The root
-// entry re-exports the same objects (one class either way); memjs loads only when a
-// MemcachedBackend is built, through either entry.
+// entry re-exports the same objects (one class either way).
 export { MemcachedBackend, type MemcachedBackendOptions } from './backends/memcached/memcached-backend.js';
 export type { NodeStateChange, ServerState } from './backends/memcached/node-pool.js';
 export { HashRing, oneAtATime } from './backends/memcached/hash-ring.js';

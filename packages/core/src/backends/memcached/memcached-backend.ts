@@ -3,7 +3,7 @@ import type { Backend, BackendCapabilities, CasItem, ServerGrace, StoredItem } f
 import { checkValueSize } from '../check-value-size.js';
 import { CHUNKED_FLAG, chunkKeys, isManifest, joinChunks, readManifest, splitValue, type Manifest } from './chunked-values.js';
 import { ChunkedKeys } from './chunked-keys.js';
-import { MemcachedNode } from './memcached-node.js';
+import { BinaryNode } from './binary-node.js';
 import { MetaNode } from './meta-node.js';
 import type { ProtocolNode } from './protocol-node.js';
 import type { MemcachedBackendOptions } from './memcached-options.js';
@@ -24,7 +24,7 @@ export type { MemcachedBackendOptions } from './memcached-options.js';
 const CHUNKED_KEYS_LIMIT = 10_000;
 
 /**
- * A backend on one or more memcached servers over the binary protocol (memjs framing, SASL) or
+ * A backend on one or more memcached servers over the binary protocol (with SASL PLAIN) or
  * the meta protocol (memcached 1.6+), on TCP, Unix sockets or TLS, with
  * a libmemcached-compatible KETAMA ring, failover of dead nodes, and values larger than
  * memcached's item limit split into checksummed chunks.
@@ -56,7 +56,7 @@ export class MemcachedBackend implements Backend {
     this.#chunkSize = settings.chunkSize;
     this.capabilities = { shared: true, maxValueSize, touch: true, reservedFlags: CHUNKED_FLAG };
     this.protocol = protocol;
-    const Node = protocol === 'meta' ? MetaNode : MemcachedNode;
+    const Node = protocol === 'meta' ? MetaNode : BinaryNode;
     const makeNode = (address: ServerAddress): ProtocolNode =>
       new Node({ host: address.host, port: address.port, tls, username: options.username, password: options.password, timeout, connectTimeout, keepAlive: settings.keepAlive });
     const failover: FailoverSettings = {
@@ -296,9 +296,9 @@ export class MemcachedBackend implements Backend {
       return this.#pool.call(node, () =>
         node.requestQuietBatch(
           nodeKeys.map((key) => ({ opcode: Op.GETKQ, key })),
-          (response) => {
+          (response, index) => {
             if (response.header.status !== Status.OK) return;
-            const key = response.key.toString('utf8');
+            const key = nodeKeys[index]!;
             const item = this.#plainItem(key, response);
             if (item !== undefined) found.set(key, item);
           },

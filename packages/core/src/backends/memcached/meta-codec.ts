@@ -158,6 +158,6 @@ export function toResponse(spec: RequestSpec, line: MetaLine, data: Buffer | und
     extras = Buffer.allocUnsafe(4);
     extras.writeUInt32BE(flags >>> 0);
   }
-  const response = { header: { opcode: spec.opcode, status, opaque, cas }, key: Buffer.from(spec.key ?? '', 'utf8'), extras, val };
+  const response = { header: { opcode: spec.opcode, status, opaque, cas }, key: Buffer.from(spec.key ?? '', 'utf8'), extras, val, flags: flags === undefined ? 0 : flags >>> 0 };
   return marks === undefined ? response : { ...response, marks: marks as MetaMarks };
 }

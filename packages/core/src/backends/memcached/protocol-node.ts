@@ -2,7 +2,7 @@ import type { RequestSpec, Response } from './protocol.js';
 
 /**
  * One memcached server as the backend and the node pool see it, whatever the protocol:
- * requests in the binary form (MemcachedNode sends them as they are, MetaNode as meta commands).
+ * requests in the binary form (BinaryNode sends them as they are, MetaNode as meta commands).
  */
 export interface ProtocolNode {
   /** `host:port` as given (or a Unix socket's path). */
@@ -11,8 +11,8 @@ export interface ProtocolNode {
   request(spec: RequestSpec, budget?: number): Promise<Response>;
   /** A no-op round trip for health checks, within the connect timeout when a connection must be made. */
   ping(): Promise<void>;
-  /** Sends requests and a no-op in one write; `onItem` sees each answer; resolves at the no-op's. */
-  requestQuietBatch(specs: readonly RequestSpec[], onItem: (response: Response) => void, budget?: number): Promise<void>;
+  /** Sends requests and a no-op in one write; `onItem` sees each answer and the index of its request; resolves at the no-op's. */
+  requestQuietBatch(specs: readonly RequestSpec[], onItem: (response: Response, index: number) => void, budget?: number): Promise<void>;
   /** Closes the connection for good. */
   close(): void;
 }

@@ -29,12 +29,14 @@ export const Status = {
   AUTH_ERROR: 0x20,
 } as const;
 
-/** A parsed response as memjs hands it over. */
+/** A parsed response, in the binary protocol's terms (meta answers are read into the same form). */
 export interface Response {
   readonly header: { readonly opcode: number; readonly status: number; readonly opaque: number; readonly cas: Buffer };
   readonly key: Buffer;
   readonly extras: Buffer;
   readonly val: Buffer;
+  /** The item's flags word (from the extras of a get's answer; 0 when it has none). */
+  readonly flags: number;
   /** Meta protocol only: the server's recompute marks on a hit (see MetaMarks). */
   readonly marks?: MetaMarks;
 }
@@ -53,6 +55,16 @@ const HEADER_LENGTH = 24;
 const REQUEST_MAGIC = 0x80;
 /** Expiry word that makes incr/decr fail on an absent key instead of creating it. */
 const NO_AUTO_CREATE = 0xffffffff;
+/** Keys up to this length are copied character by character when they are ASCII. */
+const SHORT_KEY = 64;
+
+/** Writes a 32-bit big-endian word. */
+function writeWord(target: Buffer, offset: number, word: number): void {
+  target[offset] = word >>> 24;
+  target[offset + 1] = (word >>> 16) & 0xff;
+  target[offset + 2] = (word >>> 8) & 0xff;
+  target[offset + 3] = word & 0xff;
+}
 
 /** Writes one request frame into `target` at `offset`; returns the offset after it. */
 function writeRequest(
@@ -68,22 +80,30 @@ function writeRequest(
 ): number {
   const extrasLength = extras?.length ?? 0;
   const valueLength = value?.length ?? 0;
-  target.writeUInt8(REQUEST_MAGIC, offset);
-  target.writeUInt8(opcode, offset + 1);
-  target.writeUInt16BE(keyLength, offset + 2);
-  target.writeUInt8(extrasLength, offset + 4);
-  target.writeUInt8(0, offset + 5);
-  target.writeUInt16BE(0, offset + 6);
-  target.writeUInt32BE(extrasLength + keyLength + valueLength, offset + 8);
-  target.writeUInt32BE(opaque, offset + 12);
-  // Most requests carry no CAS: two plain words then, no BigInt arithmetic.
+  // The header byte by byte: plain stores, no bounds-checked writer calls (the frame was sized for it).
+  const bodyLength = extrasLength + keyLength + valueLength;
+  target[offset] = REQUEST_MAGIC;
+  target[offset + 1] = opcode;
+  target[offset + 2] = keyLength >>> 8;
+  target[offset + 3] = keyLength & 0xff;
+  target[offset + 4] = extrasLength;
+  target[offset + 5] = 0;
+  target[offset + 6] = 0;
+  target[offset + 7] = 0;
+  writeWord(target, offset + 8, bodyLength);
+  writeWord(target, offset + 12, opaque);
+  // Most requests carry no CAS: two zero words then, no BigInt arithmetic.
   if (cas === 0n) {
-    target.writeUInt32BE(0, offset + 16);
-    target.writeUInt32BE(0, offset + 20);
+    writeWord(target, offset + 16, 0);
+    writeWord(target, offset + 20, 0);
   } else target.writeBigUInt64BE(cas, offset + 16);
   let at = offset + HEADER_LENGTH;
   if (extras) at += extras.copy(target, at);
-  at += target.write(key, at, keyLength, 'utf8');
+  if (keyLength === key.length && keyLength <= SHORT_KEY) {
+    // An ASCII key (one byte per character) is copied by hand: cheaper than a call into the encoder.
+    for (let i = 0; i < keyLength; i++) target[at + i] = key.charCodeAt(i);
+    at += keyLength;
+  } else at += target.write(key, at, keyLength, 'utf8');
   if (value) at += value.copy(target, at);
   return at;
 }
@@ -99,8 +119,8 @@ export interface RequestSpec {
   readonly meta?: string;
 }
 
-/** Encodes requests into one buffer, all with the given opaque, ready for a single write. */
-export function encodeRequests(specs: readonly RequestSpec[], opaque: number): Buffer {
+/** Encodes requests into one buffer, ready for a single write: the first with `firstOpaque`, each next one with the next opaque. */
+export function encodeRequests(specs: readonly RequestSpec[], firstOpaque: number): Buffer {
   // Keys are written straight into the frame: their byte lengths first, no Buffer per key.
   const keyLengths = new Array<number>(specs.length);
   let size = 0;
@@ -114,7 +134,7 @@ export function encodeRequests(specs: readonly RequestSpec[], opaque: number): B
   let at = 0;
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
-    at = writeRequest(frame, at, spec.opcode, opaque, spec.key ?? '', keyLengths[i]!, spec.extras, spec.value, spec.cas ?? 0n);
+    at = writeRequest(frame, at, spec.opcode, firstOpaque + i, spec.key ?? '', keyLengths[i]!, spec.extras, spec.value, spec.cas ?? 0n);
   }
   return frame;
 }
@@ -144,7 +164,7 @@ export function arithExtras(delta: bigint): Buffer {
 
 /** Flags word of a get response. */
 export function responseFlags(response: Response): number {
-  return response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0;
+  return response.flags;
 }
 
 /** CAS token of a response. */
