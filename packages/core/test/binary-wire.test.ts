@@ -51,7 +51,7 @@ function splittingProxy(t: TestContext, target: MemcachedServer, size: number): 
 }
 
 /** A binary response header for a request's opaque, with `body` after it. */
-function answer(opaque: number, status: number, body: Buffer, extras = Buffer.alloc(0)): Buffer {
+function answer(opaque: number, status: number, body: Buffer, extras: Buffer = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(24);
   header[0] = 0x81;
   header[4] = extras.length;
@@ -103,9 +103,8 @@ describe('the binary protocol on connections Larder owns', () => {
         if (held.length < 2) return;
         const [first, second] = held as [{ opaque: number; key: string }, { opaque: number; key: string }];
         held = [];
-        const value = (key: string) => answer(0, 0, Buffer.from(`"${key}"`), flagsExtras(0)).fill(0, 12, 16);
-        const withOpaque = (frame: Buffer, opaque: number) => (frame.writeUInt32BE(opaque, 12), frame);
-        socket.write(Buffer.concat([withOpaque(value(second.key), second.opaque), withOpaque(value(first.key), first.opaque), withOpaque(value(first.key), first.opaque), answer(0x7ffffff0, 1, Buffer.alloc(0))]));
+        const value = (opaque: number, key: string): Buffer => answer(opaque, 0, Buffer.from(`"${key}"`), flagsExtras(0));
+        socket.write(Buffer.concat([value(second.opaque, second.key), value(first.opaque, first.key), value(first.opaque, first.key), answer(0x7ffffff0, 1, Buffer.alloc(0))]));
       });
     });
     const backend = new MemcachedBackend({ servers: address, timeout: 2000 });
