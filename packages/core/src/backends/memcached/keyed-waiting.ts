@@ -1,3 +1,4 @@
+import { Backlog } from './backlog.js';
 import type { Call, WaitingRequests } from './waiting-requests.js';
 
 /**
@@ -6,8 +7,7 @@ import type { Call, WaitingRequests } from './waiting-requests.js';
  * last request (a batch's no-op comes after every answer of its quiet requests).
  */
 export class KeyedWaiting implements WaitingRequests {
-  #calls: Call[] = [];
-  #head = 0;
+  readonly #calls = new Backlog<Call>();
 
   add(call: Call): void {
     this.#calls.push(call);
@@ -18,43 +18,26 @@ export class KeyedWaiting implements WaitingRequests {
    * when none waits (a late answer to a call that was given up on).
    */
   claim(opaque: number): Call | undefined {
-    for (let i = this.#head; i < this.#calls.length; i++) {
-      const call = this.#calls[i]!;
+    const calls = this.#calls;
+    for (let i = calls.start; i < calls.end; i++) {
+      const call = calls.at(i);
       const index = opaque - call.firstOpaque;
       if (index < 0 || index >= call.specs.length) continue;
-      if (index === call.specs.length - 1) this.#remove(i);
+      if (index === call.specs.length - 1) calls.removeAt(i);
       return call;
     }
     return undefined;
   }
 
   oldest(): Call | undefined {
-    return this.#calls[this.#head];
+    return this.#calls.first();
   }
 
   all(): Iterable<Call> {
-    return this.#calls.slice(this.#head);
+    return this.#calls.items();
   }
 
   drain(): Call[] {
-    const calls = this.#calls.slice(this.#head);
-    this.#calls = [];
-    this.#head = 0;
-    return calls;
-  }
-
-  #remove(i: number): void {
-    if (i !== this.#head) {
-      this.#calls.splice(i, 1);
-      return;
-    }
-    this.#head++;
-    if (this.#head === this.#calls.length) {
-      this.#calls.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024) {
-      this.#calls = this.#calls.slice(this.#head);
-      this.#head = 0;
-    }
+    return this.#calls.clear();
   }
 }

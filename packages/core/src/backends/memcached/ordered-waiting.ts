@@ -1,3 +1,4 @@
+import { Backlog } from './backlog.js';
 import { Op } from './protocol.js';
 import type { Call, WaitingRequests } from './waiting-requests.js';
 
@@ -18,8 +19,7 @@ export type OrderedMatch = { readonly call: Call; readonly index: number; readon
  * stayed silent.
  */
 export class OrderedWaiting implements WaitingRequests {
-  #slots: Slot[] = [];
-  #head = 0;
+  readonly #slots = new Backlog<Slot>();
   readonly #quiet: (opcode: number) => boolean;
 
   /** `quiet` tells the requests the server may leave unanswered. */
@@ -36,8 +36,9 @@ export class OrderedWaiting implements WaitingRequests {
    * no-op fails the batch (`failsBatch`): the no-op stays waiting for its own answer.
    */
   claim(opaque: number | undefined, noop: boolean, error: boolean): OrderedMatch {
-    for (let i = this.#head; i < this.#slots.length; i++) {
-      const { call, index, quiet } = this.#slots[i]!;
+    const slots = this.#slots;
+    for (let i = slots.start; i < slots.end; i++) {
+      const { call, index, quiet } = slots.at(i);
       const isNoop = call.specs[index]!.opcode === Op.NOOP;
       const matches = noop ? isNoop : opaque !== undefined ? call.firstOpaque + index === opaque : !quiet;
       if (!matches) {
@@ -45,35 +46,21 @@ export class OrderedWaiting implements WaitingRequests {
         continue;
       }
       const failsBatch = error && isNoop;
-      this.#advance(failsBatch ? i : i + 1);
+      slots.dropBefore(failsBatch ? i : i + 1);
       return { call, index, failsBatch };
     }
     return undefined;
   }
 
   oldest(): Call | undefined {
-    return this.#slots[this.#head]?.call;
+    return this.#slots.first()?.call;
   }
 
   all(): Iterable<Call> {
-    return new Set(this.#slots.slice(this.#head).map((slot) => slot.call));
+    return new Set(this.#slots.items().map((slot) => slot.call));
   }
 
   drain(): Call[] {
-    const calls = this.all();
-    this.#slots = [];
-    this.#head = 0;
-    return [...calls];
-  }
-
-  #advance(head: number): void {
-    this.#head = head;
-    if (this.#head === this.#slots.length) {
-      this.#slots.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024) {
-      this.#slots = this.#slots.slice(this.#head);
-      this.#head = 0;
-    }
+    return [...new Set(this.#slots.clear().map((slot) => slot.call))];
   }
 }
