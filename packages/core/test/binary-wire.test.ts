@@ -143,6 +143,22 @@ describe('the binary protocol on connections Larder owns', () => {
     });
   }
 
+  it('an answer whose extras and key are longer than its body fails E_CONNECTION; no flags or key are read from the next answer', async (t) => {
+    // Extras of 4 bytes in a body of 0: the flags word would be the next frame's first bytes.
+    const address = await listen(t, (socket) => {
+      socket.once('data', (request: Buffer) => {
+        const broken = answer(request.readUInt32BE(12), 0, Buffer.alloc(0));
+        broken[4] = 4;
+        socket.write(Buffer.concat([broken, answer(0x7ffffff0, 1, Buffer.alloc(0))]));
+      });
+    });
+    const backend = new MemcachedBackend({ servers: address, timeout: 2000 });
+    t.after(() => backend.close());
+    const error = (await backend.get('k').then((item) => item, (e: unknown) => e)) as LarderError;
+    assert.equal(error?.code, 'E_CONNECTION', `got ${JSON.stringify(error)}`);
+    assert.match(error.message, /unreadable answer/);
+  });
+
   it('credentials against a memcached without SASL: calls go through (the server needs none), as with other clients', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedServer, metaTtl } from '@larder/testing';
 import { LarderError, MemcachedBackend } from '../src/index.js';
@@ -104,5 +105,31 @@ describe('meta protocol', () => {
     } finally {
       await meta.close();
     }
+  });
+});
+
+describe('meta protocol against a broken server', () => {
+  it('a value claiming 5 GB fails E_CONNECTION at once, as a binary frame that large does, instead of being buffered', async (t) => {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const fake = createServer((socket) => {
+      connections++;
+      sockets.add(socket);
+      socket.on('error', () => {}).once('data', () => socket.write('VA 5000000000 O1\r\n'));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => fake.close(() => resolve()));
+    });
+    const backend = new MemcachedBackend({ servers: `127.0.0.1:${(fake.address() as { port: number }).port}`, protocol: 'meta', timeout: 5000, failureLimit: 100 });
+    t.after(() => backend.close());
+    const started = performance.now();
+    const error = (await backend.get('k').then(() => undefined, (e: unknown) => e)) as LarderError;
+    assert.equal(error?.code, 'E_CONNECTION');
+    assert.match(error.message, /unreadable answer/);
+    assert.ok(performance.now() - started < 2000, 'failed at once, not at the timeout');
+    await backend.get('k').catch(() => undefined);
+    assert.equal(connections, 2, 'the broken connection was dropped and a new one made');
   });
 });

@@ -3,14 +3,12 @@ import { AuthError, ConnectionError } from '../../errors.js';
 import { KeyedWaiting } from './keyed-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
 import { BinaryResponse } from './binary-response.js';
-import { encodeRequests, Status, type RequestSpec } from './protocol.js';
+import { encodeRequests, MAX_ANSWER_BYTES, Status, type RequestSpec } from './protocol.js';
 
 const HEADER_LENGTH = 24;
 const RESPONSE_MAGIC = 0x81;
 const SASL_AUTH = 0x21;
 const UNKNOWN_COMMAND = 0x81;
-// memcached's largest item is 1 GiB (-I 1g); an answer claiming more is not memcached's.
-const MAX_FRAME = 1024 * 1024 * 1024 + 64 * 1024;
 
 /**
  * One memcached server over the binary protocol, with SASL PLAIN when credentials are given
@@ -40,8 +38,11 @@ export class BinaryNode extends PipelinedNode {
       let buffer = bytes.front(HEADER_LENGTH);
       let at = bytes.offset;
       if (buffer[at] !== RESPONSE_MAGIC) throw this.#unreadable(`magic byte 0x${buffer[at]!.toString(16)}`);
-      const length = HEADER_LENGTH + buffer.readUInt32BE(at + 8);
-      if (length > MAX_FRAME) throw this.#unreadable(`frame of ${length} bytes`);
+      const body = buffer.readUInt32BE(at + 8);
+      const length = HEADER_LENGTH + body;
+      if (length > MAX_ANSWER_BYTES) throw this.#unreadable(`frame of ${length} bytes`);
+      // Extras and key lie inside the body: past it they would be read from the next answer.
+      if (buffer[at + 4]! + buffer.readUInt16BE(at + 2) > body) throw this.#unreadable('extras and key longer than the body');
       if (bytes.size < length) return;
       buffer = bytes.front(length);
       at = bytes.offset;

@@ -2,7 +2,7 @@ import { ConnectionError, ServerError } from '../../errors.js';
 import { encodeMeta, isErrorLine, opaqueOf, parseMetaLine, toResponse, type MetaLine } from './meta-codec.js';
 import { OrderedWaiting } from './ordered-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
-import { Op, type RequestSpec } from './protocol.js';
+import { MAX_ANSWER_BYTES, Op, type RequestSpec } from './protocol.js';
 
 const MAX_LINE = 8 * 1024;
 const CRLF = '\r\n';
@@ -42,7 +42,7 @@ export class MetaNode extends PipelinedNode {
       const line = parseMetaLine(text);
       if (line.code === 'VA') {
         const size = Number(line.tokens[0]);
-        if (!Number.isSafeInteger(size) || size < 0) throw this.#unreadable(`"${text.slice(0, 80)}"`);
+        if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ANSWER_BYTES) throw this.#unreadable(`"${text.slice(0, 80)}"`);
         this.#value = { line, size };
         continue;
       }

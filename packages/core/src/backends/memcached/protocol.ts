@@ -51,6 +51,9 @@ export interface MetaMarks {
   readonly stale: boolean;
 }
 
+/** The most bytes one answer may hold: memcached's largest item is 1 GiB (-I 1g), an answer claiming more is not memcached's. */
+export const MAX_ANSWER_BYTES = 1024 * 1024 * 1024 + 64 * 1024;
+
 const HEADER_LENGTH = 24;
 const REQUEST_MAGIC = 0x80;
 /** Expiry word that makes incr/decr fail on an absent key instead of creating it. */
