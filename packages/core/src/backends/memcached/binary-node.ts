@@ -13,7 +13,7 @@ const UNKNOWN_COMMAND = 0x81;
 /**
  * One memcached server over the binary protocol, with SASL PLAIN when credentials are given
  * (MemCachier, memcached -S). Frames are encoded by protocol.ts; answers are read here straight
- * from the received bytes, with no copy of a complete answer.
+ * from the received bytes, copied only when one arrived split across socket reads.
  */
 export class BinaryNode extends PipelinedNode {
   protected readonly waiting = new KeyedWaiting();
@@ -64,8 +64,8 @@ export class BinaryNode extends PipelinedNode {
       else this.teardown(new ConnectionError(this.address, `SASL authentication answered status 0x${status.toString(16)}`));
       return;
     }
-    // No call waits for an answer that comes after it gave up (a batch timed out and ended):
-    // binary frames are self-delimiting, so it is passed over.
+    // A late answer finds its timed-out call, which ignores it; one no call waits for (a second
+    // answer, an opaque never sent) is passed over: binary frames are self-delimiting.
     const call = this.waiting.claim(opaque);
     if (call !== undefined) call.answer(opaque - call.firstOpaque, response);
   }
