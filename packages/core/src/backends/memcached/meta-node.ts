@@ -34,6 +34,8 @@ export class MetaNode extends PipelinedNode {
         if (bytes.size < size + 2) return;
         const block = bytes.take(size + 2);
         this.#value = undefined;
+        // A data block not followed by CRLF is not the size its line said: the stream is out of step.
+        if (block[size] !== 13 || block[size + 1] !== 10) throw this.#unreadable('value longer than its VA line says');
         this.#answer(line, block.subarray(0, size));
         continue;
       }
