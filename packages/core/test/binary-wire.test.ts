@@ -143,6 +143,34 @@ describe('the binary protocol on connections Larder owns', () => {
     });
   }
 
+  it('an answer whose extras and key are longer than its body fails E_CONNECTION; no flags or key are read from the next answer', async (t) => {
+    // Extras of 4 bytes in a body of 0: the flags word would be the next frame's first bytes.
+    const address = await listen(t, (socket) => {
+      socket.once('data', (request: Buffer) => {
+        const broken = answer(request.readUInt32BE(12), 0, Buffer.alloc(0));
+        broken[4] = 4;
+        socket.write(Buffer.concat([broken, answer(0x7ffffff0, 1, Buffer.alloc(0))]));
+      });
+    });
+    const backend = new MemcachedBackend({ servers: address, timeout: 2000 });
+    t.after(() => backend.close());
+    const error = (await backend.get('k').then((item) => item, (e: unknown) => e)) as LarderError;
+    assert.equal(error?.code, 'E_CONNECTION', `got ${JSON.stringify(error)}`);
+    assert.match(error.message, /unreadable answer/);
+  });
+
+  it('a key too long for the frame header (64 KiB or more) is refused, not cut to its first bytes: no other key is overwritten', async (t) => {
+    const server = await MemcachedServer.start();
+    t.after(() => server.stop());
+    const backend = new MemcachedBackend({ servers: server.address });
+    t.after(() => backend.close());
+    await backend.set('abcde', { value: Buffer.from('kept'), flags: 0 }, 0);
+    // 65541 bytes: a 16-bit length field would say 5, and memcached would read the key as "abcde".
+    const error = (await backend.set(`abcde${'x'.repeat(65536)}`, { value: Buffer.from('intruder'), flags: 0 }, 0).then(() => undefined, (e: unknown) => e)) as LarderError;
+    assert.equal(error?.code, 'E_INVALID_ARGUMENT');
+    assert.equal((await backend.get('abcde'))?.value.toString(), 'kept');
+  });
+
   it('credentials against a memcached without SASL: calls go through (the server needs none), as with other clients', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());

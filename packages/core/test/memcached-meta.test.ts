@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { createServer, type Socket } from 'node:net';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { MemcachedServer, metaTtl } from '@larder/testing';
 import { LarderError, MemcachedBackend } from '../src/index.js';
 import { backendConformance } from '../src/conformance.js';
@@ -104,5 +105,54 @@ describe('meta protocol', () => {
     } finally {
       await meta.close();
     }
+  });
+});
+
+/** A loopback server handing every connection to `serve`; closed after the test. */
+async function fakeServer(t: TestContext, serve: (socket: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const fake = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    serve(socket);
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => fake.close(() => resolve()));
+  });
+  return `127.0.0.1:${(fake.address() as { port: number }).port}`;
+}
+
+describe('meta protocol against a broken server', () => {
+  it('a value longer than its VA line says fails E_CONNECTION instead of reaching the caller cut short', async (t) => {
+    const address = await fakeServer(t, (socket) => {
+      socket.once('data', (request: Buffer) => {
+        const opaque = /\bO(\d+)/.exec(request.toString('latin1'))![1]!;
+        socket.write(`VA 3 O${opaque}\r\nabcd\r\n`);
+      });
+    });
+    const backend = new MemcachedBackend({ servers: address, protocol: 'meta', timeout: 2000, failureLimit: 100 });
+    t.after(() => backend.close());
+    const result = (await backend.get('k').then((item) => item?.value.toString(), (e: unknown) => e)) as LarderError | string;
+    assert.equal(typeof result === 'string' ? result : result?.code, 'E_CONNECTION');
+    assert.match((result as LarderError).message, /unreadable answer/);
+  });
+
+  it('a value claiming 5 GB fails E_CONNECTION at once, as a binary frame that large does, instead of being buffered', async (t) => {
+    let connections = 0;
+    const address = await fakeServer(t, (socket) => {
+      connections++;
+      socket.once('data', () => socket.write('VA 5000000000 O1\r\n'));
+    });
+    const backend = new MemcachedBackend({ servers: address, protocol: 'meta', timeout: 5000, failureLimit: 100 });
+    t.after(() => backend.close());
+    const started = performance.now();
+    const error = (await backend.get('k').then(() => undefined, (e: unknown) => e)) as LarderError;
+    assert.equal(error?.code, 'E_CONNECTION');
+    assert.match(error.message, /unreadable answer/);
+    assert.ok(performance.now() - started < 2000, 'failed at once, not at the timeout');
+    await backend.get('k').catch(() => undefined);
+    assert.equal(connections, 2, 'the broken connection was dropped and a new one made');
   });
 });

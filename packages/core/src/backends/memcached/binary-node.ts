@@ -3,19 +3,17 @@ import { AuthError, ConnectionError } from '../../errors.js';
 import { KeyedWaiting } from './keyed-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
 import { BinaryResponse } from './binary-response.js';
-import { encodeRequests, Status, type RequestSpec } from './protocol.js';
+import { encodeRequests, MAX_ANSWER_BYTES, Status, type RequestSpec } from './protocol.js';
 
 const HEADER_LENGTH = 24;
 const RESPONSE_MAGIC = 0x81;
 const SASL_AUTH = 0x21;
 const UNKNOWN_COMMAND = 0x81;
-// memcached's largest item is 1 GiB (-I 1g); an answer claiming more is not memcached's.
-const MAX_FRAME = 1024 * 1024 * 1024 + 64 * 1024;
 
 /**
  * One memcached server over the binary protocol, with SASL PLAIN when credentials are given
  * (MemCachier, memcached -S). Frames are encoded by protocol.ts; answers are read here straight
- * from the received bytes, with no copy of a complete answer.
+ * from the received bytes, copied only when one arrived split across socket reads.
  */
 export class BinaryNode extends PipelinedNode {
   protected readonly waiting = new KeyedWaiting();
@@ -40,8 +38,11 @@ export class BinaryNode extends PipelinedNode {
       let buffer = bytes.front(HEADER_LENGTH);
       let at = bytes.offset;
       if (buffer[at] !== RESPONSE_MAGIC) throw this.#unreadable(`magic byte 0x${buffer[at]!.toString(16)}`);
-      const length = HEADER_LENGTH + buffer.readUInt32BE(at + 8);
-      if (length > MAX_FRAME) throw this.#unreadable(`frame of ${length} bytes`);
+      const body = buffer.readUInt32BE(at + 8);
+      const length = HEADER_LENGTH + body;
+      if (length > MAX_ANSWER_BYTES) throw this.#unreadable(`frame of ${length} bytes`);
+      // Extras and key lie inside the body: past it they would be read from the next answer.
+      if (buffer[at + 4]! + buffer.readUInt16BE(at + 2) > body) throw this.#unreadable('extras and key longer than the body');
       if (bytes.size < length) return;
       buffer = bytes.front(length);
       at = bytes.offset;
@@ -63,8 +64,8 @@ export class BinaryNode extends PipelinedNode {
       else this.teardown(new ConnectionError(this.address, `SASL authentication answered status 0x${status.toString(16)}`));
       return;
     }
-    // No call waits for an answer that comes after it gave up (a batch timed out and ended):
-    // binary frames are self-delimiting, so it is passed over.
+    // A late answer finds its timed-out call, which ignores it; one no call waits for (a second
+    // answer, an opaque never sent) is passed over: binary frames are self-delimiting.
     const call = this.waiting.claim(opaque);
     if (call !== undefined) call.answer(opaque - call.firstOpaque, response);
   }

@@ -14,8 +14,9 @@ export class KeyedWaiting implements WaitingRequests {
   }
 
   /**
-   * The call with the request of this opaque, removed when that request is its last; undefined
-   * when none waits (a late answer to a call that was given up on).
+   * The call with the request of this opaque, removed when that request is its last (a call that
+   * timed out stays until then, settled, so its late answers still find it); undefined when none
+   * waits (a second answer to a request, or an opaque never sent).
    */
   claim(opaque: number): Call | undefined {
     const calls = this.#calls;

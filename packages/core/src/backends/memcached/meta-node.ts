@@ -2,7 +2,7 @@ import { ConnectionError, ServerError } from '../../errors.js';
 import { encodeMeta, isErrorLine, opaqueOf, parseMetaLine, toResponse, type MetaLine } from './meta-codec.js';
 import { OrderedWaiting } from './ordered-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
-import { Op, type RequestSpec } from './protocol.js';
+import { MAX_ANSWER_BYTES, Op, type RequestSpec } from './protocol.js';
 
 const MAX_LINE = 8 * 1024;
 const CRLF = '\r\n';
@@ -34,6 +34,8 @@ export class MetaNode extends PipelinedNode {
         if (bytes.size < size + 2) return;
         const block = bytes.take(size + 2);
         this.#value = undefined;
+        // A data block not followed by CRLF is not the size its line said: the stream is out of step.
+        if (block[size] !== 13 || block[size + 1] !== 10) throw this.#unreadable('value longer than its VA line says');
         this.#answer(line, block.subarray(0, size));
         continue;
       }
@@ -42,7 +44,7 @@ export class MetaNode extends PipelinedNode {
       const line = parseMetaLine(text);
       if (line.code === 'VA') {
         const size = Number(line.tokens[0]);
-        if (!Number.isSafeInteger(size) || size < 0) throw this.#unreadable(`"${text.slice(0, 80)}"`);
+        if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ANSWER_BYTES) throw this.#unreadable(`"${text.slice(0, 80)}"`);
         this.#value = { line, size };
         continue;
       }

@@ -25,8 +25,9 @@ const COALESCE_MAX_BYTES = 16 * 1024;
 /**
  * One memcached server on a connection Larder owns (TCP, Unix socket or TLS), whatever the wire
  * protocol: requests of one turn of the event loop go out in one write, and answers are matched
- * to their requests as the protocol says (`waiting`). Every call settles within its budget, kept by one timer per node rather than one
- * per request; failures reject with typed errors naming the node. A subclass encodes requests
+ * to their requests as the protocol says (`waiting`). Every call settles within its budget,
+ * kept by one timer per node rather than one per request; failures reject with typed errors
+ * naming the node. A subclass encodes requests
  * (`encode`), keeps calls waiting as its protocol matches answers (`waiting`), parses answers
  * (`parse`, from `bytes`) and may greet a new connection (`greet`, e.g. to authenticate).
  */

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../../errors.js';
+
 /** Binary protocol opcodes used by Larder. */
 export const Op = {
   GET: 0x00,
@@ -51,10 +53,15 @@ export interface MetaMarks {
   readonly stale: boolean;
 }
 
+/** The most bytes one answer may hold: memcached's largest item is 1 GiB (-I 1g), an answer claiming more is not memcached's. */
+export const MAX_ANSWER_BYTES = 1024 * 1024 * 1024 + 64 * 1024;
+
 const HEADER_LENGTH = 24;
 const REQUEST_MAGIC = 0x80;
 /** Expiry word that makes incr/decr fail on an absent key instead of creating it. */
 const NO_AUTO_CREATE = 0xffffffff;
+/** The longest key the binary header can frame (its length field has 16 bits). */
+const MAX_FRAMED_KEY = 0xffff;
 /** Keys up to this length are copied character by character when they are ASCII. */
 const SHORT_KEY = 64;
 
@@ -127,6 +134,8 @@ export function encodeRequests(specs: readonly RequestSpec[], firstOpaque: numbe
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
     const keyLength = spec.key === undefined ? 0 : Buffer.byteLength(spec.key, 'utf8');
+    // The header holds a key's length in 16 bits: a longer key would be framed as its first bytes.
+    if (keyLength > MAX_FRAMED_KEY) throw new InvalidArgumentError(`a memcached key of ${keyLength} bytes cannot be sent (memcached takes at most 250)`);
     keyLengths[i] = keyLength;
     size += HEADER_LENGTH + (spec.extras?.length ?? 0) + keyLength + (spec.value?.length ?? 0);
   }
