@@ -171,6 +171,23 @@ describe('the binary protocol on connections Larder owns', () => {
     assert.equal((await backend.get('abcde'))?.value.toString(), 'kept');
   });
 
+  for (const protocol of ['binary', 'meta'] as const) {
+    it(`${protocol}: a key over 250 bytes (direct backend use) is refused before it is sent; calls beside it on the connection are unharmed`, async (t) => {
+      const server = await MemcachedServer.start();
+      t.after(() => server.stop());
+      const backend = new MemcachedBackend({ servers: server.address, protocol });
+      t.after(() => backend.close());
+      await backend.set('neighbour', { value: Buffer.from('kept'), flags: 0 }, 0);
+      const [long, neighbours] = await Promise.all([
+        backend.get('k'.repeat(251)).then(() => undefined, (e: unknown) => e as LarderError),
+        Promise.all(Array.from({ length: 10 }, () => backend.get('neighbour'))),
+      ]);
+      assert.equal(long?.code, 'E_INVALID_ARGUMENT');
+      assert.deepEqual(neighbours.map((item) => item?.value.toString()), Array.from({ length: 10 }, () => 'kept'));
+      assert.equal((await backend.get('k'.repeat(250)))?.value, undefined, 'a 250-byte key is memcached\'s own limit and goes through');
+    });
+  }
+
   it('credentials against a memcached without SASL: calls go through (the server needs none), as with other clients', async (t) => {
     const server = await MemcachedServer.start();
     t.after(() => server.stop());

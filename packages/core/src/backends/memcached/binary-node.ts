@@ -3,9 +3,8 @@ import { AuthError, ConnectionError } from '../../errors.js';
 import { KeyedWaiting } from './keyed-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
 import { BinaryResponse } from './binary-response.js';
-import { encodeRequests, MAX_ANSWER_BYTES, Status, type RequestSpec } from './protocol.js';
+import { encodeRequests, HEADER_LENGTH, MAX_ANSWER_BYTES, Status, type RequestSpec } from './protocol.js';
 
-const HEADER_LENGTH = 24;
 const RESPONSE_MAGIC = 0x81;
 const SASL_AUTH = 0x21;
 const UNKNOWN_COMMAND = 0x81;

@@ -1,11 +1,8 @@
-import type { Response } from './protocol.js';
-
-const HEADER_LENGTH = 24;
+import { HEADER_LENGTH, type Response } from './protocol.js';
 
 /**
  * A binary protocol answer read in place: its header's numbers and the flags word are read once,
- * and its key, extras, value and CAS are views of the received bytes made only when asked for (a
- * batch of quiet gets reads the value of each hit, rarely anything else).
+ * and its value and CAS are views of the received bytes made only when asked for.
  */
 export class BinaryResponse implements Response {
   readonly opcode: number;
@@ -38,16 +35,7 @@ export class BinaryResponse implements Response {
     return this.#bytes.subarray(this.#start + 16, this.#start + HEADER_LENGTH);
   }
 
-  get extras(): Buffer {
-    const from = this.#start + HEADER_LENGTH;
-    return this.#bytes.subarray(from, from + this.#bytes[this.#start + 4]!);
-  }
-
-  get key(): Buffer {
-    const from = this.#start + HEADER_LENGTH + this.#bytes[this.#start + 4]!;
-    return this.#bytes.subarray(from, from + this.#bytes.readUInt16BE(this.#start + 2));
-  }
-
+  /** The value: what follows the extras and the key. */
   get val(): Buffer {
     return this.#bytes.subarray(this.#start + HEADER_LENGTH + this.#bytes[this.#start + 4]! + this.#bytes.readUInt16BE(this.#start + 2), this.#end);
   }

@@ -15,7 +15,7 @@ import { onChunks, writeOver } from './node-batches.js';
 import { NodePool, type FailoverSettings, type ServerState } from './node-pool.js';
 import { NodeDiscovery } from './node-discovery.js';
 import { ReplaceablePool } from './replaceable-pool.js';
-import { Op, Status, arithExtras, expiryExtras, responseCas, responseFlags, storeExtras, type RequestSpec, type Response } from './protocol.js';
+import { Op, Status, arithExtras, expiryExtras, responseCas, storeExtras, type RequestSpec, type Response } from './protocol.js';
 import { formatAddress, type ServerAddress } from './server-list.js';
 
 export type { MemcachedBackendOptions } from './memcached-options.js';
@@ -188,7 +188,7 @@ export class MemcachedBackend implements Backend {
     const deadline = this.#deadline();
     const response = await this.#request(key, Op.GAT, (maxTtl) => expiryExtras(expiry(capped(ttl, maxTtl))));
     if (response.header.status === Status.NOT_FOUND) return false;
-    const item = { value: response.val, flags: responseFlags(response) };
+    const item = { value: response.val, flags: response.flags };
     if (!isManifest(item)) return true;
     const manifest = this.#manifestOf(item);
     // A foreign value with the chunk flag has no chunks to extend; its own TTL was set.
@@ -265,7 +265,7 @@ export class MemcachedBackend implements Backend {
    * `md I` gets it, whoever asks) gives it back at once with `md I C<cas>`, so a getOrSet reads it next.
    */
   #plainItem(key: string, response: Response): StoredItem | undefined {
-    const item = { value: response.val, flags: responseFlags(response) };
+    const item = { value: response.val, flags: response.flags };
     const marks = response.marks;
     if (marks === undefined) return item;
     if (isPlaceholder(item, marks)) return undefined;

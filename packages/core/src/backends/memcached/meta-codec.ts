@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { Op, Status } from './protocol.js';
+import { MAX_KEY_BYTES, Op, Status } from './protocol.js';
 import type { MetaMarks, RequestSpec, Response } from './protocol.js';
 
 // The meta protocol (memcached 1.6+, doc/protocol.txt): Larder's binary requests written as
@@ -28,6 +28,9 @@ function expiryToken(expiry: number): string {
 
 /** Writes one binary-style request as a meta command; `opaque` is echoed by the server (`O`). */
 export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
+  if (spec.key !== undefined && spec.key.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(spec.key, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidArgumentError(`a memcached key of ${Buffer.byteLength(spec.key, 'utf8')} bytes cannot be sent (memcached takes at most ${MAX_KEY_BYTES})`);
+  }
   const { key, b } = keyToken(spec.key ?? '');
   const o = `O${opaque}${b}`;
   const line = (text: string, quiet = false): MetaCommand => ({ frame: Buffer.from(text + '\r\n', 'latin1'), quiet });
@@ -153,11 +156,6 @@ export function toResponse(spec: RequestSpec, line: MetaLine, data: Buffer | und
     val = Buffer.allocUnsafe(8);
     val.writeBigUInt64BE(BigInt(data.toString('latin1')));
   }
-  let extras = EMPTY;
-  if (flags !== undefined) {
-    extras = Buffer.allocUnsafe(4);
-    extras.writeUInt32BE(flags >>> 0);
-  }
-  const response = { header: { opcode: spec.opcode, status, opaque, cas }, key: Buffer.from(spec.key ?? '', 'utf8'), extras, val, flags: flags === undefined ? 0 : flags >>> 0 };
+  const response = { header: { opcode: spec.opcode, status, opaque, cas }, val, flags: flags === undefined ? 0 : flags >>> 0 };
   return marks === undefined ? response : { ...response, marks: marks as MetaMarks };
 }

@@ -1,5 +1,5 @@
 import type { LockingRead, ServerGrace, StoredItem } from '../../types/backend.js';
-import { Op, Status, responseCas, responseFlags, type RequestSpec, type Response } from './protocol.js';
+import { Op, Status, responseCas, type RequestSpec, type Response } from './protocol.js';
 
 /** What MetaGrace calls on the backend: one request routed as a read or a write, and a chunked value's assembly. */
 export interface MetaGracePort {
@@ -34,7 +34,7 @@ export class MetaGrace implements ServerGrace {
     const marks = response.marks;
     const token = marks?.win ? 'won' : marks?.taken ? 'taken' : 'none';
     const cas = responseCas(response);
-    const raw = { value: response.val, flags: responseFlags(response) };
+    const raw = { value: response.val, flags: response.flags };
     if (isPlaceholder(raw, marks)) return { item: undefined, token, cas };
     // Stale by the server: invalidated (X), or a token handed out for it under R (its remaining TTL is under grace).
     const stale = marks?.stale === true || (graceSeconds > 0 && token !== 'none');

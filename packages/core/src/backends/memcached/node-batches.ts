@@ -3,7 +3,7 @@ import type { StoredItem } from '../../types/backend.js';
 import { check } from './call-helpers.js';
 import type { NodePool } from './node-pool.js';
 import type { ProtocolNode } from './protocol-node.js';
-import { Op, Status, responseFlags, type RequestSpec, type Response } from './protocol.js';
+import { Op, Status, type RequestSpec, type Response } from './protocol.js';
 
 /** Milliseconds left for the next round trip to a node, or the TimeoutError to throw (see MemcachedBackend). */
 export type Budget = (node: ProtocolNode) => number | TimeoutError;
@@ -22,7 +22,7 @@ export async function writeOver(pool: NodePool, node: ProtocolNode, key: string,
   let response: Response | undefined;
   const onItem = (r: Response) => {
     if (r.header.opcode !== Op.GETKQ) response = r;
-    else if (r.header.status === Status.OK) old = { value: r.val, flags: responseFlags(r) };
+    else if (r.header.status === Status.OK) old = { value: r.val, flags: r.flags };
   };
   await pool.call(node, () => node.requestQuietBatch([{ opcode: Op.GETKQ, key }, spec], onItem, budget), [key]);
   return { old, response };

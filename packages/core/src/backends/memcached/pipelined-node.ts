@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { ClosedError, ConnectionError, LarderError, TimeoutError } from '../../errors.js';
 import { ByteQueue } from './byte-queue.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import type { NodeSettings } from './node-settings.js';
 import { openSocket } from './open-socket.js';
 import { Op, type RequestSpec, type Response } from './protocol.js';
@@ -42,8 +43,7 @@ export abstract class PipelinedNode implements ProtocolNode {
   #closed = false;
   #opaque = 0;
   #queued: Queued[] | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = 0;
+  readonly #deadlines = new DeadlineTimer(() => this.#expire());
 
   constructor(settings: NodeSettings) {
     this.settings = settings;
@@ -72,8 +72,7 @@ export abstract class PipelinedNode implements ProtocolNode {
   /** Closes the connection for good. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadlines.stop();
     this.teardown(new ClosedError(`memcached node ${this.address}`));
   }
 
@@ -182,7 +181,7 @@ export abstract class PipelinedNode implements ProtocolNode {
       // turn does not eat the budget of a request not yet sent.
       call.sentAt = now;
       call.deadline = now + call.budget;
-      this.#arm(call.deadline);
+      this.#deadlines.arm(call.deadline);
       this.waiting.add(call);
       for (const frame of frames) {
         if (frame.length <= COALESCE_MAX_BYTES) {
@@ -197,21 +196,6 @@ export abstract class PipelinedNode implements ProtocolNode {
     writeSmall();
   }
 
-  /** Makes the node's one timer fire by `deadline`. It does not keep the process alive: the connection does. */
-  #arm(deadline: number): void {
-    if (this.#timer !== undefined && this.#timerAt <= deadline) return;
-    clearTimeout(this.#timer);
-    this.#timerAt = deadline;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      // Timers run before the poll phase: after the event loop was blocked (a GC pause, a
-      // synchronous handler), answers may already sit in the socket, unread. Let one round of
-      // I/O run before calling anything a timeout; an answer that arrived is not a failure.
-      setImmediate(() => this.#expire());
-    }, Math.max(1, Math.ceil(deadline - performance.now())));
-    this.#timer.unref();
-  }
-
   /** Fails the calls whose deadline passed, gives up on a stuck server, and waits for the next deadline. */
   #expire(): void {
     const now = performance.now();
@@ -224,7 +208,7 @@ export abstract class PipelinedNode implements ProtocolNode {
     const oldest = this.waiting.oldest();
     const limit = TEARDOWN_FACTOR * Math.max(this.settings.timeout, this.settings.connectTimeout);
     if (oldest && now - oldest.sentAt > limit) this.teardown(new TimeoutError(this.address, limit));
-    else if (next !== Infinity && !this.#closed) this.#arm(next);
+    else if (next !== Infinity && !this.#closed) this.#deadlines.arm(next);
   }
 
   /** The open connection, or a new one (writes made before it is up wait in Node's socket). */

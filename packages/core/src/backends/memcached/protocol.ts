@@ -34,8 +34,7 @@ export const Status = {
 /** A parsed response, in the binary protocol's terms (meta answers are read into the same form). */
 export interface Response {
   readonly header: { readonly opcode: number; readonly status: number; readonly opaque: number; readonly cas: Buffer };
-  readonly key: Buffer;
-  readonly extras: Buffer;
+  /** The value (or an error's text). */
   readonly val: Buffer;
   /** The item's flags word (from the extras of a get's answer; 0 when it has none). */
   readonly flags: number;
@@ -56,12 +55,14 @@ export interface MetaMarks {
 /** The most bytes one answer may hold: memcached's largest item is 1 GiB (-I 1g), an answer claiming more is not memcached's. */
 export const MAX_ANSWER_BYTES = 1024 * 1024 * 1024 + 64 * 1024;
 
-const HEADER_LENGTH = 24;
+/** Bytes in a binary request or response header. */
+export const HEADER_LENGTH = 24;
 const REQUEST_MAGIC = 0x80;
 /** Expiry word that makes incr/decr fail on an absent key instead of creating it. */
 const NO_AUTO_CREATE = 0xffffffff;
 /** The longest key the binary header can frame (its length field has 16 bits). */
-const MAX_FRAMED_KEY = 0xffff;
+/** memcached's longest key (KEY_MAX_LENGTH); a longer one is refused before it is sent. */
+export const MAX_KEY_BYTES = 250;
 /** Keys up to this length are copied character by character when they are ASCII. */
 const SHORT_KEY = 64;
 
@@ -134,8 +135,10 @@ export function encodeRequests(specs: readonly RequestSpec[], firstOpaque: numbe
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
     const keyLength = spec.key === undefined ? 0 : Buffer.byteLength(spec.key, 'utf8');
-    // The header holds a key's length in 16 bits: a longer key would be framed as its first bytes.
-    if (keyLength > MAX_FRAMED_KEY) throw new InvalidArgumentError(`a memcached key of ${keyLength} bytes cannot be sent (memcached takes at most 250)`);
+    // memcached answers a longer key with an error and drops the connection, failing every other
+    // call on it; and the header holds a key's length in 16 bits, so a key of 64 KiB or more
+    // would be framed as its first bytes. Refused here, nothing is sent.
+    if (keyLength > MAX_KEY_BYTES) throw new InvalidArgumentError(`a memcached key of ${keyLength} bytes cannot be sent (memcached takes at most ${MAX_KEY_BYTES})`);
     keyLengths[i] = keyLength;
     size += HEADER_LENGTH + (spec.extras?.length ?? 0) + keyLength + (spec.value?.length ?? 0);
   }
@@ -169,11 +172,6 @@ export function arithExtras(delta: bigint): Buffer {
   extras.writeBigUInt64BE(delta, 0);
   extras.writeUInt32BE(NO_AUTO_CREATE, 16);
   return extras;
-}
-
-/** Flags word of a get response. */
-export function responseFlags(response: Response): number {
-  return response.flags;
 }
 
 /** CAS token of a response. */
