@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { MemcachedServer } from '@larder/testing';
 import { Cache, MemcachedBackend, type LarderError } from '../src/index.js';
+import { assertUnreadable, fakeServer } from './fake-server.js';
 
 // The binary protocol is Larder's own (no client library): answers cut anywhere, answers that
 // come late or for nothing, and bytes that are not memcached's must each end as the protocol or a
 // typed error says, never as a wrong value, a hang or a crash.
 
-/** A loopback server handing every connection to `serve`; closed after the test. */
-async function listen(t: TestContext, serve: (socket: Socket) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket)).on('error', () => {});
-    serve(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
 /** A proxy in front of `target` that passes the server's answers on `size` bytes per write, one write per turn. */
 function splittingProxy(t: TestContext, target: MemcachedServer, size: number): Promise<string> {
-  return listen(t, (client) => {
+  return fakeServer(t, (client) => {
     const [host, port] = target.address.split(':') as [string, string];
     const upstream = connect({ host, port: Number(port) }).on('error', () => client.destroy());
     client.on('data', (chunk) => upstream.write(chunk));
@@ -90,7 +75,7 @@ describe('the binary protocol on connections Larder owns', () => {
     // A fake server: holds two gets, answers the second first, then the first twice (the second
     // copy answers nobody), then a NOT_FOUND for an opaque never sent.
     let held: Array<{ opaque: number; key: string }> = [];
-    const address = await listen(t, (socket) => {
+    const address = await fakeServer(t, (socket) => {
       let pending = Buffer.alloc(0);
       socket.on('data', (chunk: Buffer) => {
         pending = Buffer.concat([pending, chunk]);
@@ -126,26 +111,13 @@ describe('the binary protocol on connections Larder owns', () => {
     })()],
   ] as const) {
     it(`${name} from the server: the call fails E_CONNECTION at once (no wait, no allocation), the next connects again`, async (t) => {
-      let connections = 0;
-      const address = await listen(t, (socket) => {
-        connections++;
-        socket.once('data', () => socket.write(garbage));
-      });
-      const backend = new MemcachedBackend({ servers: address, timeout: 5000, failureLimit: 100 });
-      t.after(() => backend.close());
-      const started = performance.now();
-      const error = (await backend.get('k').then(() => undefined, (e: unknown) => e)) as LarderError;
-      assert.equal(error?.code, 'E_CONNECTION');
-      assert.match(error.message, /unreadable answer/);
-      assert.ok(performance.now() - started < 2000, 'failed at once, not at the timeout');
-      await backend.get('k').catch(() => undefined);
-      assert.equal(connections, 2, 'the broken connection was dropped and a new one made');
+      await assertUnreadable(t, 'binary', garbage);
     });
   }
 
   it('an answer whose extras and key are longer than its body fails E_CONNECTION; no flags or key are read from the next answer', async (t) => {
     // Extras of 4 bytes in a body of 0: the flags word would be the next frame's first bytes.
-    const address = await listen(t, (socket) => {
+    const address = await fakeServer(t, (socket) => {
       socket.once('data', (request: Buffer) => {
         const broken = answer(request.readUInt32BE(12), 0, Buffer.alloc(0));
         broken[4] = 4;
