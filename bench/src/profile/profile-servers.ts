@@ -36,6 +36,13 @@ const expressApp = express();
 larderExpress(expressApp);
 expressApp.get('/plain', (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
 expressApp.get('/cached', cacheResponse({ ttl: 300 }), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
+// As Fastify's: what an Express hit sends (Node's setHeader per header, then end with the page's
+// bytes), from a plain route; against /cached it tells Larder's own cost from the response's.
+const HIT_HEADERS = { 'content-type': 'text/html; charset=utf-8', etag: HIT_ETAG, 'last-modified': STORED_AT, 'x-cache': 'HIT', age: '0', 'content-length': String(pageBytes.length) };
+expressApp.get('/hit-shaped', (_request, response) => {
+  for (const [name, value] of Object.entries(HIT_HEADERS)) response.setHeader(name, value);
+  response.end(pageBytes);
+});
 
 const apicacheApp = express();
 apicacheApp.get('/cached', apicache.middleware('5 minutes'), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));

@@ -3,7 +3,7 @@ import { ResponseCache, toCacheRule, ViewStatsTable, type CacheRule, type HttpAd
 import { captureBody, type CaptureBudget } from './capture-body.js';
 import { expressAdapter, expressRoute } from './express-adapter.js';
 import { injectInto } from './in-process-request.js';
-import type { CacheRequest, ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike } from './express-types.js';
+import type { CacheRequest, ExpressAppLike, ExpressMiddleware, ExpressRequestLike, ExpressResponseLike, NextFunction } from './express-types.js';
 
 /**
  * Options of `larder(app, options)`: where the cache comes from (core's AdapterCacheOptions: at
@@ -106,20 +106,29 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
   const declared = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: 'cacheResponse()' }, NO_RECOMPUTE, new ViewStatsTable());
   if (declared === undefined) return (_request, _response, next) => next();
   const rules = new WeakMap<Installed, CacheRule<CacheRequest>>();
+  // The app and rule of the last request: a middleware serves one app nearly always, so a hit skips the lookups.
+  let lastApp: ExpressAppLike | undefined;
+  let last: { app: Installed; rule: CacheRule<CacheRequest> } | undefined;
   return function larderCacheResponse(request, response, next) {
-    const app = installedFor(request.app);
-    if (app === undefined) return next(new NotInstalledError());
-    let rule = rules.get(app);
-    if (rule === undefined) {
-      // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
-      rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${expressRoute(request, '')}` }, app.cache.recompute, app.table)!;
-      rules.set(app, rule);
-      warnIfNeverCached(request, app.logger);
+    let found = request.app === lastApp ? last : undefined;
+    if (found === undefined) {
+      const app = installedFor(request.app);
+      if (app === undefined) return next(new NotInstalledError());
+      let rule = rules.get(app);
+      if (rule === undefined) {
+        // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
+        rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${expressRoute(request, '')}` }, app.cache.recompute, app.table)!;
+        rules.set(app, rule);
+        warnIfNeverCached(request, app.logger);
+      }
+      found = { app, rule };
+      // Only an app Larder was given itself: a sub-app's Larder is its parent's, which a new mount may change.
+      if (installed.get(request.app!) === app) {
+        lastApp = request.app;
+        last = found;
+      }
     }
-    const proceed = () => {
-      if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes, app.captureBudget);
-      next();
-    };
+    const { app, rule } = found;
     let answer: boolean | Promise<boolean>;
     try {
       // Express gives every request `params` and `query` by the time a route's middleware runs.
@@ -128,11 +137,17 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
       return next(error);
     }
     if (answer === true) return;
-    if (answer === false) return proceed();
+    if (answer === false) return proceed(app, request, response, next);
     answer.then((replied) => {
-      if (!replied) proceed();
+      if (!replied) proceed(app, request, response, next);
     }, next);
   };
+}
+
+/** The handler is to run: the response of a request the engine marked is collected to store, then the route goes on. */
+function proceed(app: Installed, request: ExpressRequestLike, response: ExpressResponseLike, next: NextFunction): void {
+  if (app.engine.pending(request)) captureBody(app.engine, request, response, app.maxBodyBytes, app.captureBudget);
+  next();
 }
 
 /**
