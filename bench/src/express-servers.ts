@@ -6,7 +6,7 @@
 import express, { type Express } from 'express';
 import apicache from 'apicache';
 import { cacheResponse, larder, type ExpressMiddleware } from '@larder/express';
-import { PAGE } from './http-body.js';
+import { HIT_HEADERS, PAGE } from './http-body.js';
 import { listenAndReportPorts } from './server-process.js';
 
 const memcached = process.env.BENCH_MEMCACHED;
@@ -25,8 +25,21 @@ function pageApp(setup: (app: Express) => ExpressMiddleware[]): Express {
   return app;
 }
 
+/** A plain route sending what a Larder hit sends: the page's bytes made once and a hit's headers, set one by one as a hit sets them. */
+function hitShapedApp(): Express {
+  const app = express();
+  const bytes = Buffer.from(PAGE);
+  const headers = { 'content-type': 'text/html; charset=utf-8', ...HIT_HEADERS, 'content-length': String(bytes.length) };
+  app.get('/page', (_request, response) => {
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.end(bytes);
+  });
+  return app;
+}
+
 const apps = {
   plain: pageApp(() => []),
+  hitShaped: hitShapedApp(),
   larder: pageApp((app) => {
     larder(app);
     return [cacheResponse({ ttl: 300 })];

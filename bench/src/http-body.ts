@@ -29,3 +29,15 @@ export const PAGE = [
   '</ul></main><footer class="site-footer"><p>Prices include VAT. Delivery slots from 7am.</p>',
   '<p><a href="/about">About</a> &middot; <a href="/help">Help</a> &middot; <a href="/privacy">Privacy</a></p></footer></body></html>',
 ].join('\n');
+
+/**
+ * What a hit adds to a page's own headers (ETag, Last-Modified, x-cache, Age), with values of the
+ * same length as Larder's: the "hit-shaped" routes send them from a plain handler, so a hit
+ * measured against such a route shows Larder's own cost apart from the response it sends.
+ */
+export const HIT_HEADERS: Readonly<Record<string, string>> = {
+  etag: '"l77i9LWaA3EwlAZGPq3G7p3OGRe"',
+  'last-modified': new Date(Date.UTC(2026, 11, 6, 9, 0, 0)).toUTCString(),
+  'x-cache': 'HIT',
+  age: '0',
+};

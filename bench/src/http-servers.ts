@@ -6,7 +6,7 @@ import { listenAndReportPorts } from './server-process.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Cache, MemcachedBackend, MemoryBackend } from '@larder/core';
 import larder from '@larder/fastify-plugin';
-import { BODY, HAND_KEY } from './http-body.js';
+import { BODY, HAND_KEY, HIT_HEADERS } from './http-body.js';
 import { larderMetrics } from '@larder/metrics/prometheus';
 import { Registry } from 'prom-client';
 
@@ -15,12 +15,15 @@ if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
 
 let coldCalls = 0;
 
-/** The app on the memory backend: the plain route (the ceiling) and a view-cached one. */
+const BODY_BYTES = Buffer.from(BODY);
+
+/** The app on the memory backend: the plain route (the ceiling), a view-cached one, and a plain route sending what a hit sends. */
 async function memoryApp(): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(larder, { cache: new Cache({ backend: new MemoryBackend() }) });
   app.get('/plain', async (_request, reply) => reply.type('application/json').send(BODY));
   app.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('application/json').send(BODY));
+  app.get('/hit-shaped', async (_request, reply) => reply.type('application/json').headers(HIT_HEADERS).send(BODY_BYTES));
   app.get('/cold/:round', { config: { cache: { ttl: 0 } } }, async (_request, reply) => {
     coldCalls++;
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -9,13 +9,12 @@ import larder from '@larder/fastify-plugin';
 import { cacheResponse, larder as larderExpress } from '@larder/express';
 import { listenAndReportPorts } from '../server-process.js';
 import { renderPage } from '../curves/page.js';
+import { HIT_HEADERS } from '../http-body.js';
 
 const memcached = process.env.BENCH_MEMCACHED;
 if (!memcached) throw new Error('BENCH_MEMCACHED (host:port) is required');
 const page = renderPage(Number(process.env.PROFILE_PAGE_KB ?? '1'));
 const pageBytes = Buffer.from(page);
-const HIT_ETAG = '"l77i9LWaA3EwlAZGPq3G7p3OGRe"';
-const STORED_AT = new Date().toUTCString();
 
 /** A Fastify app with the plain route and the cached one, on `options`'s cache. */
 async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInstance> {
@@ -27,7 +26,7 @@ async function fastifyApp(options: Record<string, unknown>): Promise<FastifyInst
   // What a hit sends, from a plain route: the page's bytes made once, and a hit's headers (ETag,
   // Last-Modified, x-cache, Age); against /cached it tells Larder's own cost from the response's.
   app.get('/hit-shaped', async (_request, reply) =>
-    reply.headers({ 'content-type': 'text/html', etag: HIT_ETAG, 'last-modified': STORED_AT }).header('x-cache', 'HIT').header('age', '0').send(pageBytes),
+    reply.type('text/html').headers(HIT_HEADERS).send(pageBytes),
   );
   return app;
 }
@@ -38,9 +37,9 @@ expressApp.get('/plain', (_request, response) => void response.type('html').send
 expressApp.get('/cached', cacheResponse({ ttl: 300 }), (_request, response) => void response.type('html').send(page.slice(0, -1) + page.slice(-1)));
 // As Fastify's: what an Express hit sends (Node's setHeader per header, then end with the page's
 // bytes), from a plain route; against /cached it tells Larder's own cost from the response's.
-const HIT_HEADERS = { 'content-type': 'text/html; charset=utf-8', etag: HIT_ETAG, 'last-modified': STORED_AT, 'x-cache': 'HIT', age: '0', 'content-length': String(pageBytes.length) };
+const EXPRESS_HIT_HEADERS = { 'content-type': 'text/html; charset=utf-8', ...HIT_HEADERS, 'content-length': String(pageBytes.length) };
 expressApp.get('/hit-shaped', (_request, response) => {
-  for (const [name, value] of Object.entries(HIT_HEADERS)) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(EXPRESS_HIT_HEADERS)) response.setHeader(name, value);
   response.end(pageBytes);
 });
 
