@@ -17,13 +17,30 @@ const f32 = Math.fround;
  * (bytes are taken as signed chars, as libmemcached's C code does).
  */
 export function oneAtATime(text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
+  let hash = 0;
+  // An ASCII key (every key Larder builds) is its own bytes: hashed from its characters, with no
+  // Buffer made per key; any other goes through its UTF-8 bytes.
+  for (let i = 0; i < text.length; i++) {
+    const byte = text.charCodeAt(i);
+    if (byte >= 0x80) return oneAtATimeBytes(Buffer.from(text, 'utf8'));
+    hash = (hash + byte) >>> 0;
+    hash = (hash + (hash << 10)) >>> 0;
+    hash = (hash ^ (hash >>> 6)) >>> 0;
+  }
+  return finish(hash);
+}
+
+function oneAtATimeBytes(bytes: Buffer): number {
   let hash = 0;
   for (const byte of bytes) {
     hash = (hash + (byte >= 0x80 ? byte - 0x100 : byte)) >>> 0;
     hash = (hash + (hash << 10)) >>> 0;
     hash = (hash ^ (hash >>> 6)) >>> 0;
   }
+  return finish(hash);
+}
+
+function finish(hash: number): number {
   hash = (hash + (hash << 3)) >>> 0;
   hash = (hash ^ (hash >>> 11)) >>> 0;
   hash = (hash + (hash << 15)) >>> 0;
