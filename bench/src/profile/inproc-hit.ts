@@ -4,7 +4,7 @@
 // request listener. Kernel, parser and client work, the same for every route, are left out, so two
 // targets differ by what their own code costs. Interleaved rounds; medians, and every round's figure.
 // Targets: express/cached (cacheResponse), express/hit-shaped (what a hit sends, from a plain
-// route), express/empty (res.end()), apicache/cached, fastify/cached, fastify/plain.
+// route), express/empty (res.end()), apicache/cached, fastify/cached, fastify/plain, fastify/hit-shaped.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import apicache from 'apicache';
@@ -51,6 +51,8 @@ const fastify = Fastify();
 await fastify.register(larderFastify, { cache: new Cache({ backend: new MemoryBackend() }) });
 fastify.get('/plain', async (_request, reply) => reply.type('text/html').send(small.slice(0, -1) + small.slice(-1)));
 fastify.get('/cached', { config: { cache: { ttl: 0 } } }, async (_request, reply) => reply.type('text/html').send(small.slice(0, -1) + small.slice(-1)));
+const smallBytes = Buffer.from(small);
+fastify.get('/hit-shaped', async (_request, reply) => reply.type('text/html').headers(HIT_HEADERS).send(smallBytes));
 await fastify.ready();
 const fastifyListener = fastify.routing as unknown as Listener;
 
@@ -61,6 +63,7 @@ const targets: Record<string, [Listener, string]> = {
   'apicache/cached': [apicacheApp as unknown as Listener, '/cached'],
   'fastify/cached': [fastifyListener, '/cached'],
   'fastify/plain': [fastifyListener, '/plain'],
+  'fastify/hit-shaped': [fastifyListener, '/hit-shaped'],
 };
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(targets);
 for (const name of chosen) if (targets[name] === undefined) throw new Error(`unknown target ${name}: one of ${Object.keys(targets).join(', ')}`);
