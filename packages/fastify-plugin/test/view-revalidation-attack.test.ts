@@ -64,6 +64,13 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
     await server.stop();
   });
 
+  /** memcached's own count of a command so far (`cmd_get`, `cmd_set`). */
+  const count = async (stat: 'cmd_get' | 'cmd_set') => Number((await server.stats())[stat]);
+  /** Resolves once memcached has counted `total` of `stat`: a request has reached it. */
+  const counted = async (stat: 'cmd_get' | 'cmd_set', total: number) => {
+    while ((await count(stat)) < total) await new Promise((resolve) => setImmediate(resolve));
+  };
+
   it('a 304 with Vary: * does not leave the response stored, to be served to everyone as a HIT', async () => {
     assert.equal((await get(base, '/vary-star')).text, 'render 1');
     // Stale at once (max-age=0) with a validator: revalidated, and the 304 says Vary: *.
@@ -73,13 +80,12 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   });
 
   it("a client's If-Match makes the handler answer 412: that answer is not handed to, nor stored for, requests without it", async () => {
-    const reads = async () => Number((await server.stats()).cmd_get);
-    const before = await reads();
+    const before = await count('cmd_get');
     const attacker = get(base, '/precondition', { 'if-match': '"forged"' });
-    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    await counted('cmd_get', before + 1);
     // The victim reads the key too, finds nothing, and waits for the attacker's response, the first for the page.
     const victim = get(base, '/precondition');
-    while ((await reads()) < before + 2) await new Promise((resolve) => setImmediate(resolve));
+    await counted('cmd_get', before + 2);
     open();
     assert.equal((await attacker).status, 412);
     const answered = await victim;
@@ -89,12 +95,11 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   });
 
   it("a body compressed for one client's Accept-Encoding, without Vary: Accept-Encoding, is not handed to nor stored for clients that did not ask", async () => {
-    const reads = async () => Number((await server.stats()).cmd_get);
-    const before = await reads();
+    const before = await count('cmd_get');
     const asking = get(base, '/compressed', { 'accept-encoding': 'gzip' });
-    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    await counted('cmd_get', before + 1);
     const plainClient = get(base, '/compressed');
-    while ((await reads()) < before + 2) await new Promise((resolve) => setImmediate(resolve));
+    await counted('cmd_get', before + 2);
     openCompressed();
     assert.equal((await asking).headers['content-encoding'], 'gzip');
     const answered = await plainClient;
@@ -103,10 +108,9 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   });
 
   it('a 304 answering a revalidation with Authorization is judged as a response to Authorization: without public it does not update the shared entry', async () => {
-    const reads = async () => Number((await server.stats()).cmd_set);
-    const before = await reads();
+    const before = await count('cmd_set');
     assert.equal((await get(base, '/authorized', { authorization: 'Bearer alice' })).text, 'shared page');
-    while ((await reads()) < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    await counted('cmd_set', before + 1);
     // Stale at once: bob's request revalidates it, and the 304 (no public) carries bob's own header.
     await get(base, '/authorized', { authorization: 'Bearer bob' });
     const carol = await get(base, '/authorized', { authorization: 'Bearer carol' });
