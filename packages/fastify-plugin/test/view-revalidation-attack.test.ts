@@ -70,6 +70,15 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   const counted = async (stat: 'cmd_get' | 'cmd_set', total: number) => {
     while ((await count(stat)) < total) await new Promise((resolve) => setImmediate(resolve));
   };
+  /** Sends `first`, then `second` once the first one's read reached memcached, and returns both once the second's has too. */
+  const oneReadAfterAnother = async <T>(first: () => Promise<T>, second: () => Promise<T>): Promise<[Promise<T>, Promise<T>]> => {
+    const before = await count('cmd_get');
+    const a = first();
+    await counted('cmd_get', before + 1);
+    const b = second();
+    await counted('cmd_get', before + 2);
+    return [a, b];
+  };
 
   it('a 304 with Vary: * does not leave the response stored, to be served to everyone as a HIT', async () => {
     assert.equal((await get(base, '/vary-star')).text, 'render 1');
@@ -80,12 +89,8 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   });
 
   it("a client's If-Match makes the handler answer 412: that answer is not handed to, nor stored for, requests without it", async () => {
-    const before = await count('cmd_get');
-    const attacker = get(base, '/precondition', { 'if-match': '"forged"' });
-    await counted('cmd_get', before + 1);
     // The victim reads the key too, finds nothing, and waits for the attacker's response, the first for the page.
-    const victim = get(base, '/precondition');
-    await counted('cmd_get', before + 2);
+    const [attacker, victim] = await oneReadAfterAnother(() => get(base, '/precondition', { 'if-match': '"forged"' }), () => get(base, '/precondition'));
     open();
     assert.equal((await attacker).status, 412);
     const answered = await victim;
@@ -95,11 +100,7 @@ describe("freshness: 'response' revalidation by a hostile or careless origin", (
   });
 
   it("a body compressed for one client's Accept-Encoding, without Vary: Accept-Encoding, is not handed to nor stored for clients that did not ask", async () => {
-    const before = await count('cmd_get');
-    const asking = get(base, '/compressed', { 'accept-encoding': 'gzip' });
-    await counted('cmd_get', before + 1);
-    const plainClient = get(base, '/compressed');
-    await counted('cmd_get', before + 2);
+    const [asking, plainClient] = await oneReadAfterAnother(() => get(base, '/compressed', { 'accept-encoding': 'gzip' }), () => get(base, '/compressed'));
     openCompressed();
     assert.equal((await asking).headers['content-encoding'], 'gzip');
     const answered = await plainClient;
