@@ -14,9 +14,10 @@ export interface ProxyOptions {
 
 // Fields of one connection (RFC 9110 7.6.1), never forwarded either way, nor those Connection names.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
-// What only a proxy may tell the origin (the client's host, scheme, address, a URL to route by):
-// from a client they would be inputs the cache does not key on, one client's page for everyone.
-const FORWARDING = /^(?:forwarded|x-forwarded-.*|x-original-url|x-rewrite-url|x-host)$/;
+// What only a proxy may tell the origin (the client's host, scheme, address, a URL or a method to
+// route by): from a client they would be inputs the cache does not key on, one client's page for
+// everyone (a GET an origin takes as a DELETE through a method override, stored for all).
+const FORWARDING = /^(?:forwarded|x-forwarded-.*|x-original-url|x-rewrite-url|x-host|x-http-method-override|x-method-override|x-http-method)$/;
 /** This cache's device token in Surrogate-Capability / Surrogate-Control. */
 const SURROGATE = 'larder';
 /** Methods that change what a URL holds: a success invalidates it (RFC 9111 4.4). */

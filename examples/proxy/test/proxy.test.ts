@@ -116,11 +116,14 @@ for (const backend of ['memory', 'memcached'] as const) {
 }
 
 describe('caching proxy: headers a client forwards are not inputs the cache does not key on', () => {
-  it('a client\'s X-Forwarded-Host / Forwarded never reach the origin, so they cannot poison the page another client gets', async () => {
+  it('a client\'s X-Forwarded-Host / Forwarded / method overrides never reach the origin, so they cannot poison the page another client gets', async () => {
     const memcached = await MemcachedServer.start();
     // An origin behind a proxy trusts its forwarding headers to build absolute links (Express's trust proxy, Fastify's trustProxy).
     const origin = createServer((request, response) => {
       const host = request.headers['x-forwarded-host'] ?? /host="?([^;,"]+)/.exec(String(request.headers.forwarded ?? ''))?.[1] ?? 'shop.example';
+      // And, as Express's method-override does, takes a GET with an override header for that method.
+      const override = request.headers['x-http-method-override'] ?? request.headers['x-method-override'] ?? request.headers['x-http-method'];
+      if (override === 'DELETE') return void response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'max-age=60' }).end('deleted');
       response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'max-age=60' }).end(`<a href="https://${host}/login">log in</a>`);
     });
     origin.listen(0, '127.0.0.1');
@@ -128,7 +131,7 @@ describe('caching proxy: headers a client forwards are not inputs the cache does
     const proxy = await buildProxy({ upstream: `http://127.0.0.1:${(origin.address() as AddressInfo).port}`, cache: { servers: memcached.address, logger: { warn: () => {} } } });
     try {
       await proxy.listen({ host: '127.0.0.1', port: 0 });
-      for (const [path, forged] of [['/one', { 'x-forwarded-host': 'evil.example' }], ['/two', { forwarded: 'host=evil.example' }]] as const) {
+      for (const [path, forged] of [['/one', { 'x-forwarded-host': 'evil.example' }], ['/two', { forwarded: 'host=evil.example' }], ['/three', { 'x-http-method-override': 'DELETE' }], ['/four', { 'x-method-override': 'DELETE' }], ['/five', { 'x-http-method': 'DELETE' }]] as const) {
         await fetch(`${proxy.listeningOrigin}${path}`, { headers: forged });
         const deadline = Date.now() + 2000;
         while ((await proxy.cache.get(viewKey(path, ''))) === undefined) {

@@ -179,3 +179,16 @@ describe('the binary protocol on connections Larder owns', () => {
     assert.deepEqual(await cache.getMany(keys), Object.fromEntries(keys.map((key) => [key, key])));
   });
 });
+
+describe('connection settings Node refuses only when connecting', () => {
+  for (const protocol of ['binary', 'meta'] as const) {
+    it(`${protocol}: TLS material that is not PEM fails the calls, typed, and the process goes on`, async (t) => {
+      const backend = new MemcachedBackend({ servers: '127.0.0.1:1', protocol, tls: { ca: 'not a certificate' }, failureLimit: 100 });
+      t.after(() => backend.close());
+      for (let i = 0; i < 2; i++) {
+        const error = (await backend.get('k').then(() => undefined, (e: unknown) => e)) as LarderError | undefined;
+        assert.equal(error?.code, 'E_CONNECTION');
+      }
+    });
+  }
+});

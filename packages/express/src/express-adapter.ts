@@ -64,7 +64,7 @@ function send(response: ExpressResponseLike, status: number, headers: Readonly<R
   response.setHeader('age', age);
   if (body === undefined) return void response.end();
   // Set here, not left to Node: a HEAD request gets the length its GET would, without the body.
-  response.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  response.setHeader('content-length', Buffer.byteLength(body));
   response.end(body);
 }
 

@@ -106,29 +106,16 @@ export function cacheResponse(settings: ResponseCacheOption<CacheRequest> = true
   const declared = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: 'cacheResponse()' }, NO_RECOMPUTE, new ViewStatsTable());
   if (declared === undefined) return (_request, _response, next) => next();
   const rules = new WeakMap<Installed, CacheRule<CacheRequest>>();
-  // The app and rule of the last request: a middleware serves one app nearly always, so a hit skips the lookups.
-  let lastApp: ExpressAppLike | undefined;
-  let last: { app: Installed; rule: CacheRule<CacheRequest> } | undefined;
   return function larderCacheResponse(request, response, next) {
-    let found = request.app === lastApp ? last : undefined;
-    if (found === undefined) {
-      const app = installedFor(request.app);
-      if (app === undefined) return next(new NotInstalledError());
-      let rule = rules.get(app);
-      if (rule === undefined) {
-        // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
-        rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${expressRoute(request, '')}` }, app.cache.recompute, app.table)!;
-        rules.set(app, rule);
-        warnIfNeverCached(request, app.logger);
-      }
-      found = { app, rule };
-      // Only an app Larder was given itself: a sub-app's Larder is its parent's, which a new mount may change.
-      if (installed.get(request.app!) === app) {
-        lastApp = request.app;
-        last = found;
-      }
+    const app = installedFor(request.app);
+    if (app === undefined) return next(new NotInstalledError());
+    let rule = rules.get(app);
+    if (rule === undefined) {
+      // Named as Fastify names routes; GET, since HEAD requests are answered from GET's entries.
+      rule = toCacheRule<CacheRequest>(settings, { option: 'cacheResponse', route: `GET ${expressRoute(request, '')}` }, app.cache.recompute, app.table)!;
+      rules.set(app, rule);
+      warnIfNeverCached(request, app.logger);
     }
-    const { app, rule } = found;
     let answer: boolean | Promise<boolean>;
     try {
       // Express gives every request `params` and `query` by the time a route's middleware runs.

@@ -1,5 +1,5 @@
 import { InvalidOptionError, optionFailure, parseTtlOption, toRecomputePolicy, type Duration, type LockOptions, type RecomputePolicy, type Ttl } from '@larder/core';
-import { NEVER_STORED_STATUSES } from './http-rules.js';
+import { NEVER_STORED_REASONS, NEVER_STORED_STATUSES } from './http-rules.js';
 import type { QueryHashMethod } from './keys/flask-query-key.js';
 import type { ViewRouteStats, ViewStatsTable } from './route-stats.js';
 
@@ -88,9 +88,7 @@ export interface CacheRule<Req> {
   readonly stats: ViewRouteStats;
 }
 
-/** Statuses stored with `freshness: 'response'` by default: every final one a cache may store (not 206, 304). */
-/** Why each of NEVER_STORED_STATUSES is never stored, for the error that refuses it in statusCodes. */
-const NEVER_STORED_WHY: Readonly<Record<number, string>> = { 206: 'a 206 is part of a body', 304: 'a 304 has no body', 412: "a 412 answers the request's own preconditions", 416: "a 416 answers the request's own Range" };
+/** Statuses stored with `freshness: 'response'` by default: every final one a cache may store (none of NEVER_STORED_STATUSES). */
 const RESPONSE_STATUSES: readonly number[] = Array.from({ length: 400 }, (_, i) => i + 200).filter((code) => !NEVER_STORED_STATUSES.has(code));
 
 /** Flask-Caching's SUPPORTED_HASH_FUNCTIONS. */
@@ -151,7 +149,7 @@ export function toCacheRule<Req>(option: unknown, site: RuleSite, defaults: Reco
     throw fail('statusCodes', 'must be an array of HTTP status codes');
   }
   const never = statusCodes.find((code) => NEVER_STORED_STATUSES.has(code));
-  if (never !== undefined) throw fail('statusCodes', `cannot list ${never}: ${NEVER_STORED_WHY[never]} and is never stored`);
+  if (never !== undefined) throw fail('statusCodes', `cannot list ${never}: ${NEVER_STORED_REASONS.get(never)} and is never stored`);
   const { grace, staleIfError, lock, timeout } = settings;
   if (timeout !== undefined && timeout !== null && typeof timeout === 'object' && 'hard' in timeout) throw fail('timeout.hard', 'does not apply to a route: its handler is not cut short (timeout takes soft)');
   // The cache's soft timeout is getOrSet's; a route waits for a refresh only when it says so.

@@ -11,7 +11,14 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
  * client would make every other request get them); replaying any to another request would hand
  * it a broken, empty or failed page.
  */
-export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304, 412, 416]);
+export const NEVER_STORED_REASONS: ReadonlyMap<number, string> = new Map([
+  [206, 'a 206 is part of a body'],
+  [304, 'a 304 has no body'],
+  [412, "a 412 answers the request's own preconditions"],
+  [416, "a 416 answers the request's own Range"],
+]);
+/** The statuses of NEVER_STORED_REASONS. */
+export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set(NEVER_STORED_REASONS.keys());
 
 // no-cache (bare or with field names) means "revalidate before every use": with no revalidation
 // here, storing it would serve it unrevalidated. private and no-store forbid shared storage.

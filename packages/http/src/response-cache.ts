@@ -114,7 +114,7 @@ export class ResponseCache<Req extends object, Res> {
     if (refreshWrites === undefined) {
       const peeked = this.#flights.peek(key);
       if (peeked !== undefined) {
-        // Counted as read once: a page not to serve is classified here as #read would.
+        // Counted as read once: a page not to serve is classified here as #reader.read would.
         const read = this.#reader.usable(peeked, false, request, rule.statusCodes);
         const view = read?.view;
         if (view !== undefined && !(view instanceof VaryMarker) && isAudience(view.audience, hostName, route) && (view.freshness === undefined || freshnessAction(view.freshness, Date.now()) === 'fresh')) {
@@ -430,7 +430,6 @@ export class ResponseCache<Req extends object, Res> {
     return rule.ttl ?? this.#cache.defaultTtl;
   }
 }
-
 
 /** Errors during which a stale response may answer (RFC 5861's stale-if-error: 500, 502, 503, 504). */
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);

@@ -1,6 +1,6 @@
 import type { DecodeMemoBounds } from '@larder/core';
 import { validateHeaderValue } from 'node:http';
-import { HOST_VARIANT } from './http-rules.js';
+import { HOST_VARIANT, NEVER_STORED_STATUSES } from './http-rules.js';
 import { parseStoredFreshness, type StoredFreshness } from './stored-freshness.js';
 
 // The stored form of cached responses, framework-neutral: what is written to the cache and how it
@@ -133,9 +133,9 @@ function parseResponse(stored: string): CachedResponse | MalformedView {
   return response;
 }
 
-/** True for a status a stored response may have: an integer 200-599, never 206 or 304 (the route's own list is checked on use). */
+/** True for a status a stored response may have: an integer 200-599, none of NEVER_STORED_STATUSES (the route's own list is checked on use). */
 export function isStorableStatus(status: unknown): status is number {
-  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599 && status !== 206 && status !== 304;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599 && !NEVER_STORED_STATUSES.has(status);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { MAX_KEY_BYTES, Op, Status } from './protocol.js';
+import { checkKeyBytes, MAX_KEY_BYTES, Op, Status } from './protocol.js';
 import type { MetaMarks, RequestSpec, Response } from './protocol.js';
 
 // The meta protocol (memcached 1.6+, doc/protocol.txt): Larder's binary requests written as
@@ -28,9 +28,8 @@ function expiryToken(expiry: number): string {
 
 /** Writes one binary-style request as a meta command; `opaque` is echoed by the server (`O`). */
 export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
-  if (spec.key !== undefined && spec.key.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(spec.key, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidArgumentError(`a memcached key of ${Buffer.byteLength(spec.key, 'utf8')} bytes cannot be sent (memcached takes at most ${MAX_KEY_BYTES})`);
-  }
+  // A key of at most a third of the limit in characters is within it in UTF-8 bytes.
+  if (spec.key !== undefined && spec.key.length > MAX_KEY_BYTES / 3) checkKeyBytes(Buffer.byteLength(spec.key, 'utf8'));
   const { key, b } = keyToken(spec.key ?? '');
   const o = `O${opaque}${b}`;
   const line = (text: string, quiet = false): MetaCommand => ({ frame: Buffer.from(text + '\r\n', 'latin1'), quiet });

@@ -1,6 +1,6 @@
 import { ConnectionError, LarderError, NodeDeadError, ServerError } from '../../errors.js';
 import { HashRing } from './hash-ring.js';
-import type { ProtocolNode as MemcachedNode } from './protocol-node.js';
+import type { ProtocolNode } from './protocol-node.js';
 import { MovedKeys } from './moved-keys.js';
 import { Op, Status } from './protocol.js';
 import type { ServerAddress } from './server-list.js';
@@ -44,7 +44,7 @@ export interface FailoverSettings {
 /** Where a write or delete goes. */
 export interface WriteTarget {
   /** The live node that takes it. */
-  readonly node: MemcachedNode;
+  readonly node: ProtocolNode;
   /**
    * Set when the key belongs to a dead node that no longer tracks the keys written for it:
    * nothing will delete this copy, so its TTL must be at most this many seconds.
@@ -54,7 +54,7 @@ export interface WriteTarget {
 
 interface Member {
   readonly address: ServerAddress;
-  readonly node: MemcachedNode;
+  readonly node: ProtocolNode;
   failures: number;
   lastFailure: Error | undefined;
   /** Set while out of the ring: what the node must forget before it rejoins. */
@@ -95,14 +95,14 @@ const CLEANUP_ROUNDS = 20;
  */
 export class NodePool {
   readonly #members: Member[];
-  readonly #byNode: Map<MemcachedNode, Member>;
+  readonly #byNode: Map<ProtocolNode, Member>;
   readonly #settings: FailoverSettings;
   #ring: HashRing<Member> | undefined;
   #dead: Member[] = [];
   #closed = false;
   #listenerWarned = false;
 
-  constructor(entries: ReadonlyArray<{ address: ServerAddress; node: MemcachedNode }>, settings: FailoverSettings) {
+  constructor(entries: ReadonlyArray<{ address: ServerAddress; node: ProtocolNode }>, settings: FailoverSettings) {
     this.#members = entries.map(({ address, node }) => ({
       address,
       node,
@@ -125,12 +125,12 @@ export class NodePool {
   }
 
   /** Every node, dead or alive. */
-  get nodes(): MemcachedNode[] {
+  get nodes(): ProtocolNode[] {
     return this.#members.map((m) => m.node);
   }
 
   /** Every node with its address, in the configured order (a new pool over a changed list reuses them). */
-  get entries(): Array<{ address: ServerAddress; node: MemcachedNode }> {
+  get entries(): Array<{ address: ServerAddress; node: ProtocolNode }> {
     return this.#members.map((m) => ({ address: m.address, node: m.node }));
   }
 
@@ -139,7 +139,7 @@ export class NodePool {
    * key of a node out of the ring is remembered as a write's is: what the caller was told (most
    * often "absent") is not undone by the copy the node still holds when it rejoins.
    */
-  nodeFor(key: string): MemcachedNode {
+  nodeFor(key: string): ProtocolNode {
     const member = this.#liveRing().nodeFor(key);
     this.#routedAway(key);
     return member.node;
@@ -163,8 +163,8 @@ export class NodePool {
   }
 
   /** Keys grouped by the live node that owns them, for reads. */
-  groupByNode(keys: readonly string[]): Map<MemcachedNode, string[]> {
-    const groups = new Map<MemcachedNode, string[]>();
+  groupByNode(keys: readonly string[]): Map<ProtocolNode, string[]> {
+    const groups = new Map<ProtocolNode, string[]>();
     for (const [member, memberKeys] of this.#liveRing().groupByNode(keys)) groups.set(member.node, memberKeys);
     if (this.#dead.length > 0) for (const key of keys) this.#routedAway(key);
     return groups;
@@ -174,7 +174,7 @@ export class NodePool {
    * The nodes a flush goes to: the live ones. Dead ones will be flushed before they rejoin.
    * Throws NodeDeadError when every node is dead.
    */
-  flushTargets(): MemcachedNode[] {
+  flushTargets(): ProtocolNode[] {
     for (const member of this.#dead) member.moved!.flushInstead();
     this.#liveRing();
     return this.#members.filter((m) => !m.moved).map((m) => m.node);
@@ -186,7 +186,7 @@ export class NodePool {
    * the ring, they are handled at its rejoin as the keys written elsewhere meanwhile (a request
    * that timed out may still be carried out when the node wakes, and the caller was told it failed).
    */
-  async call<T>(node: MemcachedNode, request: () => Promise<T>, keys: readonly string[] = NO_KEYS): Promise<T> {
+  async call<T>(node: ProtocolNode, request: () => Promise<T>, keys: readonly string[] = NO_KEYS): Promise<T> {
     const member = this.#byNode.get(node);
     // A node a discovered list dropped while this request was routed: it runs, unwatched.
     if (member === undefined) return request();
@@ -370,7 +370,7 @@ function isNodeFailure(error: unknown): error is LarderError {
 }
 
 /** Deletes keys in one pipelined batch of quiet deletes; memcached answers only misses and errors. */
-async function deleteQuietly(node: MemcachedNode, keys: readonly string[], budget: number): Promise<void> {
+async function deleteQuietly(node: ProtocolNode, keys: readonly string[], budget: number): Promise<void> {
   let refused: number | undefined;
   await node.requestQuietBatch(
     keys.map((key) => ({ opcode: DELETEQ, key })),

@@ -166,7 +166,16 @@ export abstract class PipelinedNode implements ProtocolNode {
       for (const { call } of queued) call.fail(new ClosedError(`memcached node ${this.address}`));
       return;
     }
-    const socket = this.#connection();
+    let socket: Socket;
+    try {
+      socket = this.#connection();
+    } catch (error) {
+      // Node refuses some connection settings only when connecting (TLS material it cannot read):
+      // the calls fail with it, typed, instead of an exception nobody can catch.
+      const typed = this.#typed(error);
+      for (const { call } of queued) call.fail(typed);
+      return;
+    }
     const now = performance.now();
     let small: Buffer[] = [];
     let smallBytes = 0;

@@ -60,7 +60,6 @@ export const HEADER_LENGTH = 24;
 const REQUEST_MAGIC = 0x80;
 /** Expiry word that makes incr/decr fail on an absent key instead of creating it. */
 const NO_AUTO_CREATE = 0xffffffff;
-/** The longest key the binary header can frame (its length field has 16 bits). */
 /** memcached's longest key (KEY_MAX_LENGTH); a longer one is refused before it is sent. */
 export const MAX_KEY_BYTES = 250;
 /** Keys up to this length are copied character by character when they are ASCII. */
@@ -127,6 +126,11 @@ export interface RequestSpec {
   readonly meta?: string;
 }
 
+/** Refuses a key of `keyBytes` bytes longer than memcached takes, before anything is sent. */
+export function checkKeyBytes(keyBytes: number): void {
+  if (keyBytes > MAX_KEY_BYTES) throw new InvalidArgumentError(`a memcached key of ${keyBytes} bytes cannot be sent (memcached takes at most ${MAX_KEY_BYTES})`);
+}
+
 /** Encodes requests into one buffer, ready for a single write: the first with `firstOpaque`, each next one with the next opaque. */
 export function encodeRequests(specs: readonly RequestSpec[], firstOpaque: number): Buffer {
   // Keys are written straight into the frame: their byte lengths first, no Buffer per key.
@@ -138,7 +142,7 @@ export function encodeRequests(specs: readonly RequestSpec[], firstOpaque: numbe
     // memcached answers a longer key with an error and drops the connection, failing every other
     // call on it; and the header holds a key's length in 16 bits, so a key of 64 KiB or more
     // would be framed as its first bytes. Refused here, nothing is sent.
-    if (keyLength > MAX_KEY_BYTES) throw new InvalidArgumentError(`a memcached key of ${keyLength} bytes cannot be sent (memcached takes at most ${MAX_KEY_BYTES})`);
+    checkKeyBytes(keyLength);
     keyLengths[i] = keyLength;
     size += HEADER_LENGTH + (spec.extras?.length ?? 0) + keyLength + (spec.value?.length ?? 0);
   }
