@@ -78,9 +78,9 @@ export class ReadPath {
     this.#stamps = new StampCheck(parts.versions, parts.sync, parts.reports, new SoftMarkReads(parts.backend, parts.versions.checkIntervalMs));
   }
 
-  /** Waits for the near refills under way, so none reads a closed backend. */
+  /** Waits for the near refills under way, those started meanwhile too, so none reads a closed backend. */
   async drain(): Promise<void> {
-    await Promise.all(this.#refills);
+    while (this.#refills.size > 0) await Promise.all(this.#refills);
   }
 
   /** This process wrote the value at `full` with `stamps` (none: unstamped): the next read fetches their counters with it. */

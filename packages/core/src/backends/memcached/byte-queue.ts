@@ -28,8 +28,12 @@ export class ByteQueue {
   front(length: number): Buffer {
     const first = this.#chunks[0]!;
     if (first.length - this.#offset >= length) return first;
-    const joined = Buffer.concat([first.subarray(this.#offset), ...this.#chunks.slice(1)], this.#size);
-    this.#chunks = [joined];
+    // Only the chunks that hold the first `length` bytes are joined; the rest stay as they came.
+    let count = 1;
+    let covered = first.length - this.#offset;
+    while (covered < length) covered += this.#chunks[count++]!.length;
+    const joined = Buffer.concat([first.subarray(this.#offset), ...this.#chunks.slice(1, count)], covered);
+    this.#chunks.splice(0, count, joined);
     this.#offset = 0;
     return joined;
   }

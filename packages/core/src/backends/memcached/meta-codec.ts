@@ -6,12 +6,9 @@ import type { MetaMarks, RequestSpec, Response } from './protocol.js';
 // mg/ms/md/ma/mn, and the answers read back into the binary form, so the backend above (keys,
 // flags, chunking, write-over) runs unchanged on either protocol and stores the same items.
 
-/** A request as it goes on the wire, and whether the server may stay silent (quiet mode). */
-export interface MetaCommand {
-  /** The command line and, for ms, the data block. */
-  readonly frame: Buffer;
-  /** `q` given: a quiet mg answers only on a hit. */
-  readonly quiet: boolean;
+/** True for the one request encodeMeta sends in quiet mode (`q`): a quiet get, which answers only on a hit. */
+export function isQuietMeta(opcode: number): boolean {
+  return opcode === Op.GETKQ;
 }
 
 const MAX_T = 0x7fffffff;
@@ -26,18 +23,18 @@ function expiryToken(expiry: number): string {
   return `T${Math.min(expiry, MAX_T)}`;
 }
 
-/** Writes one binary-style request as a meta command; `opaque` is echoed by the server (`O`). */
-export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
+/** Writes one binary-style request as a meta command (its line and, for ms, its data block); `opaque` is echoed by the server (`O`). */
+export function encodeMeta(spec: RequestSpec, opaque: number): Buffer {
   // A key of at most a third of the limit in characters is within it in UTF-8 bytes.
   if (spec.key !== undefined && spec.key.length > MAX_KEY_BYTES / 3) checkKeyBytes(Buffer.byteLength(spec.key, 'utf8'));
   const { key, b } = keyToken(spec.key ?? '');
   const o = `O${opaque}${b}`;
-  const line = (text: string, quiet = false): MetaCommand => ({ frame: Buffer.from(text + '\r\n', 'latin1'), quiet });
+  const line = (text: string): Buffer => Buffer.from(text + '\r\n', 'latin1');
   switch (spec.opcode) {
     case Op.GET:
       return line(`mg ${key} v f c ${o}${spec.meta ? ' ' + spec.meta : ''}`);
     case Op.GETKQ:
-      return line(`mg ${key} v f c ${o} q`, true);
+      return line(`mg ${key} v f c ${o}${isQuietMeta(spec.opcode) ? ' q' : ''}`);
     case Op.GAT:
       return line(`mg ${key} v f ${expiryToken(spec.extras!.readUInt32BE(0))} ${o}`);
     case Op.TOUCH:
@@ -52,7 +49,7 @@ export function encodeMeta(spec: RequestSpec, opaque: number): MetaCommand {
       const cas = spec.cas ? ` C${spec.cas}` : '';
       const value = spec.value ?? Buffer.alloc(0);
       const head = `ms ${key} ${value.length} F${extras.readUInt32BE(0)} ${expiryToken(extras.readUInt32BE(4))} M${mode}${cas} ${o}\r\n`;
-      return { frame: Buffer.concat([Buffer.from(head, 'latin1'), value, CRLF]), quiet: false };
+      return Buffer.concat([Buffer.from(head, 'latin1'), value, CRLF]);
     }
     case Op.DELETE:
     case Op.DELETEQ:

@@ -1,8 +1,8 @@
 import { ConnectionError, ServerError } from '../../errors.js';
-import { encodeMeta, isErrorLine, opaqueOf, parseMetaLine, toResponse, type MetaLine } from './meta-codec.js';
+import { encodeMeta, isErrorLine, isQuietMeta, opaqueOf, parseMetaLine, toResponse, type MetaLine } from './meta-codec.js';
 import { OrderedWaiting } from './ordered-waiting.js';
 import { PipelinedNode } from './pipelined-node.js';
-import { MAX_ANSWER_BYTES, Op, type RequestSpec } from './protocol.js';
+import { MAX_ANSWER_BYTES, type RequestSpec } from './protocol.js';
 
 const MAX_LINE = 8 * 1024;
 const CRLF = '\r\n';
@@ -14,12 +14,12 @@ const CRLF = '\r\n';
  * told from its answer.
  */
 export class MetaNode extends PipelinedNode {
-  protected readonly waiting = new OrderedWaiting((opcode) => opcode === Op.GETKQ);
+  protected readonly waiting = new OrderedWaiting(isQuietMeta);
   /** The answer line of a VA whose data block is still arriving. */
   #value: { line: MetaLine; size: number } | undefined;
 
   protected encode(specs: readonly RequestSpec[], firstOpaque: number): Buffer[] {
-    return specs.map((spec, i) => encodeMeta(spec, firstOpaque + i).frame);
+    return specs.map((spec, i) => encodeMeta(spec, firstOpaque + i));
   }
 
   protected reset(): void {
@@ -55,10 +55,12 @@ export class MetaNode extends PipelinedNode {
   /** The next answer line, without its CRLF, once complete. */
   #line(): string | undefined {
     const bytes = this.bytes;
-    const buffer = bytes.front(bytes.size);
+    // A line is at most MAX_LINE bytes: only that much is joined to look for its end.
+    const window = Math.min(bytes.size, MAX_LINE + 2);
+    const buffer = bytes.front(window);
     const start = bytes.offset;
     const end = buffer.indexOf(CRLF, start);
-    if (end < 0 || end >= start + bytes.size) {
+    if (end < 0 || end + 2 > start + window) {
       if (bytes.size > MAX_LINE) throw this.#unreadable('answer line too long');
       return undefined;
     }
